@@ -1,0 +1,1 @@
+"""`shoes-data`: dataset preparation commands."""

@@ -1,0 +1,71 @@
+"""`shoes-data <command>`: the dataset preparation tools.
+
+Each command module exposes ``register(subparsers)``, which adds its parser and
+sets ``run=<function(args) -> dict>``; the dict is the command's JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from data_tools import (
+    colorize_fmnist,
+    dominant_color,
+    downsample,
+    edges,
+    flatten,
+    masks,
+    resize_pad,
+    stats,
+    to_tfrecords,
+)
+from data_tools.common import CommandError, emit_summary
+
+COMMANDS = (
+    flatten,
+    resize_pad,
+    dominant_color,
+    stats,
+    downsample,
+    edges,
+    masks,
+    colorize_fmnist,
+    to_tfrecords,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `shoes-data` parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="shoes-data",
+        description=(
+            "Prepare shoe image data sets: flatten trees, pad to squares, label colours, "
+            "plot label statistics, make edge maps and masks, write the coloured "
+            "Fashion-MNIST shoes and TFRecord shards. Every command shows a progress bar "
+            "on stderr and prints a JSON summary of what it did on stdout."
+        ),
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `shoes-data`; returns the process exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        summary = args.run(args)
+    except (CommandError, FileNotFoundError, ValueError) as error:
+        print(f"shoes-data {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    emit_summary({"command": args.command, **summary}, getattr(args, "summary", None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""What every `shoes-data` command shares: errors, progress bars, summaries."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Iterable, TypeVar
+
+from tqdm.auto import tqdm
+
+from shoes_generator.imaging.io import list_images
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A bad argument or input file; the message names it and what was received."""
+
+
+def progress(items: Iterable[T], desc: str, total: int | None = None) -> Iterable[T]:
+    """A tqdm progress bar on stderr (stdout is kept for the JSON summary)."""
+    return tqdm(items, desc=desc, total=total, unit="img", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+def source_images(src: str | Path) -> list[Path]:
+    """Every image below `src`, sorted; a CommandError when there is none.
+
+    Args:
+        src: the source folder.
+    """
+    src = Path(src)
+    if not src.is_dir():
+        raise CommandError(f"source folder not found: {str(src)!r}")
+    images = list_images(src)
+    if not images:
+        raise CommandError(f"no JPEG or PNG images found below {str(src)!r} (searched recursively)")
+    return images
+
+
+def add_summary_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--summary FILE`` (also write the JSON summary to FILE)."""
+    parser.add_argument("--summary", metavar="FILE", help="also write the JSON summary to FILE")
+
+
+def emit_summary(summary: dict, path: str | None = None) -> None:
+    """Prints the JSON summary to stdout and, when `path` is given, writes it there."""
+    text = json.dumps(summary, indent=2, sort_keys=False, default=str)
+    print(text)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text + "\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1, with an error naming what was received."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+    return value

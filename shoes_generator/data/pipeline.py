@@ -1,0 +1,219 @@
+"""The tf.data building blocks every source shares.
+
+Pipelines yield dicts. Images are ``float32`` in ``[-1, 1]`` (``tanh`` range),
+shape ``[H, W, C]``; labels are string scalars (``"red"``, ``"ankle_boot"``),
+as they travel to the served models. Batches are dicts of the same keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal, Sequence
+
+import tensorflow as tf
+
+AUTOTUNE = tf.data.AUTOTUNE
+FIT_MODES = ("pad", "resize", "crop")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineOptions:
+    """How a source becomes batches.
+
+    Attributes:
+        image_size: side of the square output images, in pixels.
+        channels: 3 (RGB) or 1 (grayscale).
+        fit: "pad" keeps the aspect ratio and pads with `pad_value` (white for
+            product photos), "resize" stretches, "crop" centre-crops.
+        pad_value: fill of the padding in ``[-1, 1]`` (1.0 is white).
+        batch_size: examples per batch; the last partial batch is dropped
+            unless `drop_remainder` is False.
+        drop_remainder: drop the last partial batch (fixed batch shapes).
+        shuffle: shuffle the examples (deterministic for a given `seed`).
+        shuffle_buffer: size of the shuffle buffer.
+        cache: False, True (in memory) or a file path prefix for ``Dataset.cache``.
+        repeat: repeat forever.
+        seed: seed of shuffling and augmentation; None for nondeterministic.
+        flip: random horizontal flips.
+        jitter: pix2pix jitter: resize to ``image_size * 286 / 256`` then
+            random-crop back to `image_size`.
+        num_parallel_calls: parallelism of decoding and augmentation.
+    """
+
+    image_size: int = 64
+    channels: int = 3
+    fit: Literal["pad", "resize", "crop"] = "pad"
+    pad_value: float = 1.0
+    batch_size: int = 64
+    drop_remainder: bool = True
+    shuffle: bool = True
+    shuffle_buffer: int = 10_000
+    cache: bool | str = False
+    repeat: bool = False
+    seed: int | None = 0
+    flip: bool = False
+    jitter: bool = False
+    num_parallel_calls: int = AUTOTUNE
+
+    def __post_init__(self):
+        if not isinstance(self.image_size, int) or self.image_size < 4:
+            raise ValueError(f"image_size must be an int >= 4. Received: image_size={self.image_size!r}")
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3. Received: channels={self.channels!r}")
+        if self.fit not in FIT_MODES:
+            raise ValueError(f"fit must be one of {FIT_MODES}. Received: fit={self.fit!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int. Received: batch_size={self.batch_size!r}")
+        if not -1.0 <= self.pad_value <= 1.0:
+            raise ValueError(f"pad_value must lie in [-1, 1]. Received: pad_value={self.pad_value!r}")
+
+    def replace(self, **changes) -> "PipelineOptions":
+        """A copy with `changes` applied."""
+        return dataclasses.replace(self, **changes)
+
+
+def decode_image(data: tf.Tensor, channels: int = 3) -> tf.Tensor:
+    """Decodes PNG/JPEG bytes (graph op) to ``uint8`` ``[H, W, channels]``."""
+    image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+    image.set_shape([None, None, channels])
+    return image
+
+
+def to_float(image: tf.Tensor) -> tf.Tensor:
+    """``uint8`` ``[0, 255]`` -> ``float32`` ``[-1, 1]``."""
+    return tf.cast(image, tf.float32) / 127.5 - 1.0
+
+
+def to_uint8(image: tf.Tensor) -> tf.Tensor:
+    """``float`` ``[-1, 1]`` -> ``uint8`` ``[0, 255]`` (rounded and clipped)."""
+    image = tf.clip_by_value((tf.cast(image, tf.float32) + 1.0) * 127.5, 0.0, 255.0)
+    return tf.cast(tf.round(image), tf.uint8)
+
+
+def fit_image(image: tf.Tensor, size: int, fit: str = "pad", pad_value: float = 1.0) -> tf.Tensor:
+    """Brings a ``float32`` ``[H, W, C]`` image to ``[size, size, C]``.
+
+    Args:
+        image: the image in ``[-1, 1]``.
+        size: output side.
+        fit: "pad" (keep aspect ratio, pad), "resize" (stretch) or "crop" (centre crop).
+        pad_value: padding fill in ``[-1, 1]``.
+    """
+    if fit == "resize":
+        out = tf.image.resize(image, [size, size], method="area", antialias=True)
+    elif fit == "crop":
+        shape = tf.shape(image)
+        side = tf.minimum(shape[0], shape[1])
+        top, left = (shape[0] - side) // 2, (shape[1] - side) // 2
+        out = tf.image.resize(image[top : top + side, left : left + side], [size, size], antialias=True)
+    elif fit == "pad":
+        out = tf.image.resize(image, [size, size], preserve_aspect_ratio=True, antialias=True)
+        shape = tf.shape(out)
+        dh, dw = size - shape[0], size - shape[1]
+        paddings = [[dh // 2, dh - dh // 2], [dw // 2, dw - dw // 2], [0, 0]]
+        out = tf.pad(out - pad_value, paddings) + pad_value
+    else:
+        raise ValueError(f"fit must be one of {FIT_MODES}. Received: fit={fit!r}")
+    return tf.ensure_shape(tf.clip_by_value(out, -1.0, 1.0), [size, size, image.shape[-1]])
+
+
+def augment_together(images: Sequence[tf.Tensor], seed: tf.Tensor, options: PipelineOptions) -> list[tf.Tensor]:
+    """Applies the same random jitter and flip to aligned images (input, mask, target).
+
+    Stateless ops only, so the result depends on `seed` alone and the ops are
+    XLA-safe.
+
+    Args:
+        images: ``[S, S, C_i]`` tensors of the same spatial size.
+        seed: int32/int64 ``[2]`` stateless seed.
+        options: which augmentations to apply and the output size.
+    """
+    channels = [int(image.shape[-1]) for image in images]
+    stacked = tf.concat(list(images), axis=-1)
+    size = options.image_size
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2)
+    if options.jitter:
+        load = int(round(size * 286 / 256))
+        stacked = tf.image.resize(stacked, [load, load], method="nearest")
+        stacked = tf.image.stateless_random_crop(stacked, [size, size, sum(channels)], seed=seeds[0])
+    if options.flip:
+        stacked = tf.image.stateless_random_flip_left_right(stacked, seed=seeds[1])
+    return tf.split(stacked, channels, axis=-1)
+
+
+def batch_pipeline(
+    dataset: tf.data.Dataset,
+    options: PipelineOptions,
+    image_keys: Sequence[str] = ("image",),
+    num_examples: int | None = None,
+) -> tf.data.Dataset:
+    """Cache, shuffle, repeat, augment, batch and prefetch a dataset of dicts.
+
+    Args:
+        dataset: unbatched dicts whose `image_keys` hold fitted ``[S, S, C]`` images.
+        options: the pipeline options.
+        image_keys: keys augmented together (same crop and flip).
+        num_examples: dataset size, used to cap the shuffle buffer.
+    """
+    if options.cache:
+        dataset = dataset.cache("" if options.cache is True else str(options.cache))
+    if options.shuffle:
+        buffer = options.shuffle_buffer if num_examples is None else max(1, min(options.shuffle_buffer, num_examples))
+        dataset = dataset.shuffle(buffer, seed=options.seed, reshuffle_each_iteration=True)
+    if options.repeat:
+        dataset = dataset.repeat()
+    if options.flip or options.jitter:
+        base_seed = 0 if options.seed is None else options.seed
+        counter = tf.data.Dataset.counter()
+        if options.seed is None:
+            counter = tf.data.Dataset.random().map(lambda x: tf.math.abs(x))
+
+        def _augment(index, example):
+            example = dict(example)
+            seed = tf.stack([tf.constant(base_seed, tf.int64), tf.cast(index, tf.int64)])
+            outputs = augment_together([example[key] for key in image_keys], seed, options)
+            example.update(zip(image_keys, outputs))
+            return example
+
+        dataset = tf.data.Dataset.zip(counter, dataset).map(
+            _augment, num_parallel_calls=options.num_parallel_calls, deterministic=options.seed is not None
+        )
+    dataset = dataset.batch(options.batch_size, drop_remainder=options.drop_remainder)
+    return dataset.prefetch(AUTOTUNE)
+
+
+def load_image_file(path: tf.Tensor, options: PipelineOptions) -> tf.Tensor:
+    """Reads, decodes and fits one image file (graph op) to ``float32`` ``[S, S, C]``."""
+    image = to_float(decode_image(tf.io.read_file(path), options.channels))
+    return fit_image(image, options.image_size, options.fit, options.pad_value)
+
+
+def file_dataset(
+    paths: Sequence[str],
+    labels: dict[str, Sequence[str]] | None,
+    options: PipelineOptions,
+) -> tf.data.Dataset:
+    """Unbatched dicts ``{"image", **labels}`` from image files, decoded in parallel.
+
+    Files that still fail to decode (the listing screens most bad files) are
+    dropped with a logged warning instead of stopping the epoch.
+
+    Args:
+        paths: image files.
+        labels: string label columns aligned with `paths`.
+        options: decoding and fitting options.
+    """
+    columns = {"path": list(map(str, paths))}
+    for name, values in (labels or {}).items():
+        if len(values) != len(paths):
+            raise ValueError(f"Label column {name!r} has {len(values)} values for {len(paths)} files.")
+        columns[name] = [str(value) for value in values]
+    dataset = tf.data.Dataset.from_tensor_slices(columns)
+
+    def _load(example):
+        example = dict(example)
+        example["image"] = load_image_file(example.pop("path"), options)
+        return example
+
+    dataset = dataset.map(_load, num_parallel_calls=options.num_parallel_calls, deterministic=options.seed is not None)
+    return dataset.ignore_errors(log_warning=True)

@@ -1,0 +1,1 @@
+"""NumPy/Pillow image utilities shared by the data pipelines and the dataset tools."""

@@ -1,0 +1,33 @@
+"""Fixtures over the shared harness (tests/harness.py)."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest
+
+from tests import harness
+
+
+@pytest.fixture
+def zappos_tree(tmp_path):
+    """A tiny UT-Zappos50K tree (with two corrupt files); returns the images folder."""
+    return harness.fake_zappos(tmp_path / "zappos")
+
+
+@pytest.fixture
+def ab_pairs(tmp_path):
+    """A folder of four 16x32 ``A|B`` JPEGs."""
+    return harness.fake_ab_pairs(tmp_path / "edges2shoes")
+
+
+@pytest.fixture
+def triplets(tmp_path):
+    """A folder with ``input/``, ``mask/``, ``target/`` subfolders."""
+    return harness.fake_triplets(tmp_path / "triplets")
+
+
+@pytest.fixture
+def cli(capsys):
+    """Calls `shoes-data` in-process: ``code, summary, stderr = cli([...])``."""
+    return lambda argv: harness.run_cli(argv, capsys)
