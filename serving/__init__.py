@@ -1,0 +1,1 @@
+"""Export glue, the local TF-Serving-compatible server and the client (arrive with the serving issue)."""

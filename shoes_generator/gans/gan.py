@@ -1,0 +1,235 @@
+"""`GAN`: a keras.Model that owns a generator and a discriminator and trains with `fit`.
+
+Batches are dicts: ``{"image": float [B, H, W, C] in [-1, 1], <label>: int32 [B], ...}``
+(string labels are turned into ids by `shoes_generator.labels.Vocabularies`).
+`call()` is inference with the EMA generator: ``{"z", <label>...} -> images``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+import tensorflow as tf
+
+from shoes_generator.gans.ema import clone_for_ema, ema_update
+from shoes_generator.losses import get_loss, gradient_penalty
+
+
+@keras.saving.register_keras_serializable(package="shoes_generator")
+class GAN(keras.Model):
+    """Adversarial training of `generator` against `discriminator` with `model.fit`.
+
+    Args:
+        generator: ``z`` (or ``{"z", <label>...}``) -> image, float32 output.
+        discriminator: image (or ``{"image", <label>...}``) -> logit ``[B, 1]``.
+        latent_dim: size of ``z``.
+        label_names: the conditioning labels, in the generator's input names.
+        loss: "non_saturating", "hinge", "least_squares" or "wgan_gp".
+        gp_weight: WGAN-GP penalty weight.
+        d_steps: discriminator updates per generator update.
+        ema_decay: decay of the generator's weight average; 0 disables it.
+        seed: seed of the noise drawn during training.
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        latent_dim: int,
+        label_names: Sequence[str] = (),
+        loss: str = "non_saturating",
+        gp_weight: float = 10.0,
+        d_steps: int = 1,
+        ema_decay: float = 0.999,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if d_steps < 1:
+            raise ValueError(f"d_steps must be >= 1. Received: d_steps={d_steps}")
+        if not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must lie in [0, 1). Received: ema_decay={ema_decay}")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim)
+        self.label_names = tuple(label_names)
+        self.loss_name = loss
+        self.adversarial = get_loss(loss)
+        self.gp_weight = float(gp_weight)
+        self.d_steps = int(d_steps)
+        self.ema_decay = float(ema_decay)
+        self.seed = int(seed)
+        self.ema_generator = clone_for_ema(generator) if ema_decay > 0 else None
+        self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.g_optimizer = None
+        self.d_optimizer = None
+        self.trackers = {
+            name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake", "gp")
+        }
+
+    # ----------------------------------------------------------------- compile
+    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Sets the two optimizers (wrapped in LossScaleOptimizer under float16).
+
+        Args:
+            g_optimizer: generator optimizer (default Adam(2e-4, beta_1=0.5)).
+            d_optimizer: discriminator optimizer (same default).
+            **kwargs: `keras.Model.compile` options such as `jit_compile`,
+                `steps_per_execution`, `run_eagerly`.
+        """
+        super().compile(**kwargs)
+        self.g_optimizer = self._prepare_optimizer(g_optimizer)
+        self.d_optimizer = self._prepare_optimizer(d_optimizer)
+        self._compile_options = dict(kwargs)
+
+    def _prepare_optimizer(self, optimizer):
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+        elif isinstance(optimizer, (str, dict)):
+            optimizer = keras.optimizers.get(optimizer)
+        if self.uses_float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
+    @property
+    def uses_float16(self) -> bool:
+        """Whether any layer of either network computes in float16 (loss scaling needed)."""
+        layers = self.generator.layers + self.discriminator.layers
+        return any(layer.dtype_policy.compute_dtype == "float16" for layer in layers)
+
+    def build_optimizers(self) -> None:
+        """Creates both optimizers' slot variables now (before restoring a checkpoint, or under a strategy scope)."""
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+
+    def get_compile_config(self):
+        return {
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            **getattr(self, "_compile_options", {}),
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        g_optimizer = keras.saving.deserialize_keras_object(config.pop("g_optimizer"))
+        d_optimizer = keras.saving.deserialize_keras_object(config.pop("d_optimizer"))
+        self.compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, **config)
+        self.build_optimizers()
+
+    # ---------------------------------------------------------------- networks
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    @property
+    def sampler(self) -> keras.Model:
+        """The generator used for samples and export: the EMA copy when enabled."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def _generator_inputs(self, z, labels):
+        return {"z": z, **labels} if self.label_names else z
+
+    def _discriminator_inputs(self, image, labels):
+        return {"image": image, **labels} if self.label_names else image
+
+    def call(self, inputs, training=False):
+        """EMA-generator inference: ``{"z", <label>...}`` (or ``z``) -> images."""
+        return self.sampler(inputs, training=training)
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    # -------------------------------------------------------------- the steps
+    def _split(self, data):
+        if isinstance(data, tuple):
+            data = data[0]
+        missing = [key for key in ("image", *self.label_names) if key not in data]
+        if missing:
+            raise ValueError(f"GAN batches need the keys {['image', *self.label_names]}. Missing: {missing}")
+        return data["image"], {name: data[name] for name in self.label_names}
+
+    def _noise(self, batch_size):
+        return keras.random.normal([batch_size, self.latent_dim], seed=self.noise_seed)
+
+    def _discriminator_loss(self, real, labels, training):
+        fake = self.generator(self._generator_inputs(self._noise(tf.shape(real)[0]), labels), training=training)
+        real_logits = self.discriminator(self._discriminator_inputs(real, labels), training=training)
+        fake_logits = self.discriminator(self._discriminator_inputs(fake, labels), training=training)
+        loss = self.adversarial.discriminator(real_logits, fake_logits)
+        gp = tf.constant(0.0)
+        if self.adversarial.needs_gradient_penalty:
+            critic = lambda image: self.discriminator(self._discriminator_inputs(image, labels), training=training)
+            gp = gradient_penalty(critic, real, fake, seed=self.noise_seed)
+            loss = loss + self.gp_weight * gp
+        return loss, real_logits, fake_logits, gp
+
+    def _generator_loss(self, labels, batch_size, training):
+        fake = self.generator(self._generator_inputs(self._noise(batch_size), labels), training=training)
+        fake_logits = self.discriminator(self._discriminator_inputs(fake, labels), training=training)
+        return self.adversarial.generator(fake_logits)
+
+    @staticmethod
+    def _scale(optimizer, loss):
+        """The loss to differentiate: scaled under a LossScaleOptimizer (call inside the tape)."""
+        return optimizer.scale_loss(loss) if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else loss
+
+    @staticmethod
+    def _apply(optimizer, tape, scaled_loss, variables):
+        grads = tape.gradient(scaled_loss, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+
+    def train_step(self, data):
+        real, labels = self._split(data)
+        for _ in range(self.d_steps):
+            with tf.GradientTape() as tape:
+                d_loss, real_logits, fake_logits, gp = self._discriminator_loss(real, labels, training=True)
+                scaled = self._scale(self.d_optimizer, d_loss)
+            self._apply(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+        with tf.GradientTape() as tape:
+            g_loss = self._generator_loss(labels, tf.shape(real)[0], training=True)
+            scaled = self._scale(self.g_optimizer, g_loss)
+        self._apply(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+        if self.ema_generator is not None:
+            ema_update(self.ema_generator, self.generator, self.ema_decay, self.g_optimizer.iterations)
+        return self._track(d_loss, g_loss, real_logits, fake_logits, gp)
+
+    def test_step(self, data):
+        real, labels = self._split(data)
+        d_loss, real_logits, fake_logits, gp = self._discriminator_loss(real, labels, training=False)
+        g_loss = self._generator_loss(labels, tf.shape(real)[0], training=False)
+        return self._track(d_loss, g_loss, real_logits, fake_logits, gp)
+
+    def _track(self, d_loss, g_loss, real_logits, fake_logits, gp):
+        values = {
+            "d_loss": d_loss,
+            "g_loss": g_loss,
+            "d_real": tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, tf.float32))),
+            "d_fake": tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, tf.float32))),
+            "gp": gp,
+        }
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # ------------------------------------------------------------ serialization
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "label_names": list(self.label_names),
+            "loss": self.loss_name,
+            "gp_weight": self.gp_weight,
+            "d_steps": self.d_steps,
+            "ema_decay": self.ema_decay,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)

@@ -1,0 +1,1 @@
+"""Functional-API network builders, one module per family."""

@@ -1,0 +1,44 @@
+"""Layers and initializers the GAN builders share."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+
+def dcgan_conv_init(seed: int | None = None) -> keras.initializers.Initializer:
+    """DCGAN weight init: N(0, 0.02)."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02, seed=seed)
+
+
+def dcgan_batch_norm(name: str, dtype=None) -> keras.layers.BatchNormalization:
+    """BatchNorm with PyTorch's defaults (momentum 0.1 there = 0.9 here, eps 1e-5), gamma ~ N(1, 0.02)."""
+    return keras.layers.BatchNormalization(
+        momentum=0.9,
+        epsilon=1e-5,
+        gamma_initializer=keras.initializers.RandomNormal(1.0, 0.02),
+        name=name,
+        dtype=dtype,
+    )
+
+
+def num_doublings(image_size: int, start: int = 4) -> int:
+    """How many stride-2 steps lead from `start` to `image_size` (a power of two).
+
+    Raises:
+        ValueError: `image_size` is not a power of two >= 2 * `start`.
+    """
+    steps = math.log2(image_size / start) if image_size > 0 else -1
+    if steps < 1 or not float(steps).is_integer():
+        raise ValueError(
+            f"image_size must be a power of two >= {2 * start} (e.g. 32, 64, 128). Received: image_size={image_size}"
+        )
+    return int(steps)
+
+
+def maybe_spectral(layer: keras.layers.Layer, enabled: bool) -> keras.layers.Layer:
+    """Wraps `layer` in SpectralNormalization when `enabled` (same name, `_sn` suffix)."""
+    if not enabled:
+        return layer
+    return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn", dtype=layer.dtype_policy)
