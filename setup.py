@@ -23,6 +23,7 @@ setup(
     entry_points={
         "console_scripts": [
             "shoes-data = data_tools.cli:main",
+            "shoes-train = training.train:main",
         ]
     },
 )

@@ -162,24 +162,85 @@ def batch_pipeline(
         dataset = dataset.shuffle(buffer, seed=options.seed, reshuffle_each_iteration=True)
     if options.repeat:
         dataset = dataset.repeat()
-    if options.flip or options.jitter:
-        base_seed = 0 if options.seed is None else options.seed
-        counter = tf.data.Dataset.counter()
-        if options.seed is None:
-            counter = tf.data.Dataset.random().map(lambda x: tf.math.abs(x))
-
-        def _augment(index, example):
-            example = dict(example)
-            seed = tf.stack([tf.constant(base_seed, tf.int64), tf.cast(index, tf.int64)])
-            outputs = augment_together([example[key] for key in image_keys], seed, options)
-            example.update(zip(image_keys, outputs))
-            return example
-
-        dataset = tf.data.Dataset.zip(counter, dataset).map(
-            _augment, num_parallel_calls=options.num_parallel_calls, deterministic=options.seed is not None
-        )
+    dataset = augment_dataset(dataset, options, image_keys)
     dataset = dataset.batch(options.batch_size, drop_remainder=options.drop_remainder)
     return dataset.prefetch(AUTOTUNE)
+
+
+def augment_dataset(
+    dataset: tf.data.Dataset, options: PipelineOptions, image_keys: Sequence[str] = ("image",), epoch=None
+) -> tf.data.Dataset:
+    """Jitters and flips the `image_keys` of each example together (no-op when both are off).
+
+    The n-th example gets the stateless seed ``[options.seed, n]``, or
+    ``[options.seed + epoch, n]`` when `epoch` is given.
+
+    Args:
+        dataset: unbatched dicts whose `image_keys` hold fitted ``[S, S, C]`` images.
+        options: the pipeline options (`flip`, `jitter`, `seed`, `num_parallel_calls`).
+        image_keys: keys augmented together (same crop and flip).
+        epoch: int64 scalar tensor of the epoch (for per-epoch streams).
+    """
+    if not (options.flip or options.jitter):
+        return dataset
+    base_seed = 0 if options.seed is None else options.seed
+    counter = tf.data.Dataset.counter()
+    if options.seed is None:
+        counter = tf.data.Dataset.random().map(lambda x: tf.math.abs(x))
+
+    def _augment(index, example):
+        example = dict(example)
+        first = tf.constant(base_seed, tf.int64) + (0 if epoch is None else tf.cast(epoch, tf.int64))
+        seed = tf.stack([first, tf.cast(index, tf.int64)])
+        outputs = augment_together([example[key] for key in image_keys], seed, options)
+        example.update(zip(image_keys, outputs))
+        return example
+
+    return tf.data.Dataset.zip(counter, dataset).map(
+        _augment, num_parallel_calls=options.num_parallel_calls, deterministic=options.seed is not None
+    )
+
+
+def epoch_stream(
+    elements: tf.data.Dataset,
+    options: PipelineOptions,
+    start_step: int = 0,
+    steps_per_epoch: int | None = None,
+    image_keys: Sequence[str] = ("image",),
+) -> tf.data.Dataset:
+    """Endless batches, epoch after epoch, where epoch ``e`` depends only on ``(seed, e)``.
+
+    Unlike ``shuffle(reshuffle_each_iteration=True).repeat()``, whose order
+    depends on how often the dataset object was iterated before, this stream
+    can be started at any global step in a new process and yields exactly the
+    batches an uninterrupted run would have seen: resuming after a kill is exact.
+
+    Args:
+        elements: unbatched, fitted dicts (one epoch, in a fixed order).
+        options: batch size, shuffling, caching, augmentation and `seed`
+            (required: a deterministic stream needs one).
+        start_step: global step (batches already consumed) to start from.
+        steps_per_epoch: full batches per epoch; needed when `start_step` > 0.
+        image_keys: keys augmented together.
+    """
+    if options.seed is None:
+        raise ValueError("epoch_stream needs options.seed to be an int. Received: seed=None")
+    if start_step and not steps_per_epoch:
+        raise ValueError(f"Starting at step {start_step} needs steps_per_epoch. Received: steps_per_epoch={steps_per_epoch}")
+    if options.cache:
+        elements = elements.cache("" if options.cache is True else str(options.cache))
+    first_epoch, offset = divmod(start_step, steps_per_epoch) if start_step else (0, 0)
+
+    def one_epoch(epoch):
+        dataset = elements
+        if options.shuffle:
+            seed = tf.constant(options.seed, tf.int64) * 1_000_003 + epoch
+            dataset = dataset.shuffle(options.shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
+        dataset = augment_dataset(dataset, options.replace(seed=options.seed * 1_000_003 + 7), image_keys, epoch=epoch)
+        return dataset.batch(options.batch_size, drop_remainder=True)
+
+    stream = tf.data.Dataset.counter(first_epoch).flat_map(one_epoch)
+    return stream.skip(offset).prefetch(AUTOTUNE)
 
 
 def load_image_file(path: tf.Tensor, options: PipelineOptions) -> tf.Tensor:

@@ -1,0 +1,172 @@
+"""Keras callbacks of a training run: sample grids, metrics log, loss curve, checkpoints."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from shoes_generator.data.pipeline import to_uint8
+from shoes_generator.labels import Vocabularies
+from shoes_generator.plots import save_labelled_grid, save_loss_curve
+
+
+def global_step(gan) -> int:
+    """Generator updates so far (the run's step counter, saved in checkpoints)."""
+    return int(gan.g_optimizer.iterations.numpy())
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes a grid of samples from fixed noise after every epoch (PNG + TensorBoard).
+
+    Conditional models get one row per combination of all but the last label
+    (e.g. one row per colour) and column groups per value of the last label
+    (e.g. types), `per_cell` samples each, the same noise in every row.
+
+    Args:
+        out_dir: folder of ``epoch_XXXX.png`` and ``latest.png``.
+        latent_dim: noise size.
+        vocabularies: label vocabularies (None for unconditional models).
+        labels: the conditioning labels in display order (rows first).
+        per_cell: samples per cell (conditional) or grid side (unconditional).
+        seed: seed of the fixed noise.
+        log_dir: TensorBoard folder for the sample image, or None.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | Path,
+        latent_dim: int,
+        vocabularies: Vocabularies | None = None,
+        labels: Sequence[str] = (),
+        per_cell: int = 8,
+        seed: int = 1234,
+        log_dir: str | Path | None = None,
+    ):
+        super().__init__()
+        self.out_dir = Path(out_dir)
+        self.inputs, self.rows, self.cols, self.row_labels, self.col_labels = self.fixed_inputs(
+            latent_dim, vocabularies, tuple(labels), per_cell, seed
+        )
+        self.writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else None
+
+    @staticmethod
+    def fixed_inputs(latent_dim, vocabularies, labels, per_cell, seed):
+        """The fixed generator inputs and the grid layout (rows, cols, captions)."""
+        rng = np.random.default_rng(seed)
+        if not labels:
+            z = rng.standard_normal((per_cell * per_cell, latent_dim)).astype("float32")
+            return z, per_cell, per_cell, [], []
+        row_values = [vocabularies.values(name) for name in labels[:-1]]
+        col_values = vocabularies.values(labels[-1])
+        row_combos = list(itertools.product(*row_values)) or [()]
+        cols = len(col_values) * per_cell
+        z_row = rng.standard_normal((cols, latent_dim)).astype("float32")
+        z = np.tile(z_row, (len(row_combos), 1))
+        columns = {name: [] for name in labels}
+        for combo in row_combos:
+            for value in col_values:
+                for _ in range(per_cell):
+                    for name, v in zip(labels, (*combo, value)):
+                        columns[name].append(v)
+        inputs = {"z": z, **{name: vocabularies.ids(name, values) for name, values in columns.items()}}
+        row_captions = [" ".join(combo) for combo in row_combos] if row_values else []
+        return inputs, len(row_combos), cols, row_captions, list(col_values)
+
+    def render(self, path: Path, title: str) -> Path:
+        """Generates the fixed samples and writes the captioned grid to `path`."""
+        images = to_uint8(self.model(self.inputs, training=False)).numpy()
+        return save_labelled_grid(images, self.rows, self.cols, path, self.row_labels, self.col_labels, title)
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = global_step(self.model)
+        path = self.render(self.out_dir / f"epoch_{epoch + 1:04d}.png", f"epoch {epoch + 1}, step {step}")
+        (self.out_dir / "latest.png").write_bytes(path.read_bytes())
+        if self.writer is not None:
+            images = to_uint8(self.model(self.inputs, training=False))
+            with self.writer.as_default():
+                tf.summary.image("samples", images[: min(16, len(images))], step=step, max_outputs=16)
+
+
+class MetricsLog(keras.callbacks.Callback):
+    """Appends step and epoch records to ``metrics.jsonl`` and redraws the loss curve.
+
+    Args:
+        run_dir: the run directory (``metrics.jsonl``, ``loss_curve.png``).
+        every: write a step record every `every` steps.
+    """
+
+    def __init__(self, run_dir: str | Path, every: int = 50):
+        super().__init__()
+        self.path = Path(run_dir) / "metrics.jsonl"
+        self.curve = Path(run_dir) / "loss_curve.png"
+        self.every = max(1, int(every))
+        self.started = time.time()
+
+    def _append(self, record: dict) -> None:
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    @staticmethod
+    def _floats(logs):
+        return {key: float(value) for key, value in (logs or {}).items() if np.ndim(value) == 0}
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = global_step(self.model)
+        if step % self.every == 0:
+            self._append({"kind": "step", "step": step, **self._floats(logs)})
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = global_step(self.model)
+        self._append(
+            {"kind": "epoch", "epoch": epoch + 1, "step": step, "seconds": round(time.time() - self.started, 2), **self._floats(logs)}
+        )
+        save_loss_curve(self.path, self.curve)
+
+
+class Checkpointer(keras.callbacks.Callback):
+    """Saves a `tf.train.CheckpointManager` every `every` steps and at every epoch end.
+
+    Args:
+        manager: the manager over networks, optimizers, EMA and noise RNG state.
+        every: steps between checkpoints (0: epoch ends only).
+    """
+
+    def __init__(self, manager: tf.train.CheckpointManager, every: int = 0):
+        super().__init__()
+        self.manager = manager
+        self.every = int(every)
+        self.last_saved = -1
+
+    def _save(self):
+        step = global_step(self.model)
+        if step != self.last_saved:
+            self.manager.save(checkpoint_number=step)
+            self.last_saved = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.every and global_step(self.model) % self.every == 0:
+            self._save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._save()
+
+
+def gan_checkpoint(gan) -> tf.train.Checkpoint:
+    """Everything a resumed run needs: both networks, EMA copy, both optimizers, noise RNG state."""
+    objects = {
+        "generator": gan.generator,
+        "discriminator": gan.discriminator,
+        "g_optimizer": gan.g_optimizer,
+        "d_optimizer": gan.d_optimizer,
+        "noise_seed": gan.noise_seed.state,
+    }
+    if gan.ema_generator is not None:
+        objects["ema_generator"] = gan.ema_generator
+    return tf.train.Checkpoint(**objects)

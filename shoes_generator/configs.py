@@ -1,0 +1,272 @@
+"""Typed experiment configs and the named presets `shoes-train --config` picks from.
+
+Every preset ``NAME`` has a tiny variant ``NAME_tiny`` (16 px, 8 filters, a few
+steps) that trains in seconds, for tests. Values are overridden with dotted
+keys: ``override(config, ["train.batch_size=64", "data.image_size=32"])``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from typing import Callable
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+DATA_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")
+FAMILIES = ("dcgan", "conditional")
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Where training images come from and how they are shaped.
+
+    Attributes:
+        source: "fmnist" (grayscale Fashion-MNIST shoes), "fmnist_color" (tinted
+            into the 11 catalogue colours), "folder", "manifest" or "tfrecords".
+        path: folder, manifest CSV or TFRecord directory (not for fmnist sources).
+        image_size: square side in pixels (power of two).
+        channels: 3 (RGB) or 1.
+        labels: conditioning label columns (e.g. ``("color", "category")``).
+        limit: use at most this many training examples (None: all).
+        flip: random horizontal flips.
+        cache: cache decoded examples in memory.
+        seed: seed of colour assignment and shuffling.
+    """
+
+    source: str = "fmnist"
+    path: str | None = None
+    image_size: int = 64
+    channels: int = 3
+    labels: tuple[str, ...] = ()
+    limit: int | None = None
+    flip: bool = False
+    cache: bool = True
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """The networks.
+
+    Attributes:
+        family: "dcgan" (unconditional) or "conditional" (label embeddings +
+            projection discriminator).
+        latent_dim: noise size (nz).
+        g_filters: generator feature maps of the last hidden block (ngf).
+        d_filters: discriminator feature maps of the first block (ndf).
+        embed_dim: label embedding size (conditional).
+        spectral_norm: spectral normalization in the discriminator (conditional).
+        d_batch_norm: BatchNorm in the conditional discriminator's trunk.
+    """
+
+    family: str = "dcgan"
+    latent_dim: int = 100
+    g_filters: int = 64
+    d_filters: int = 64
+    embed_dim: int = 32
+    spectral_norm: bool = False
+    d_batch_norm: bool = True
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Optimization and run bookkeeping.
+
+    Attributes:
+        batch_size: examples per step.
+        epochs: number of epochs.
+        steps_per_epoch: steps in an epoch (None: one pass over the data).
+        g_lr: generator learning rate.
+        d_lr: discriminator learning rate.
+        beta_1: Adam beta_1.
+        beta_2: Adam beta_2.
+        loss: "non_saturating", "hinge", "least_squares" or "wgan_gp".
+        gp_weight: WGAN-GP penalty weight.
+        d_steps: discriminator steps per generator step.
+        ema_decay: generator EMA decay (0 disables).
+        precision: "float32", "mixed_bfloat16" or "mixed_float16".
+        jit_compile: XLA-compile the train step.
+        steps_per_execution: steps run per `tf.function` call.
+        seed: seed of weights' noise draws and data order.
+        checkpoint_every: also checkpoint every N steps (0: at epoch ends only).
+        keep_checkpoints: checkpoints kept by the CheckpointManager.
+        sample_columns: samples per row of the sample grid.
+    """
+
+    batch_size: int = 128
+    epochs: int = 25
+    steps_per_epoch: int | None = None
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    loss: str = "non_saturating"
+    gp_weight: float = 10.0
+    d_steps: int = 1
+    ema_decay: float = 0.999
+    precision: str = "float32"
+    jit_compile: bool = False
+    steps_per_execution: int = 1
+    seed: int = 0
+    checkpoint_every: int = 200
+    keep_checkpoints: int = 3
+    sample_columns: int = 8
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+    """A whole training run: data, model and training settings."""
+
+    name: str
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+    def validate(self) -> "ExperimentConfig":
+        """Checks the choices; raises ValueError naming the bad field and value."""
+        checks = [
+            ("data.source", self.data.source, DATA_SOURCES),
+            ("model.family", self.model.family, FAMILIES),
+            ("train.precision", self.train.precision, PRECISIONS),
+        ]
+        for key, value, allowed in checks:
+            if value not in allowed:
+                raise ValueError(f"{key} must be one of {list(allowed)}. Received: {key}={value!r}")
+        if self.model.family == "conditional" and not self.data.labels:
+            raise ValueError("model.family='conditional' needs data.labels (e.g. color,category). Received: data.labels=()")
+        if self.data.source in ("folder", "manifest", "tfrecords") and not self.data.path:
+            raise ValueError(f"data.source={self.data.source!r} needs data.path. Received: data.path=None")
+        return self
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (what `config.json` holds)."""
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ExperimentConfig":
+        """Rebuilds a config from `to_dict` output (unknown keys are an error)."""
+        sections = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+        kwargs = {"name": values["name"]}
+        for section, klass in sections.items():
+            fields = dict(values.get(section, {}))
+            known = {field.name for field in dataclasses.fields(klass)}
+            unknown = sorted(set(fields) - known)
+            if unknown:
+                raise ValueError(f"Unknown {section} settings {unknown}. Known: {sorted(known)}")
+            if "labels" in fields:
+                fields["labels"] = tuple(fields["labels"])
+            kwargs[section] = klass(**fields)
+        return cls(**kwargs)
+
+
+# ------------------------------------------------------------------ overrides
+def _parse_value(text: str, annotation) -> object:
+    """Parses `text` for a field annotated `annotation` (a string annotation)."""
+    annotation = str(annotation)
+    if text.lower() in ("none", "null") and "None" in annotation:
+        return None
+    if annotation.startswith("bool"):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"expected true/false, received {text!r}")
+    if annotation.startswith("int"):
+        return int(text)
+    if annotation.startswith("float"):
+        return float(text)
+    if annotation.startswith("tuple"):
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return text
+
+
+def override(config: ExperimentConfig, assignments: list[str]) -> ExperimentConfig:
+    """Applies ``section.key=value`` assignments (values parsed by the field's type).
+
+    Args:
+        config: the config to change (a copy is returned).
+        assignments: e.g. ``["train.batch_size=64", "data.labels=color,category"]``.
+
+    Raises:
+        ValueError: malformed assignment, unknown key or unparsable value.
+    """
+    values = config.to_dict()
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        section, dot, field = key.strip().partition(".")
+        if not sep or not dot:
+            raise ValueError(f"Overrides look like section.key=value (e.g. train.batch_size=64). Received: {assignment!r}")
+        klass = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}.get(section)
+        annotations = {f.name: f.type for f in dataclasses.fields(klass)} if klass else {}
+        if field not in annotations:
+            known = sorted(f"{s}.{f.name}" for s, k in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)) for f in dataclasses.fields(k))
+            raise ValueError(f"Unknown setting {key!r}. Known settings: {', '.join(known)}")
+        try:
+            values[section][field] = _parse_value(text.strip(), annotations[field])
+        except ValueError as error:
+            raise ValueError(f"Bad value for {key}: {error}. Received: {assignment!r}") from None
+    return ExperimentConfig.from_dict(values).validate()
+
+
+# -------------------------------------------------------------------- presets
+PRESETS: dict[str, Callable[[], ExperimentConfig]] = {}
+
+
+def register_preset(function: Callable[[], ExperimentConfig]) -> Callable[[], ExperimentConfig]:
+    """Registers `function` under its name, and ``<name>_tiny`` through `tiny`."""
+    name = function.__name__
+    PRESETS[name] = function
+    PRESETS[f"{name}_tiny"] = lambda: tiny(function())
+    return function
+
+
+def tiny(config: ExperimentConfig) -> ExperimentConfig:
+    """The seconds-long variant of `config`: 16 px, 8 filters, batch 4, 2 steps x 2 epochs."""
+    return dataclasses.replace(
+        config,
+        name=f"{config.name}_tiny",
+        data=dataclasses.replace(config.data, image_size=16, limit=32),
+        model=dataclasses.replace(config.model, latent_dim=16, g_filters=8, d_filters=8, embed_dim=4),
+        train=dataclasses.replace(
+            config.train, batch_size=4, epochs=2, steps_per_epoch=2, checkpoint_every=1, sample_columns=2
+        ),
+    )
+
+
+@register_preset
+def dcgan64_paper() -> ExperimentConfig:
+    """The DCGAN reference: nz 100, ngf/ndf 64, 64x64x3, Adam 2e-4/0.5, batch 128, 25 epochs."""
+    return ExperimentConfig(
+        name="dcgan64_paper",
+        data=DataConfig(source="fmnist", image_size=64, channels=3),
+        model=ModelConfig(family="dcgan", latent_dim=100, g_filters=64, d_filters=64),
+        train=TrainConfig(batch_size=128, epochs=25, g_lr=2e-4, d_lr=2e-4, beta_1=0.5, ema_decay=0.0),
+    )
+
+
+@register_preset
+def cgan_fmnist_color() -> ExperimentConfig:
+    """Colour x type shoes: coloured Fashion-MNIST, 32 px, projection discriminator with spectral norm."""
+    return ExperimentConfig(
+        name="cgan_fmnist_color",
+        data=DataConfig(source="fmnist_color", image_size=32, channels=3, labels=("color", "category")),
+        model=ModelConfig(
+            family="conditional", latent_dim=100, g_filters=64, d_filters=64, embed_dim=32, spectral_norm=True, d_batch_norm=False
+        ),
+        train=TrainConfig(batch_size=64, epochs=12, loss="hinge", precision="mixed_bfloat16", ema_decay=0.999),
+    )
+
+
+def get_preset(name: str) -> ExperimentConfig:
+    """A fresh, validated copy of the preset `name`.
+
+    Raises:
+        ValueError: unknown preset (the message lists them).
+    """
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset. Known presets: {sorted(PRESETS)}. Received: config={name!r}")
+    return PRESETS[name]().validate()
