@@ -3,49 +3,58 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import tensorflow as tf
 
 from shoes_generator.configs import DataConfig
-from shoes_generator.data.pipeline import PipelineOptions
+from shoes_generator.data.pipeline import PipelineOptions, epoch_stream
 from shoes_generator.labels import Vocabularies
 
 
 @dataclasses.dataclass
 class TrainingData:
-    """The training stream and what the run needs to know about it.
+    """The examples of a run and how they become batches.
 
     Attributes:
-        batches: one epoch of batches (finite, reshuffled on every pass).
-        steps_per_epoch: full batches in one pass.
+        elements: unbatched ``{"image", <label>...}`` dicts in a fixed order.
+        num_examples: how many elements one epoch holds.
+        options: batching, shuffling and augmentation options (seeded).
         vocabularies: label vocabularies (None for unlabelled data).
         labels: the conditioning labels, encoded to int32 ids in `stream`.
     """
 
-    batches: tf.data.Dataset
-    steps_per_epoch: int
+    elements: tf.data.Dataset
+    num_examples: int
+    options: PipelineOptions
     vocabularies: Vocabularies | None
     labels: tuple[str, ...]
 
-    def stream(self, start_step: int = 0) -> tf.data.Dataset:
-        """Endless batches from global step `start_step` on, labels as ids.
+    @property
+    def steps_per_epoch(self) -> int:
+        """Full batches in one epoch."""
+        return self.num_examples // self.options.batch_size
 
-        The order depends only on the seeds, so a resumed run sees exactly the
-        batches the uninterrupted run would have seen.
+    def stream(self, start_step: int = 0) -> tf.data.Dataset:
+        """Endless batches from global step `start_step` on, labels as int ids.
+
+        Pass ``e`` over the data depends only on the seed and ``e``, so a
+        resumed run sees exactly the batches the uninterrupted run would have
+        seen (whatever `fit`'s own epoch length is).
 
         Args:
             start_step: batches already consumed by earlier (killed) runs.
         """
-        stream = self.batches.repeat()
         keep = ["image", *self.labels]
-        stream = stream.map(lambda batch: {key: batch[key] for key in keep})
+        elements = self.elements.map(lambda example: {key: example[key] for key in keep})
+        stream = epoch_stream(elements, self.options, start_step, self.steps_per_epoch)
         if self.vocabularies is not None and self.labels:
             stream = stream.map(self.vocabularies.encoder())
-        return stream.skip(start_step).prefetch(tf.data.AUTOTUNE)
+        return stream
 
 
 def pipeline_options(config: DataConfig, batch_size: int, seed: int) -> PipelineOptions:
-    """The pipeline options of a training run."""
+    """The pipeline options of a training run (decoding unshuffled; `epoch_stream` shuffles)."""
     return PipelineOptions(
         image_size=config.image_size,
         channels=config.channels,
@@ -57,13 +66,33 @@ def pipeline_options(config: DataConfig, batch_size: int, seed: int) -> Pipeline
     )
 
 
+def _file_table(config: DataConfig):
+    """The image table of a folder / manifest source, rows lacking a conditioning label dropped."""
+    from shoes_generator.data import folders
+
+    path = Path(config.path)
+    if config.source == "manifest":
+        table = folders.join_manifest(folders.folder_table(path.parent), path)
+    elif folders.find_zappos_images(path) != path or path.name == folders.ZAPPOS_IMAGES:
+        table = folders.zappos_table(path)
+    else:
+        table = folders.folder_table(path, folder_label="category")
+        if (path / "manifest.csv").is_file():
+            table = folders.join_manifest(table, path / "manifest.csv")
+    missing = sorted(set(config.labels) - set(table.label_names))
+    if missing:
+        raise ValueError(f"data.labels {missing} are not in {str(path)!r}. Available labels: {list(table.label_names)}")
+    labelled = [i for i in range(len(table)) if all(table.column(name)[i] for name in config.labels)]
+    return table.subset(labelled) if len(labelled) < len(table) else table
+
+
 def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "train") -> TrainingData:
     """Builds the training data of `config`.
 
     Args:
         config: the data section of the experiment.
         batch_size: examples per batch.
-        seed: shuffling seed.
+        seed: shuffling and augmentation seed.
         split: "train" or "test" (Fashion-MNIST sources).
 
     Raises:
@@ -71,18 +100,34 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
             than one batch.
     """
     options = pipeline_options(config, batch_size, seed)
+    unshuffled = options.replace(shuffle=False)
     if config.source in ("fmnist", "fmnist_color"):
         from shoes_generator.data import fmnist
 
         colored = config.source == "fmnist_color"
-        batches = fmnist.fmnist_shoes(split, options, colored=colored, seed=config.seed, limit=config.limit)
-        vocabularies = Vocabularies(fmnist.vocabularies(colored))
+        elements, count = fmnist.fmnist_elements(split, unshuffled, colored=colored, seed=config.seed, limit=config.limit)
+        vocabularies = fmnist.vocabularies(colored)
+    elif config.source == "tfrecords":
+        from shoes_generator.data.tfrecords import read_info, tfrecord_elements
+
+        info, _ = read_info(config.path)
+        elements, count = tfrecord_elements(config.path, unshuffled), sum(s["examples"] for s in info.shards)
+        vocabularies = info.vocabularies
     else:
-        raise ValueError(f"Unsupported data.source for training. Received: source={config.source!r}")
-    unknown = sorted(set(config.labels) - set(vocabularies.names))
+        from shoes_generator.data.folders import table_elements
+
+        table = _file_table(config)
+        elements, count = table_elements(table, unshuffled, columns=config.labels), len(table)
+        vocabularies = {name: table.vocabulary(name) for name in config.labels}
+    unknown = sorted(set(config.labels) - set(vocabularies))
     if unknown:
-        raise ValueError(f"data.labels {unknown} are not in the data. Available labels: {list(vocabularies.names)}")
-    steps = int(batches.cardinality())
-    if steps < 1:
-        raise ValueError(f"The training data holds less than one batch of {batch_size} (source={config.source!r}).")
-    return TrainingData(batches, steps, vocabularies, tuple(config.labels))
+        raise ValueError(f"data.labels {unknown} are not in the data. Available labels: {sorted(vocabularies)}")
+    if config.limit:
+        elements, count = elements.take(config.limit), min(count, config.limit)
+    if count < batch_size:
+        raise ValueError(
+            f"The training data holds {count} example(s), less than one batch of {batch_size} "
+            f"(source={config.source!r}, path={config.path!r})."
+        )
+    used = {name: vocabularies[name] for name in config.labels}
+    return TrainingData(elements, count, options, Vocabularies(used) if used else None, tuple(config.labels))

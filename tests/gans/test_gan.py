@@ -1,0 +1,112 @@
+"""The GAN fit wrapper: every loss trains, float16 scaling, EMA, test_step, save/reload."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shoes_generator.gans import GAN
+from shoes_generator.models.conditional import build_conditional_generator, build_projection_discriminator
+from shoes_generator.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
+
+VOCAB = {"color": 11, "category": 3}
+
+
+def batches(n=8, size=16, labelled=False):
+    rng = np.random.default_rng(0)
+    data = {"image": rng.uniform(-1, 1, (n, size, size, 3)).astype("float32")}
+    if labelled:
+        data.update(color=(np.arange(n) % 11).astype("int32"), category=(np.arange(n) % 3).astype("int32"))
+    return tf.data.Dataset.from_tensor_slices(data).batch(4)
+
+
+def dcgan(dtype=None, **kwargs):
+    generator = build_dcgan_generator(latent_dim=8, image_size=16, base_filters=4, dtype=dtype)
+    discriminator = build_dcgan_discriminator(image_size=16, base_filters=4, dtype=dtype)
+    return GAN(generator, discriminator, latent_dim=8, **kwargs)
+
+
+def conditional(**kwargs):
+    generator = build_conditional_generator(VOCAB, latent_dim=8, embed_dim=4, image_size=16, base_filters=4)
+    discriminator = build_projection_discriminator(VOCAB, image_size=16, base_filters=4)
+    return GAN(generator, discriminator, latent_dim=8, label_names=("color", "category"), **kwargs)
+
+
+@pytest.mark.parametrize("loss", ["non_saturating", "hinge", "least_squares", "wgan_gp"])
+def test_each_loss_updates_both_networks(loss):
+    gan = dcgan(loss=loss)
+    gan.compile()
+    g_before = [w.numpy().copy() for w in gan.generator.trainable_weights]
+    d_before = [w.numpy().copy() for w in gan.discriminator.trainable_weights]
+    history = gan.fit(batches(), epochs=1, verbose=0).history
+    assert set(history) >= {"d_loss", "g_loss", "d_real", "d_fake", "gp"}
+    assert all(np.isfinite(v[-1]) for v in history.values())
+    assert (history["gp"][-1] > 0) == (loss == "wgan_gp")
+    assert any(not np.allclose(a, w.numpy()) for a, w in zip(g_before, gan.generator.trainable_weights))
+    assert any(not np.allclose(a, w.numpy()) for a, w in zip(d_before, gan.discriminator.trainable_weights))
+    assert int(gan.g_optimizer.iterations) == 2 and int(gan.d_optimizer.iterations) == 2
+
+
+def test_d_steps_runs_more_discriminator_updates():
+    gan = dcgan(d_steps=2)
+    gan.compile()
+    gan.fit(batches(), epochs=1, verbose=0)
+    assert int(gan.d_optimizer.iterations) == 4 and int(gan.g_optimizer.iterations) == 2
+
+
+def test_float16_wraps_both_optimizers_and_stays_finite():
+    gan = dcgan(dtype="mixed_float16")
+    gan.compile()
+    assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    history = gan.fit(batches(), epochs=2, verbose=0).history
+    assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
+    assert gan(np.zeros((2, 8), "float32")).dtype == "float32"
+
+
+def test_ema_generator_lags_the_trained_generator_and_serves_call():
+    gan = dcgan(ema_decay=0.9)
+    gan.compile()
+    gan.fit(batches(), epochs=2, verbose=0)
+    z = np.random.default_rng(1).normal(size=(2, 8)).astype("float32")
+    ema_out, live_out = gan(z), gan.generator(z, training=False)
+    assert not np.allclose(ema_out, live_out)
+    np.testing.assert_allclose(ema_out, gan.ema_generator(z, training=False), atol=1e-6)
+
+
+def test_test_step_reports_losses_without_training():
+    gan = conditional()
+    gan.compile()
+    weights = [w.numpy().copy() for w in gan.weights if w.trainable]
+    result = gan.evaluate(batches(labelled=True), verbose=0, return_dict=True)
+    assert set(result) >= {"d_loss", "g_loss"} and np.isfinite(result["d_loss"])
+    assert all(np.allclose(a, w.numpy()) for a, w in zip(weights, [w for w in gan.weights if w.trainable]))
+
+
+def test_conditional_batches_must_carry_their_labels():
+    gan = conditional()
+    gan.compile()
+    with pytest.raises(ValueError, match="Missing: \\['color', 'category'\\]"):
+        gan.fit(batches(labelled=False), epochs=1, verbose=0)
+
+
+def test_saved_wrapper_reloads_networks_and_both_optimizers(tmp_path):
+    gan = conditional(loss="hinge", ema_decay=0.5)
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.3), d_optimizer=keras.optimizers.RMSprop(5e-4))
+    gan.fit(batches(labelled=True), epochs=1, verbose=0)
+    path = tmp_path / "gan.keras"
+    gan.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, GAN) and loaded.loss_name == "hinge" and loaded.label_names == ("color", "category")
+    assert isinstance(loaded.d_optimizer, keras.optimizers.RMSprop)
+    assert float(loaded.g_optimizer.beta_1) == pytest.approx(0.3)
+    assert int(loaded.g_optimizer.iterations) == 2
+    inputs = {"z": np.ones((2, 8), "float32"), "color": np.array([3, 4], "int32"), "category": np.array([0, 1], "int32")}
+    np.testing.assert_allclose(loaded(inputs), gan(inputs), atol=1e-5)
+
+
+def test_bad_arguments_name_what_was_received():
+    with pytest.raises(ValueError, match="loss='wasserstein'"):
+        dcgan(loss="wasserstein")
+    with pytest.raises(ValueError, match="ema_decay=1.5"):
+        dcgan(ema_decay=1.5)
