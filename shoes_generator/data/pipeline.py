@@ -167,19 +167,15 @@ def batch_pipeline(
     return dataset.prefetch(AUTOTUNE)
 
 
-def augment_dataset(
-    dataset: tf.data.Dataset, options: PipelineOptions, image_keys: Sequence[str] = ("image",), epoch=None
-) -> tf.data.Dataset:
+def augment_dataset(dataset: tf.data.Dataset, options: PipelineOptions, image_keys: Sequence[str] = ("image",)) -> tf.data.Dataset:
     """Jitters and flips the `image_keys` of each example together (no-op when both are off).
 
-    The n-th example gets the stateless seed ``[options.seed, n]``, or
-    ``[options.seed + epoch, n]`` when `epoch` is given.
+    The n-th example gets the stateless seed ``[options.seed, n]``.
 
     Args:
         dataset: unbatched dicts whose `image_keys` hold fitted ``[S, S, C]`` images.
         options: the pipeline options (`flip`, `jitter`, `seed`, `num_parallel_calls`).
         image_keys: keys augmented together (same crop and flip).
-        epoch: int64 scalar tensor of the epoch (for per-epoch streams).
     """
     if not (options.flip or options.jitter):
         return dataset
@@ -190,8 +186,7 @@ def augment_dataset(
 
     def _augment(index, example):
         example = dict(example)
-        first = tf.constant(base_seed, tf.int64) + (0 if epoch is None else tf.cast(epoch, tf.int64))
-        seed = tf.stack([first, tf.cast(index, tf.int64)])
+        seed = tf.stack([tf.constant(base_seed, tf.int64), tf.cast(index, tf.int64)])
         outputs = augment_together([example[key] for key in image_keys], seed, options)
         example.update(zip(image_keys, outputs))
         return example
@@ -205,42 +200,33 @@ def epoch_stream(
     elements: tf.data.Dataset,
     options: PipelineOptions,
     start_step: int = 0,
-    steps_per_epoch: int | None = None,
     image_keys: Sequence[str] = ("image",),
 ) -> tf.data.Dataset:
-    """Endless batches, epoch after epoch, where epoch ``e`` depends only on ``(seed, e)``.
+    """Endless batches, epoch after epoch, starting at global step `start_step`.
 
-    Unlike ``shuffle(reshuffle_each_iteration=True).repeat()``, whose order
-    depends on how often the dataset object was iterated before, this stream
-    can be started at any global step in a new process and yields exactly the
-    batches an uninterrupted run would have seen: resuming after a kill is exact.
+    Every call builds new dataset ops, so the order depends only on
+    `options.seed` and the position in the stream, not on how often some
+    dataset object was iterated before (its reshuffling state): a new process
+    started at step N yields exactly the batches an uninterrupted run saw from
+    step N on. Batches never straddle two epochs.
 
     Args:
         elements: unbatched, fitted dicts (one epoch, in a fixed order).
         options: batch size, shuffling, caching, augmentation and `seed`
             (required: a deterministic stream needs one).
-        start_step: global step (batches already consumed) to start from.
-        steps_per_epoch: full batches per epoch; needed when `start_step` > 0.
+        start_step: batches already consumed (they are produced and dropped).
         image_keys: keys augmented together.
     """
     if options.seed is None:
         raise ValueError("epoch_stream needs options.seed to be an int. Received: seed=None")
-    if start_step and not steps_per_epoch:
-        raise ValueError(f"Starting at step {start_step} needs steps_per_epoch. Received: steps_per_epoch={steps_per_epoch}")
+    dataset = elements
     if options.cache:
-        elements = elements.cache("" if options.cache is True else str(options.cache))
-    first_epoch, offset = divmod(start_step, steps_per_epoch) if start_step else (0, 0)
-
-    def one_epoch(epoch):
-        dataset = elements
-        if options.shuffle:
-            seed = tf.constant(options.seed, tf.int64) * 1_000_003 + epoch
-            dataset = dataset.shuffle(options.shuffle_buffer, seed=seed, reshuffle_each_iteration=False)
-        dataset = augment_dataset(dataset, options.replace(seed=options.seed * 1_000_003 + 7), image_keys, epoch=epoch)
-        return dataset.batch(options.batch_size, drop_remainder=True)
-
-    stream = tf.data.Dataset.counter(first_epoch).flat_map(one_epoch)
-    return stream.skip(offset).prefetch(AUTOTUNE)
+        dataset = dataset.cache("" if options.cache is True else str(options.cache))
+    if options.shuffle:
+        dataset = dataset.shuffle(options.shuffle_buffer, seed=options.seed, reshuffle_each_iteration=True)
+    dataset = augment_dataset(dataset, options, image_keys)
+    dataset = dataset.batch(options.batch_size, drop_remainder=True).repeat()
+    return dataset.skip(start_step).prefetch(AUTOTUNE)
 
 
 def load_image_file(path: tf.Tensor, options: PipelineOptions) -> tf.Tensor:

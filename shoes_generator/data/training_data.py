@@ -38,16 +38,15 @@ class TrainingData:
     def stream(self, start_step: int = 0) -> tf.data.Dataset:
         """Endless batches from global step `start_step` on, labels as int ids.
 
-        Pass ``e`` over the data depends only on the seed and ``e``, so a
-        resumed run sees exactly the batches the uninterrupted run would have
-        seen (whatever `fit`'s own epoch length is).
+        The stream depends only on the seed, so a resumed run sees exactly the
+        batches the uninterrupted run would have seen (see `epoch_stream`).
 
         Args:
             start_step: batches already consumed by earlier (killed) runs.
         """
         keep = ["image", *self.labels]
         elements = self.elements.map(lambda example: {key: example[key] for key in keep})
-        stream = epoch_stream(elements, self.options, start_step, self.steps_per_epoch)
+        stream = epoch_stream(elements, self.options, start_step)
         if self.vocabularies is not None and self.labels:
             stream = stream.map(self.vocabularies.encoder())
         return stream
@@ -105,7 +104,9 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
         from shoes_generator.data import fmnist
 
         colored = config.source == "fmnist_color"
-        elements, count = fmnist.fmnist_elements(split, unshuffled, colored=colored, seed=config.seed, limit=config.limit)
+        one_by_one = unshuffled.replace(batch_size=1, drop_remainder=False, cache=False)
+        batches = fmnist.fmnist_shoes(split, one_by_one, colored=colored, seed=config.seed, limit=config.limit)
+        elements, count = batches.unbatch(), int(batches.cardinality())
         vocabularies = fmnist.vocabularies(colored)
     elif config.source == "tfrecords":
         from shoes_generator.data.tfrecords import read_info, tfrecord_elements
