@@ -91,7 +91,8 @@ class TrainConfig:
         seed: seed of weights' noise draws and data order.
         checkpoint_every: also checkpoint every N steps (0: at epoch ends only).
         keep_checkpoints: checkpoints kept by the CheckpointManager.
-        sample_columns: samples per row of the sample grid.
+        sample_columns: grid side (unconditional) or samples per label cell
+            of the sample grid (conditional).
     """
 
     batch_size: int = 128
@@ -257,7 +258,9 @@ def cgan_fmnist_color() -> ExperimentConfig:
         model=ModelConfig(
             family="conditional", latent_dim=100, g_filters=64, d_filters=64, embed_dim=32, spectral_norm=True, d_batch_norm=False
         ),
-        train=TrainConfig(batch_size=64, epochs=12, loss="hinge", precision="mixed_bfloat16", ema_decay=0.999),
+        train=TrainConfig(
+            batch_size=64, epochs=12, loss="hinge", precision="mixed_bfloat16", ema_decay=0.999, sample_columns=3
+        ),
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import shutil
 from pathlib import Path
 
 import keras
@@ -13,6 +15,7 @@ from shoes_generator.builders import build_gan
 from shoes_generator.callbacks import Checkpointer, MetricsLog, SampleGrid, gan_checkpoint, global_step
 from shoes_generator.configs import ExperimentConfig
 from shoes_generator.data.training_data import training_data
+from shoes_generator.export import export_generator
 from shoes_generator.runs import next_run_dir, read_config, write_config
 
 logger = logging.getLogger("shoes_generator.trainer")
@@ -46,6 +49,8 @@ def train(
 ) -> RunResult:
     """Trains `config` in a new numbered run directory, or resumes `resume`.
 
+    At the end the (EMA) generator is exported to ``<run_dir>/saved_model``.
+
     Args:
         config: the experiment (ignored when resuming: the run's config.json rules).
         out: where new run directories are created.
@@ -68,6 +73,8 @@ def train(
     keras.utils.set_random_seed(config.train.seed)
 
     data = training_data(config.data, config.train.batch_size, config.train.seed)
+    if data.vocabularies is not None:
+        (run_dir / "vocabularies.json").write_text(json.dumps(data.vocabularies.to_dict(), indent=2) + "\n")
     steps_per_epoch = config.train.steps_per_epoch or data.steps_per_epoch
     gan = build_gan(config, data.vocabularies)
     manager = tf.train.CheckpointManager(
@@ -109,4 +116,8 @@ def train(
             shuffle=False,
         )
         history.append(fit.history)
+    export_dir = run_dir / "saved_model"
+    if export_dir.exists():
+        shutil.rmtree(export_dir)
+    export_generator(gan.sampler, config.model.latent_dim, data.vocabularies, gan.label_names, export_dir)
     return RunResult(run_dir, global_step(gan), gan, history)
