@@ -24,6 +24,7 @@ setup(
         "console_scripts": [
             "shoes-data = data_tools.cli:main",
             "shoes-train = training.train:main",
+            "shoes-eval = training.evaluate:main",
         ]
     },
 )

@@ -59,15 +59,15 @@ def register(subparsers) -> None:
         description="\n\n".join(
             textwrap.fill(paragraph, 78)
             for paragraph in (
-            "Tint every Fashion-MNIST shoe (sandal, sneaker, ankle_boot) into one of the 11 "
-            "catalogue colours (" + ", ".join(COLOR_NAMES) + ") on a white background, shaded like a "
-            "product photo, and write DST/<split>/<index>_<color>_<category>.png.",
-            f"DST/{MANIFEST_NAME} has the columns {','.join(MANIFEST_COLUMNS)}; a colour x type "
-            f"preview table goes to DST/{PREVIEW_NAME} (or --preview FILE). Colours are balanced and "
-            "assigned per image by --seed: the same seed gives the same files.",
-            "Fashion-MNIST is read from /usr/share/datasets/fashion-mnist/ (apt-get install "
-            "dataset-fashion-mnist), the Keras cache ~/.keras/datasets/fashion-mnist/, or downloaded "
-            "by Keras; --fmnist-dir DIR reads the four idx .gz files from DIR only.",
+                "Tint every Fashion-MNIST shoe (sandal, sneaker, ankle_boot) into one of the 11 "
+                "catalogue colours (" + ", ".join(COLOR_NAMES) + ") on a white background, shaded like a "
+                "product photo, and write DST/<split>/<index>_<color>_<category>.png.",
+                f"DST/{MANIFEST_NAME} has the columns {','.join(MANIFEST_COLUMNS)}; a colour x type "
+                f"preview table goes to DST/{PREVIEW_NAME} (or --preview FILE). Colours are balanced and "
+                "assigned per image by --seed: the same seed gives the same files.",
+                "Fashion-MNIST is read from /usr/share/datasets/fashion-mnist/ (apt-get install "
+                "dataset-fashion-mnist), the Keras cache ~/.keras/datasets/fashion-mnist/, or downloaded "
+                "by Keras; --fmnist-dir DIR reads the four idx .gz files from DIR only.",
             )
         ),
         epilog="example: shoes-data colorize-fmnist outputs/fmnist_color --split both --size 64 --seed 0",

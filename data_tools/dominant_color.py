@@ -98,16 +98,16 @@ def register(subparsers) -> None:
         description="\n\n".join(
             textwrap.fill(paragraph, 78)
             for paragraph in (
-            "Label every .jpg/.jpeg/.png below SRC with its dominant colour, one of: " + ", ".join(COLOR_NAMES) + ".",
-            "The background (white or black) is read from the border pixels; the foreground "
-            "pixels vote with rules over RGB, hue, saturation and value "
-            "(shoes_generator.imaging.colors).",
-            f"Writes SRC/{MANIFEST_NAME} (or --manifest PATH) with the columns path,color; an "
-            "existing manifest keeps its other columns and rows, and its color column is overwritten.",
-            "--rename names each file <color>_<originalStem>_<n><ext> in its folder, n being the "
-            "smallest free number from 0; a name already of that form is not prefixed again "
-            "(running twice changes nothing). Manifest paths follow the renames.",
-            "Unreadable files are skipped, counted and listed in the summary.",
+                "Label every .jpg/.jpeg/.png below SRC with its dominant colour, one of: " + ", ".join(COLOR_NAMES) + ".",
+                "The background (white or black) is read from the border pixels; the foreground "
+                "pixels vote with rules over RGB, hue, saturation and value "
+                "(shoes_generator.imaging.colors).",
+                f"Writes SRC/{MANIFEST_NAME} (or --manifest PATH) with the columns path,color; an "
+                "existing manifest keeps its other columns and rows, and its color column is overwritten.",
+                "--rename names each file <color>_<originalStem>_<n><ext> in its folder, n being the "
+                "smallest free number from 0; a name already of that form is not prefixed again "
+                "(running twice changes nothing). Manifest paths follow the renames.",
+                "Unreadable files are skipped, counted and listed in the summary.",
             )
         ),
         epilog="example: shoes-data dominant-color zappos-flat --rename --plot",

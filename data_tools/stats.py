@@ -20,6 +20,7 @@ from typing import Mapping
 
 from data_tools.common import CommandError, add_summary_argument, source_images
 from shoes_generator.data.manifest import MANIFEST_NAME, read_manifest
+from shoes_generator.data.skips import SkipReport, screen_images
 from shoes_generator.imaging.colors import REFERENCE_RGB
 
 ZAPPOS_LEVELS = ("category", "subcategory", "brand")
@@ -85,10 +86,11 @@ def path_labels(relative_paths: list[Path]) -> list[dict[str, str]]:
     return [{f"folder_{level}": part for level, part in enumerate(parts, 1)} for parts in folders]
 
 
-def label_rows(src: Path) -> tuple[list[dict[str, str]], set[str]]:
+def label_rows(src: Path, skips: SkipReport) -> tuple[list[dict[str, str]], set[str]]:
     """One dict of labels per image: manifest columns over path labels.
 
-    With a manifest its rows are the images; without one, every image below SRC.
+    With a manifest its rows are the images; without one, every readable image
+    below SRC (unreadable ones are recorded in `skips`).
 
     Returns:
         The rows (without ``path``) and the names of the path-derived columns
@@ -100,7 +102,7 @@ def label_rows(src: Path) -> tuple[list[dict[str, str]], set[str]]:
         relative = [Path(row["path"]) for row in manifest]
     else:
         manifest = None
-        relative = [path.relative_to(src) for path in source_images(src)]
+        relative = [path.relative_to(src) for path in screen_images(source_images(src), skips)]
     from_paths = path_labels(relative)
     manifest_labels = [{key: value for key, value in row.items() if key not in ("path", None)} for row in manifest or []]
     manifest_columns = list(manifest_labels[0]) if manifest_labels else []
@@ -152,13 +154,13 @@ def register(subparsers) -> None:
         description="\n\n".join(
             textwrap.fill(paragraph, 78)
             for paragraph in (
-            "Count the labels of the images below SRC and draw one bar chart per label.",
-            f"Labels: every column of SRC/{MANIFEST_NAME} with at most --max-values distinct values "
-            "(color, category, split, ...; with a manifest, its rows are the images), and the "
-            "folders of each path: a UT-Zappos50K tree (Category/SubCategory/Brand/*.jpg) gives "
-            "category, subcategory and brand, any other tree folder_1, folder_2, ... .",
-            f"Writes DIR/<label>.png and DIR/{STATS_JSON}; DIR defaults to <SRC>_stats next to SRC "
-            "(outside the image tree). Charts show the 30 most frequent values; the JSON has all.",
+                "Count the labels of the images below SRC and draw one bar chart per label.",
+                f"Labels: every column of SRC/{MANIFEST_NAME} with at most --max-values distinct values "
+                "(color, category, split, ...; with a manifest, its rows are the images), and the "
+                "folders of each path: a UT-Zappos50K tree (Category/SubCategory/Brand/*.jpg) gives "
+                "category, subcategory and brand, any other tree folder_1, folder_2, ... .",
+                f"Writes DIR/<label>.png and DIR/{STATS_JSON}; DIR defaults to <SRC>_stats next to SRC "
+                "(outside the image tree). Charts show the 30 most frequent values; the JSON has all.",
             )
         ),
         epilog="example: shoes-data stats outputs/fmnist_color --out outputs/stats",
@@ -179,7 +181,9 @@ def run(args: argparse.Namespace) -> dict:
     if args.max_values < 1:
         raise CommandError(f"--max-values must be >= 1. Received: --max-values={args.max_values}")
     out = Path(args.out) if args.out else default_out_dir(src)
-    rows, path_columns = label_rows(src)
+    skips = SkipReport(str(src))
+    rows, path_columns = label_rows(src, skips)
+    skips.report()
     counts, left_out = distributions(rows, path_columns, args.max_values)
     charts = {
         column: str(bar_chart(values, out / (re.sub(r"[^\w.-]+", "_", column) + ".png"), f"{column} ({len(rows)} images)"))
@@ -193,6 +197,7 @@ def run(args: argparse.Namespace) -> dict:
         "left_out_columns": left_out,
         "charts": charts,
         "json": str(out / STATS_JSON),
+        **skips.as_dict(),
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / STATS_JSON).write_text(json.dumps(summary, indent=2) + "\n")

@@ -11,7 +11,7 @@ from shoes_generator.data.folders import folder_table, join_manifest, zappos_tab
 from shoes_generator.data.manifest import MANIFEST_NAME
 from shoes_generator.data.paired import pair_table, triplet_table
 from shoes_generator.data.pipeline import FIT_MODES, PipelineOptions
-from shoes_generator.data.tfrecords import SIDECAR, write_tfrecords
+from shoes_generator.data.tfrecords import SHARD_GLOB, SIDECAR, write_tfrecords
 
 KINDS = ("folder", "zappos", "pairs", "triplets")
 LABELLED_KINDS = ("folder", "zappos")
@@ -28,8 +28,9 @@ def register(subparsers) -> None:
             "Write the images of SRC with their labels as DST/data-0000i-of-0000N.tfrecord plus "
             f"DST/{SIDECAR} (feature keys, label vocabularies, examples per shard), readable with "
             "shoes_generator.data.tfrecord_dataset. Example i goes to shard i % N, so the output is "
-            "deterministic. Images keep their original file bytes unless --size is given, which "
-            "decodes, fits and re-encodes them. Unreadable files are left out and counted.",
+            "deterministic; shards and sidecar already in DST (an earlier run) are replaced. Images "
+            "keep their original file bytes unless --size is given, which decodes, fits and "
+            "re-encodes them. Unreadable files are left out and counted.",
             "Kinds: folder (any depth; labels from SRC/manifest.csv when present, or from the first "
             "folder level with --folder-label), zappos (Category/SubCategory/Brand labels from the "
             "path, joined with meta-data.csv), pairs (A|B side-by-side images), triplets (SRC/input, "
@@ -54,7 +55,6 @@ def register(subparsers) -> None:
         "--meta-data", default="auto", metavar="CSV", help="zappos: meta-data.csv to join by CID: auto (next to the images; default), none, or a file"
     )
     parser.add_argument("--full-check", action="store_true", help="decode every file completely when screening (slow; catches truncated files)")
-    parser.add_argument("--overwrite", action="store_true", help="replace shards already in DST")
     parser.set_defaults(run=run)
 
 
@@ -90,18 +90,19 @@ def run(args: argparse.Namespace) -> dict:
         raise CommandError(f"--size must be at least {MIN_SIZE} pixels; received --size {args.size}")
     table = build_table(args)
     options = None if args.size is None else PipelineOptions(image_size=args.size, fit=args.fit, shuffle=False)
-    try:
-        info = write_tfrecords(
-            table,
-            args.dst,
-            shards=args.shards,
-            options=options,
-            image_format=IMAGE_FORMATS[args.format],
-            overwrite=args.overwrite,
-            progress=lambda records, total: progress(records, "to-tfrecords", total),
-        )
-    except FileExistsError as error:
-        raise CommandError(f"DST {args.dst!r} already holds TFRecord shards ({error}); add --overwrite to replace them") from None
+    dst = Path(args.dst)
+    if dst.exists() and not dst.is_dir():
+        raise CommandError(f"destination is not a folder. Received: DST={str(dst)!r}")
+    replaced = len(list(dst.glob(SHARD_GLOB))) if dst.is_dir() else 0
+    info = write_tfrecords(
+        table,
+        dst,
+        shards=args.shards,
+        options=options,
+        image_format=IMAGE_FORMATS[args.format],
+        overwrite=True,
+        progress=lambda records, total: progress(records, "to-tfrecords", total),
+    )
     return {
         "src": str(args.src),
         "dst": str(args.dst),
@@ -116,5 +117,6 @@ def run(args: argparse.Namespace) -> dict:
         "labels": {name: len(values) for name, values in info.vocabularies.items()},
         "joins": dict(getattr(table, "joins", {})),
         **table.report.as_dict(),
-        "sidecar": str(Path(args.dst) / SIDECAR),
+        "replaced_shards": replaced,
+        "sidecar": str(dst / SIDECAR),
     }

@@ -235,7 +235,8 @@ def zappos_table(
     labels = {name: tuple(row[i] for row in levels) for i, name in enumerate(ZAPPOS_LEVELS)}
     table = ImageTable(tuple(map(str, paths)), labels, report, root=str(images))
     if meta_data == "auto":
-        meta_data = next((images / place for place in ZAPPOS_META_PLACES if (images / place).is_file()), None)
+        places = (Path(os.path.normpath(images / place)) for place in ZAPPOS_META_PLACES)
+        meta_data = next((place for place in places if place.is_file()), None)
     if meta_data is not None:
         table = join_meta_data(table, meta_data)
     if manifest is not None:

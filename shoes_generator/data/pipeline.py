@@ -73,10 +73,35 @@ class PipelineOptions:
 
 
 def decode_image(data: tf.Tensor, channels: int = 3) -> tf.Tensor:
-    """Decodes PNG/JPEG bytes (graph op) to ``uint8`` ``[H, W, channels]``."""
-    image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+    """Decodes PNG/JPEG bytes (graph op) to ``uint8`` ``[H, W, channels]``.
+
+    Transparent pixels are composited onto white, the background of product
+    photos (dropping the alpha channel would leave whatever colour they hold).
+    """
+    image = tf.io.decode_image(data, expand_animations=False)
+    native = tf.shape(image)[-1]
+    rgba = tf.switch_case(
+        tf.clip_by_value(native, 1, 4) - 1,
+        [
+            lambda: tf.concat([tf.repeat(image[..., :1], 3, axis=-1), tf.fill(tf.shape(image[..., :1]), tf.constant(255, image.dtype))], -1),
+            lambda: tf.concat([tf.repeat(image[..., :1], 3, axis=-1), image[..., 1:2]], -1),
+            lambda: tf.concat([image[..., :3], tf.fill(tf.shape(image[..., :1]), tf.constant(255, image.dtype))], -1),
+            lambda: image[..., :4],
+        ],
+    )
+    alpha = tf.cast(rgba[..., 3:], tf.float32) / 255.0
+    rgb = tf.cast(rgba[..., :3], tf.float32) * alpha + 255.0 * (1.0 - alpha)
+    if channels == 1:
+        rgb = tf.image.rgb_to_grayscale(rgb)
+    image = tf.cast(tf.round(tf.clip_by_value(rgb, 0.0, 255.0)), tf.uint8)
     image.set_shape([None, None, channels])
     return image
+
+
+def shuffle_buffer(options: "PipelineOptions", bytes_budget: float = 1.5e9) -> int:
+    """`options.shuffle_buffer`, capped so the buffer of decoded float images stays under `bytes_budget`."""
+    per_image = options.image_size * options.image_size * options.channels * 4
+    return max(64, min(options.shuffle_buffer, int(bytes_budget // per_image)))
 
 
 def to_float(image: tf.Tensor) -> tf.Tensor:
@@ -158,7 +183,7 @@ def batch_pipeline(
     if options.cache:
         dataset = dataset.cache("" if options.cache is True else str(options.cache))
     if options.shuffle:
-        buffer = options.shuffle_buffer if num_examples is None else max(1, min(options.shuffle_buffer, num_examples))
+        buffer = shuffle_buffer(options) if num_examples is None else max(1, min(shuffle_buffer(options), num_examples))
         dataset = dataset.shuffle(buffer, seed=options.seed, reshuffle_each_iteration=True)
     if options.repeat:
         dataset = dataset.repeat()
@@ -223,7 +248,7 @@ def epoch_stream(
     if options.cache:
         dataset = dataset.cache("" if options.cache is True else str(options.cache))
     if options.shuffle:
-        dataset = dataset.shuffle(options.shuffle_buffer, seed=options.seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(shuffle_buffer(options), seed=options.seed, reshuffle_each_iteration=True)
     dataset = augment_dataset(dataset, options, image_keys)
     dataset = dataset.batch(options.batch_size, drop_remainder=True).repeat()
     return dataset.skip(start_step).prefetch(AUTOTUNE)

@@ -122,20 +122,20 @@ def _element_keys(dataset: tf.data.Dataset) -> tuple[list[str], list[str]]:
     return images, labels
 
 
-def _encoded_records(dataset: tf.data.Dataset, image_format: str, mask_keys: tuple[str, ...]) -> Iterator[Record]:
-    """Encodes the images of an unbatched element dataset (graph ops) and yields them as records."""
+def _encoded_records(dataset: tf.data.Dataset, image_format: str) -> Iterator[Record]:
+    """The records of an unbatched element dataset, its images encoded by graph ops (checked up front)."""
     image_keys, label_keys = _element_keys(dataset)
 
     def _encode(example):
         encoded = {}
         for key in image_keys:
             image = to_uint8(example[key])
-            jpeg = image_format == "jpeg" and key not in mask_keys
+            jpeg = image_format == "jpeg" and key not in MASK_KEYS
             encoded[key] = tf.io.encode_jpeg(image, quality=95) if jpeg else tf.io.encode_png(image)
         return encoded, {key: example[key] for key in label_keys}
 
-    for images, labels in dataset.map(_encode, num_parallel_calls=AUTOTUNE, deterministic=True).as_numpy_iterator():
-        yield images, {key: value.decode("utf-8") for key, value in labels.items()}
+    encoded = dataset.map(_encode, num_parallel_calls=AUTOTUNE, deterministic=True).as_numpy_iterator()
+    return ((images, {key: value.decode("utf-8") for key, value in labels.items()}) for images, labels in encoded)
 
 
 def _table_elements(table, options: PipelineOptions) -> tf.data.Dataset:
@@ -145,6 +145,19 @@ def _table_elements(table, options: PipelineOptions) -> tf.data.Dataset:
     if table.kind == "triplets":
         return triplet_elements(table, options)
     return table_elements(table, options)
+
+
+def _records(source, options: PipelineOptions | None, image_format: str) -> tuple[Iterator[Record], str, str, int | None]:
+    """The records of a table or dataset, with its kind, image encoding and size (None: unknown)."""
+    if isinstance(source, tf.data.Dataset):
+        size = int(source.cardinality())
+        return _encoded_records(source, image_format), "elements", image_format, size if size >= 0 else None
+    if not hasattr(source, "records"):
+        raise TypeError(f"write_tfrecords takes an image, pair or triplet table or a tf.data.Dataset. Received: {type(source).__name__}")
+    if options is None:
+        return _file_records(source), source.kind, "original", len(source)
+    options = options.replace(seed=0 if options.seed is None else options.seed)  # deterministic order
+    return _encoded_records(_table_elements(source, options), image_format), source.kind, image_format, len(source)
 
 
 def _prepare_destination(dst: Path, overwrite: bool) -> None:
@@ -191,21 +204,9 @@ def write_tfrecords(
         raise ValueError(f"shards must be a positive int. Received: shards={shards!r}")
     if image_format not in IMAGE_FORMATS:
         raise ValueError(f"image_format must be one of {IMAGE_FORMATS}. Received: image_format={image_format!r}")
-    is_table = hasattr(source, "records")
-    if not is_table and not isinstance(source, tf.data.Dataset):
-        raise TypeError(f"write_tfrecords takes an image, pair or triplet table or a tf.data.Dataset. Received: {type(source).__name__}")
-    kind = source.kind if is_table else "elements"
-    mask_keys = tuple(key for key in MASK_KEYS if kind in ("triplets", "elements"))
-    if is_table and options is None:
-        records, encoding, total = _file_records(source), "original", len(source)
-    else:
-        if is_table:
-            options = options.replace(seed=options.seed if options.seed is not None else 0)
-        dataset = _table_elements(source, options) if is_table else source
-        total = len(source) if is_table else int(dataset.cardinality())
-        records, encoding = _encoded_records(dataset, image_format, mask_keys), image_format
+    records, kind, encoding, total = _records(source, options, image_format)
     if progress is not None:
-        records = progress(records, total if total >= 0 else None)
+        records = progress(records, total)
 
     dst = Path(dst)
     _prepare_destination(dst, overwrite)
@@ -226,11 +227,11 @@ def write_tfrecords(
         kind=kind,
         image_keys=image_keys,
         label_keys=label_keys,
-        mask_keys=tuple(key for key in mask_keys if key in image_keys),
+        mask_keys=tuple(key for key in MASK_KEYS if key in image_keys),
         vocabularies={key: sorted(vocabularies[key] - {""}) for key in label_keys},
         shards=tuple({"file": name, "examples": count} for name, count in zip(names, counts)),
         encoding=encoding,
-        skipped=source.report.count if is_table else 0,
+        skipped=source.report.count if hasattr(source, "report") else 0,
     )
     (dst / SIDECAR).write_text(json.dumps(info.to_json(), indent=2, sort_keys=True) + "\n")
     return info

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from shoes_generator.data.folders import EmptySelectionError, ImageTable, table_elements
-from shoes_generator.data.pipeline import PipelineOptions, augment_dataset, batch_pipeline
+from shoes_generator.data.pipeline import PipelineOptions, augment_dataset, batch_pipeline, shuffle_buffer
 
 EPOCHS = ("longer", "shorter")
 DOMAIN_KEYS = ("a", "b")
@@ -46,7 +46,7 @@ def parse_filter(expression: str) -> dict[str, tuple[str, ...]]:
     return conditions
 
 
-def select(table: ImageTable, expression: str) -> ImageTable:
+def select_domain(table: ImageTable, expression: str) -> ImageTable:
     """The rows of `table` matching a `parse_filter` expression.
 
     A bare value (``"sneaker"``) applies to the one label column that has it.
@@ -82,11 +82,12 @@ def _domain(
     if options.cache:
         images = images.cache("" if options.cache is True else f"{options.cache}_{DOMAIN_KEYS[offset]}")
     if options.shuffle:
-        buffer = options.shuffle_buffer if size < 0 else max(1, min(options.shuffle_buffer, size))
+        buffer = shuffle_buffer(options) if size < 0 else max(1, min(shuffle_buffer(options), size))
         images = images.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        images = images.repeat()
-    return augment_dataset(images, options.replace(seed=seed)), size
+    # Augmenting before the repeat keeps parallel read-ahead inside one pass, so the
+    # reshuffle seeds each new pass draws (and thus the order) stay deterministic.
+    images = augment_dataset(images, options.replace(seed=seed))
+    return (images.repeat() if repeat else images), size
 
 
 def unpaired_dataset(
@@ -133,7 +134,7 @@ def table_unpaired_dataset(table: ImageTable, a: str, b: str, options: PipelineO
         options: the pipeline options.
         epoch: "longer" or "shorter".
     """
-    return unpaired_dataset(select(table, a), select(table, b), options, epoch)
+    return unpaired_dataset(select_domain(table, a), select_domain(table, b), options, epoch)
 
 
 def fmnist_domain(

@@ -4,11 +4,12 @@ The classifier reads a product photo the way a cataloguer would:
 
 1. the background is the median colour of the border pixels (white or black
    for product photos);
-2. the foreground is every pixel that differs from it, with enclosed holes
-   filled (a white shoe on white is found from its shaded outline) and one
-   pixel eroded away (anti-aliased edges mix shoe and background);
+2. the foreground is every pixel that differs from it, plus the holes it
+   encloses at a lower weight (the highlights of a white shoe on white, but
+   also the gaps between sandal straps), minus one pixel at the silhouette
+   (anti-aliased edges mix shoe and background);
 3. each foreground pixel gets a colour by rules over RGB, hue, saturation and
-   value (`ColorRules`), and the colour with the most votes wins.
+   value (`ColorRules`), and the colour with the most (weighted) votes wins.
 
 Everything is vectorized over a batch of same-sized images.
 """
@@ -66,9 +67,8 @@ class ColorRules:
             the two they are grey.
         hue_edges: upper hue bounds of red, orange, yellow, green, blue, purple
             and magenta; hues above the last one are red again.
-        brown_value: orange hues darker than this are brown; yellow ones below
-            `olive_value` are brown too.
-        olive_value: yellow hues darker than this are brown.
+        brown_value: orange hues darker than this are brown.
+        olive_value: yellow hues darker than this are olive, counted as green.
         tan_saturation: orange hues with less saturation than this are brown
             (tan, camel, beige).
         dark_red_value: red hues darker than this with less saturation than
@@ -79,6 +79,9 @@ class ColorRules:
         pink_saturation: see `pink_value`.
         background_tolerance: a pixel is foreground when one channel differs from
             the background by more than this (0-255).
+        closing: iterations of the binary closing that joins the foreground
+            before its holes are filled.
+        hole_weight: vote weight of the enclosed pixels that look like background.
     """
 
     min_chroma: float = 0.09
@@ -86,14 +89,16 @@ class ColorRules:
     black_value: float = 0.24
     white_value: float = 0.8
     hue_edges: tuple[float, ...] = (12.0, 40.0, 68.0, 165.0, 255.0, 285.0, 345.0)
-    brown_value: float = 0.62
-    olive_value: float = 0.45
+    brown_value: float = 0.66
+    olive_value: float = 0.52
     tan_saturation: float = 0.45
     dark_red_value: float = 0.5
     dark_red_saturation: float = 0.7
     pink_value: float = 0.7
     pink_saturation: float = 0.6
     background_tolerance: int = 12
+    closing: int = 1
+    hole_weight: float = 0.25
 
 
 DEFAULT_RULES = ColorRules()
@@ -159,28 +164,34 @@ def pixel_colors(rgb: np.ndarray, rules: ColorRules = DEFAULT_RULES) -> np.ndarr
         hue < magenta_hi,
     ]
     achromatic = np.where(val < rules.white_value, i["grey"], i["white"])
-    choices = [i["black"], achromatic, i["pink"], i["brown"], i["red"], i["brown"], i["orange"], i["brown"],
+    choices = [i["black"], achromatic, i["pink"], i["brown"], i["red"], i["brown"], i["orange"], i["green"],
                i["yellow"], i["green"], i["blue"], i["pink"], i["purple"]]  # fmt: skip
     return np.select(conditions, choices, default=i["purple"]).astype(np.int8)
 
 
-def foreground_masks(images: np.ndarray, rules: ColorRules = DEFAULT_RULES) -> tuple[np.ndarray, np.ndarray]:
-    """Foreground masks ``bool [N, H, W]`` and background colours ``uint8 [N, 3]`` of a batch.
+def foreground_weights(images: np.ndarray, rules: ColorRules = DEFAULT_RULES) -> tuple[np.ndarray, np.ndarray]:
+    """Vote weights ``float32 [N, H, W]`` of the foreground and background colours ``uint8 [N, 3]``.
+
+    Pixels that differ from the background weigh 1; pixels enclosed by them
+    (holes of the mask, e.g. the highlights of a white shoe on white, but also
+    the gaps between sandal straps) weigh ``rules.hole_weight``; one pixel is
+    eroded off the silhouette (its colours are mixed with the background).
 
     Args:
         images: ``uint8 [N, H, W, 3]``.
-        rules: supplies the background tolerance.
+        rules: supplies the background tolerance and the hole weight.
     """
     images = np.asarray(images)
     border = np.concatenate([images[:, 0], images[:, -1], images[:, :, 0], images[:, :, -1]], axis=1)
     background = np.median(border, axis=1).astype(np.int16)
-    diff = np.abs(images.astype(np.int16) - background[:, None, None, :]).max(-1)
-    mask = ndimage.binary_closing(diff > rules.background_tolerance, structure=_PLANE, iterations=2)
-    mask = ndimage.binary_fill_holes(mask, structure=_PLANE)
+    core = np.abs(images.astype(np.int16) - background[:, None, None, :]).max(-1) > rules.background_tolerance
+    closed = ndimage.binary_closing(core, structure=_PLANE, iterations=rules.closing)
+    mask = ndimage.binary_fill_holes(closed | core, structure=_PLANE)
     eroded = ndimage.binary_erosion(mask, structure=_PLANE)
     # Keep the un-eroded mask where erosion leaves (almost) nothing: thin or tiny shoes.
     enough = eroded.sum((1, 2)) >= np.maximum(4, 0.3 * mask.sum((1, 2)))
-    return np.where(enough[:, None, None], eroded, mask), background.astype(np.uint8)
+    mask = np.where(enough[:, None, None], eroded, mask)
+    return np.where(core, 1.0, rules.hole_weight).astype(np.float32) * mask, background.astype(np.uint8)
 
 
 def color_shares(images: np.ndarray, rules: ColorRules = DEFAULT_RULES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -200,12 +211,12 @@ def color_shares(images: np.ndarray, rules: ColorRules = DEFAULT_RULES) -> tuple
     images = np.asarray(images, np.uint8)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"Expected uint8 images [N, H, W, 3]. Received: shape={images.shape}")
-    mask, background = foreground_masks(images, rules)
-    fraction = mask.mean((1, 2))
-    mask[fraction == 0] = True
+    weights, background = foreground_weights(images, rules)
+    fraction = (weights > 0).mean((1, 2))
+    weights[fraction == 0] = 1.0
     n = len(images)
     votes = pixel_colors(images, rules).astype(np.int64) + len(COLOR_NAMES) * np.arange(n)[:, None, None]
-    counts = np.bincount(votes[mask], minlength=n * len(COLOR_NAMES)).reshape(n, len(COLOR_NAMES))
+    counts = np.bincount(votes.ravel(), weights=weights.ravel(), minlength=n * len(COLOR_NAMES)).reshape(n, len(COLOR_NAMES))
     return counts / counts.sum(1, keepdims=True), background.mean(1) / 255.0, fraction
 
 

@@ -100,6 +100,7 @@ def test_element_datasets_round_trip_quantized_to_8_bits(tmp_path):
     assert batch["color"].tolist() == [label.encode() for label in labels]
     with pytest.raises(ValueError, match="unbatched dicts"):
         write_tfrecords(source.batch(2), tmp_path / "batched")
+    assert not (tmp_path / "batched").exists()
 
 
 def test_a_truncated_file_in_the_shards_is_dropped_at_read_time(tmp_path):

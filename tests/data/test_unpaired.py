@@ -9,7 +9,7 @@ from shoes_generator.data.pipeline import PipelineOptions
 from shoes_generator.data.unpaired import (
     fmnist_domain,
     parse_filter,
-    select,
+    select_domain,
     table_unpaired_dataset,
     unpaired_dataset,
 )
@@ -54,12 +54,12 @@ def test_select_with_keys_and_bare_values(zappos_tree):
     from shoes_generator.data.folders import zappos_table
 
     table = zappos_table(zappos_tree, meta_data=None)
-    assert set(select(table, "brand=Nike,adidas").labels["brand"]) == {"Nike", "adidas"}
-    assert len(select(table, "Timberland")) == 2  # the one column holding that value
+    assert set(select_domain(table, "brand=Nike,adidas").labels["brand"]) == {"Nike", "adidas"}
+    assert len(select_domain(table, "Timberland")) == 2  # the one column holding that value
     with pytest.raises(EmptySelectionError, match="no label column"):
-        select(table, "Puma")
+        select_domain(table, "Puma")
     with pytest.raises(EmptySelectionError, match="brand=Puma"):
-        select(table, "brand=Puma")
+        select_domain(table, "brand=Puma")
 
 
 def test_domains_stay_apart_and_the_longer_one_sets_the_epoch(two_colors):
@@ -76,7 +76,7 @@ def test_domains_stay_apart_and_the_longer_one_sets_the_epoch(two_colors):
 
 def test_same_seed_same_stream_and_domains_augmented_independently(two_colors):
     options = OPTIONS.replace(flip=True, repeat=True, seed=5)
-    a, b = select(two_colors, "color=red"), select(two_colors, "color=red")
+    a, b = select_domain(two_colors, "color=red"), select_domain(two_colors, "color=red")
     first = _pairs(unpaired_dataset(a, b, options).take(12))
     again = _pairs(unpaired_dataset(a, b, options).take(12))
     for (a1, b1), (a2, b2) in zip(first, again, strict=True):

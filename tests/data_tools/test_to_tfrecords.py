@@ -46,11 +46,18 @@ def test_pairs_and_triplets(cli, ab_pairs, triplets, tmp_path):
     assert code == 0 and summary["image_keys"] == ["input", "mask", "target"] and summary["examples"] == 3
 
 
+def test_a_second_run_replaces_the_first(cli, ab_pairs, tmp_path):
+    assert cli(["to-tfrecords", ab_pairs, tmp_path / "tfr", "--kind", "pairs", "--shards", "3"])[0] == 0
+    code, summary, _ = cli(["to-tfrecords", ab_pairs, tmp_path / "tfr", "--kind", "pairs"])
+    assert code == 0 and summary["replaced_shards"] == 3
+    assert sorted(path.name for path in (tmp_path / "tfr").iterdir()) == sorted([SIDECAR, "data-00000-of-00001.tfrecord"])
+    assert _read(tmp_path / "tfr")[1] == 4
+
+
 def test_errors_name_the_argument(cli, ab_pairs, tmp_path):
-    assert cli(["to-tfrecords", ab_pairs, tmp_path / "tfr", "--kind", "pairs"])[0] == 0
-    code, _, err = cli(["to-tfrecords", ab_pairs, tmp_path / "tfr", "--kind", "pairs"])
-    assert code == 2 and "--overwrite" in err
-    assert cli(["to-tfrecords", ab_pairs, tmp_path / "tfr", "--kind", "pairs", "--overwrite"])[0] == 0
+    (tmp_path / "file").write_text("x")
+    code, _, err = cli(["to-tfrecords", ab_pairs, tmp_path / "file"])
+    assert code == 2 and "DST=" in err and "file" in err
     code, _, err = cli(["to-tfrecords", tmp_path / "missing", tmp_path / "out"])
     assert code == 2 and "missing" in err
     code, _, err = cli(["to-tfrecords", ab_pairs, tmp_path / "out", "--size", "2"])

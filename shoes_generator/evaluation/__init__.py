@@ -1,0 +1,1 @@
+"""Measuring generators: a project-trained shoe classifier, Frechet distance, conditional accuracy."""
