@@ -42,3 +42,22 @@ def maybe_spectral(layer: keras.layers.Layer, enabled: bool) -> keras.layers.Lay
     if not enabled:
         return layer
     return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn", dtype=layer.dtype_policy)
+
+
+def conditional_batch_norm(x, condition, name: str, dtype=None):
+    """BatchNorm whose scale and shift come from `condition` (label embeddings): ``bn(x) * (1 + g(c)) + b(c)``.
+
+    Args:
+        x: feature map ``[B, H, W, C]``.
+        condition: conditioning vector ``[B, D]``.
+        name: layer name prefix.
+        dtype: layer dtype policy.
+    """
+    channels = int(x.shape[-1])
+    normalized = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, center=False, scale=False, name=name, dtype=dtype)(x)
+    gain = keras.layers.Dense(channels, kernel_initializer="zeros", name=f"{name}_gain", dtype=dtype)(condition)
+    bias = keras.layers.Dense(channels, kernel_initializer="zeros", name=f"{name}_bias", dtype=dtype)(condition)
+    gain = keras.layers.Reshape((1, 1, channels), name=f"{name}_gain_map", dtype=dtype)(gain)
+    bias = keras.layers.Reshape((1, 1, channels), name=f"{name}_bias_map", dtype=dtype)(bias)
+    scaled = keras.layers.Multiply(name=f"{name}_scale", dtype=dtype)([normalized, gain])
+    return keras.layers.Add(name=f"{name}_shift", dtype=dtype)([normalized, scaled, bias])

@@ -4,7 +4,8 @@ Any number of label vocabularies (colour, category, subcategory, ...) condition
 the networks: each label is an int id input ``[B]`` named after its vocabulary.
 
 Generator: ``z`` joined with one learned embedding per label, then the DCGAN
-upsampling stack. Discriminator: the projection discriminator (Miyato & Koyama,
+upsampling stack whose BatchNorms are conditional (label-dependent scale and
+shift, as in the projection-discriminator paper's generator). Discriminator: the projection discriminator (Miyato & Koyama,
 2018): ``D(x, y) = w . phi(x) + sum_k <embed_k(y_k), phi(x)>`` where ``phi`` is
 the sum-pooled conv trunk; spectral norm optional.
 """
@@ -53,12 +54,15 @@ def build_conditional_generator(
     """
     z = keras.Input(shape=(latent_dim,), name="z")
     labels = label_inputs(vocab_sizes)
-    parts = [z]
-    for label, ids in labels.items():
-        embedding = keras.layers.Embedding(vocab_sizes[label], embed_dim, name=f"{label}_embedding", dtype=dtype)
-        parts.append(embedding(ids))
-    x = keras.layers.Concatenate(name="z_and_labels", dtype=dtype)(parts)
-    image = generator_trunk(x, image_size, channels, base_filters, dtype)
+    embeddings = [
+        keras.layers.Embedding(vocab_sizes[label], embed_dim, name=f"{label}_embedding", dtype=dtype)(ids)
+        for label, ids in labels.items()
+    ]
+    condition = (
+        keras.layers.Concatenate(name="labels", dtype=dtype)(embeddings) if len(embeddings) > 1 else embeddings[0]
+    )
+    x = keras.layers.Concatenate(name="z_and_labels", dtype=dtype)([z, condition])
+    image = generator_trunk(x, image_size, channels, base_filters, dtype, condition=condition)
     return keras.Model({"z": z, **labels}, image, name=name)
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import keras
 
-from shoes_generator.models.blocks import dcgan_batch_norm, dcgan_conv_init, maybe_spectral, num_doublings
+from shoes_generator.models.blocks import conditional_batch_norm, dcgan_batch_norm, dcgan_conv_init, maybe_spectral, num_doublings
 
 
-def generator_trunk(x, image_size: int, channels: int, base_filters: int, dtype=None):
+def generator_trunk(x, image_size: int, channels: int, base_filters: int, dtype=None, condition=None):
     """Vector ``[B, D]`` -> image ``[B, S, S, C]`` through the DCGAN upsampling stack.
 
     Args:
@@ -22,21 +22,29 @@ def generator_trunk(x, image_size: int, channels: int, base_filters: int, dtype=
         channels: output channels.
         base_filters: feature maps of the last hidden block (ngf).
         dtype: layer dtype policy; the tanh output is float32.
+        condition: label embeddings ``[B, E]``; when given, every BatchNorm
+            is conditional (its scale and shift depend on the labels).
     """
+
+    def norm(x, name):
+        if condition is None:
+            return dcgan_batch_norm(name, dtype)(x)
+        return conditional_batch_norm(x, condition, name, dtype)
+
     doublings = num_doublings(image_size)
     filters = base_filters * 2 ** (doublings - 1)
     x = keras.layers.Reshape((1, 1, x.shape[-1]), name="z_to_map", dtype=dtype)(x)
     x = keras.layers.Conv2DTranspose(
         filters, 4, padding="valid", use_bias=False, kernel_initializer=dcgan_conv_init(), name="project", dtype=dtype
     )(x)
-    x = dcgan_batch_norm("project_bn", dtype)(x)
+    x = norm(x, "project_bn")
     x = keras.layers.ReLU(name="project_relu", dtype=dtype)(x)
     for block in range(1, doublings):
         filters //= 2
         x = keras.layers.Conv2DTranspose(
             filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=dcgan_conv_init(), name=f"up{block}", dtype=dtype
         )(x)
-        x = dcgan_batch_norm(f"up{block}_bn", dtype)(x)
+        x = norm(x, f"up{block}_bn")
         x = keras.layers.ReLU(name=f"up{block}_relu", dtype=dtype)(x)
     x = keras.layers.Conv2DTranspose(
         channels, 4, strides=2, padding="same", use_bias=False, kernel_initializer=dcgan_conv_init(), name="to_image", dtype=dtype
