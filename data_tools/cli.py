@@ -6,6 +6,10 @@ sets ``run=<function(args) -> dict>``; the dict is the command's JSON summary.
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow loads: keep its C++ start-up logs quiet.
+
 import argparse
 import logging
 import sys

@@ -1,0 +1,75 @@
+"""`shoes-train`: presets, overrides, dry runs, and what a tiny run leaves in its directory."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shoes_generator.configs import get_preset, override
+from shoes_generator.trainer import train
+from training.train import main as shoes_train
+
+
+def test_dry_run_prints_the_dcgan_reference_numbers(capsys):
+    assert shoes_train(["--config", "dcgan64_paper", "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert (config["model"]["latent_dim"], config["model"]["g_filters"], config["model"]["d_filters"]) == (100, 64, 64)
+    assert (config["data"]["image_size"], config["data"]["channels"]) == (64, 3)
+    train_cfg = config["train"]
+    assert (train_cfg["g_lr"], train_cfg["d_lr"], train_cfg["beta_1"]) == (2e-4, 2e-4, 0.5)
+    assert (train_cfg["batch_size"], train_cfg["epochs"]) == (128, 25)
+
+
+def test_overrides_and_data_flag_reach_the_config(capsys, tmp_path):
+    code = shoes_train(["--config", "cgan_fmnist_color", "--set", "train.batch_size=32", "--data", str(tmp_path), "--dry-run"])
+    assert code == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["train"]["batch_size"] == 32
+    assert (config["data"]["source"], config["data"]["path"]) == ("folder", str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--config", "nope"], "Known presets"),
+        (["--config", "dcgan64_paper", "--set", "train.bogus=1"], "Unknown setting 'train.bogus'"),
+        (["--config", "dcgan64_paper", "--set", "train.batch_size=big"], "train.batch_size"),
+        (["--config", "dcgan64_paper", "--set", "train.precision=fp8"], "train.precision='fp8'"),
+        (["--resume", "/nonexistent/run"], "no config.json"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
+    assert shoes_train(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["dcgan64_paper_tiny", "cgan_fmnist_color_tiny"])
+def test_tiny_presets_train_and_leave_a_complete_run_directory(preset, tmp_path):
+    result = train(get_preset(preset), out=tmp_path, verbose=0)
+    run = result.run_dir
+    assert run.name == f"00000-{preset}" and result.step == 4
+    assert json.loads((run / "config.json").read_text())["name"] == preset
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records if r["kind"] == "epoch"] == [1, 2]
+    assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in records)
+    assert sorted(p.name for p in (run / "samples").glob("*.png")) == ["epoch_0001.png", "epoch_0002.png", "latest.png"]
+    assert (run / "loss_curve.png").stat().st_size > 1000
+    assert list((run / "logs").rglob("events.out.tfevents*"))
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-4")
+    assert (run / "saved_model" / "saved_model.pb").is_file()
+    second = train(get_preset(preset), out=tmp_path, verbose=0)
+    assert second.run_dir.name == f"00001-{preset}"
+
+
+@pytest.mark.slow
+def test_trains_on_an_image_folder_with_labels_from_its_tree(zappos_tree, tmp_path):
+    config = override(
+        get_preset("cgan_fmnist_color_tiny"),
+        ["data.source=folder", f"data.path={zappos_tree.parent}", "data.labels=category", "data.limit=none", "train.batch_size=2"],
+    )
+    result = train(config, out=tmp_path, verbose=0)
+    vocab = json.loads((result.run_dir / "vocabularies.json").read_text())
+    assert vocab == {"category": ["Boots", "Sandals", "Shoes"]}
+    assert result.step == 4
