@@ -251,15 +251,21 @@ def dcgan64_paper() -> ExperimentConfig:
 
 @register_preset
 def cgan_fmnist_color() -> ExperimentConfig:
-    """Colour x type shoes: coloured Fashion-MNIST, 32 px, projection discriminator with spectral norm."""
+    """Colour x type shoes: coloured Fashion-MNIST, 32 px, conditional BatchNorm G, projection D.
+
+    Chosen by measurement (600 steps, `shoes-eval -n 600`): the non-saturating
+    loss with a BatchNorm discriminator reached type/colour accuracy 0.97/0.76,
+    where hinge + spectral norm (Adam 0.5/0.999 or 0.0/0.9 with TTUR) stayed
+    near chance (0.34-0.37 / 0.09-0.19).
+    """
     return ExperimentConfig(
         name="cgan_fmnist_color",
         data=DataConfig(source="fmnist_color", image_size=32, channels=3, labels=("color", "category")),
         model=ModelConfig(
-            family="conditional", latent_dim=100, g_filters=64, d_filters=64, embed_dim=32, spectral_norm=True, d_batch_norm=False
+            family="conditional", latent_dim=100, g_filters=64, d_filters=64, embed_dim=32, spectral_norm=False, d_batch_norm=True
         ),
         train=TrainConfig(
-            batch_size=64, epochs=12, loss="hinge", precision="mixed_bfloat16", ema_decay=0.999, sample_columns=3
+            batch_size=64, epochs=12, loss="non_saturating", precision="mixed_bfloat16", ema_decay=0.999, sample_columns=3
         ),
     )
 

@@ -58,7 +58,7 @@ def save_labelled_grid(
     fig.tight_layout(pad=0.2)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.05)
     plt.close(fig)
     return path
 
