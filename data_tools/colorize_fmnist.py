@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import textwrap
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from data_tools.common import CommandError, add_summary_argument, positive_int, progress
+from data_tools.common import CommandError, add_summary_argument, help_text, positive_int, progress
 from shoes_generator.data.fmnist import CATEGORY_NAMES, SPLITS, colored_shoe_arrays
 from shoes_generator.data.manifest import MANIFEST_NAME, write_manifest
 from shoes_generator.imaging.colors import COLOR_NAMES
@@ -56,9 +55,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "colorize-fmnist",
         help="write the Fashion-MNIST shoes tinted in the 11 catalogue colours as PNGs plus manifest.csv",
-        description="\n\n".join(
-            textwrap.fill(paragraph, 78)
-            for paragraph in (
+        description=help_text(
                 "Tint every Fashion-MNIST shoe (sandal, sneaker, ankle_boot) into one of the 11 "
                 "catalogue colours (" + ", ".join(COLOR_NAMES) + ") on a white background, shaded like a "
                 "product photo, and write DST/<split>/<index>_<color>_<category>.png.",
@@ -68,7 +65,6 @@ def register(subparsers) -> None:
                 "Fashion-MNIST is read from /usr/share/datasets/fashion-mnist/ (apt-get install "
                 "dataset-fashion-mnist), the Keras cache ~/.keras/datasets/fashion-mnist/, or downloaded "
                 "by Keras; --fmnist-dir DIR reads the four idx .gz files from DIR only.",
-            )
         ),
         epilog="example: shoes-data colorize-fmnist outputs/fmnist_color --split both --size 64 --seed 0",
         formatter_class=argparse.RawDescriptionHelpFormatter,

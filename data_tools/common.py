@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Iterable, TypeVar
 
@@ -62,3 +63,12 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
     return value
+
+
+def help_text(*paragraphs: str, width: int = 78) -> str:
+    """Wraps each paragraph to `width` columns and separates them with blank lines.
+
+    Use with ``formatter_class=argparse.RawDescriptionHelpFormatter``, which keeps
+    the paragraph breaks that the default formatter would merge.
+    """
+    return "\n\n".join(textwrap.fill(paragraph, width, break_on_hyphens=False) for paragraph in paragraphs)

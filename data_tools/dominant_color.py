@@ -12,13 +12,12 @@ originally called e.g. ``red_carpet_2.jpg`` is therefore read as already renamed
 from __future__ import annotations
 
 import argparse
-import textwrap
 import os
 import re
 from collections import Counter
 from pathlib import Path
 
-from data_tools.common import CommandError, add_summary_argument, progress, source_images
+from data_tools.common import CommandError, add_summary_argument, help_text, progress, source_images
 from data_tools.naming import name_key
 from data_tools.stats import bar_chart, default_out_dir
 from shoes_generator.data.manifest import MANIFEST_NAME, read_manifest, write_manifest
@@ -95,9 +94,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "dominant-color",
         help="label every image with one of the 11 catalogue colours (manifest.csv, optional renaming and plot)",
-        description="\n\n".join(
-            textwrap.fill(paragraph, 78)
-            for paragraph in (
+        description=help_text(
                 "Label every .jpg/.jpeg/.png below SRC with its dominant colour, one of: " + ", ".join(COLOR_NAMES) + ".",
                 "The background (white or black) is read from the border pixels; the foreground "
                 "pixels vote with rules over RGB, hue, saturation and value "
@@ -108,7 +105,6 @@ def register(subparsers) -> None:
                 "smallest free number from 0; a name already of that form is not prefixed again "
                 "(running twice changes nothing). Manifest paths follow the renames.",
                 "Unreadable files are skipped, counted and listed in the summary.",
-            )
         ),
         epilog="example: shoes-data dominant-color zappos-flat --rename --plot",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -11,14 +11,13 @@ a path label of the same name.
 from __future__ import annotations
 
 import argparse
-import textwrap
 import json
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Mapping
 
-from data_tools.common import CommandError, add_summary_argument, source_images
+from data_tools.common import CommandError, add_summary_argument, help_text, source_images
 from shoes_generator.data.manifest import MANIFEST_NAME, read_manifest
 from shoes_generator.data.skips import SkipReport, screen_images
 from shoes_generator.imaging.colors import REFERENCE_RGB
@@ -151,9 +150,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "stats",
         help="label distributions (colour, type, any manifest column, UT-Zappos folders) as PNG bar charts and JSON",
-        description="\n\n".join(
-            textwrap.fill(paragraph, 78)
-            for paragraph in (
+        description=help_text(
                 "Count the labels of the images below SRC and draw one bar chart per label.",
                 f"Labels: every column of SRC/{MANIFEST_NAME} with at most --max-values distinct values "
                 "(color, category, split, ...; with a manifest, its rows are the images), and the "
@@ -161,7 +158,6 @@ def register(subparsers) -> None:
                 "category, subcategory and brand, any other tree folder_1, folder_2, ... .",
                 f"Writes DIR/<label>.png and DIR/{STATS_JSON}; DIR defaults to <SRC>_stats next to SRC "
                 "(outside the image tree). Charts show the 30 most frequent values; the JSON has all.",
-            )
         ),
         epilog="example: shoes-data stats outputs/fmnist_color --out outputs/stats",
         formatter_class=argparse.RawDescriptionHelpFormatter,

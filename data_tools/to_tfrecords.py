@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from data_tools.common import CommandError, positive_int, progress
-from data_tools.transform import add_tree_arguments, help_text
+from data_tools.common import help_text
+from data_tools.transform import add_tree_arguments
 from shoes_generator.data.folders import folder_table, join_manifest, zappos_table
 from shoes_generator.data.manifest import MANIFEST_NAME
 from shoes_generator.data.paired import pair_table, triplet_table

@@ -11,7 +11,6 @@ written and skipped (with reasons).
 from __future__ import annotations
 
 import argparse
-import textwrap
 from pathlib import Path
 from types import MappingProxyType
 from typing import Callable, Sequence
@@ -19,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from data_tools.common import CommandError, add_summary_argument, progress
+from data_tools.common import CommandError, add_summary_argument, help_text, progress
 from data_tools.naming import plan_outputs
 from shoes_generator.data.skips import SkipReport
 from shoes_generator.imaging.io import READ_ERRORS, load_rgb, save_png
@@ -29,15 +28,6 @@ OUTPUT_FORMATS = MappingProxyType({"keep": None, "png": ".png", "jpg": ".jpg"})
 JPEG_QUALITY = 95
 
 Converter = Callable[[np.ndarray, Path], int]
-
-
-def help_text(*paragraphs: str, width: int = 78) -> str:
-    """Wraps each paragraph to `width` columns and separates them with blank lines.
-
-    Use with ``formatter_class=argparse.RawDescriptionHelpFormatter``, which keeps
-    the paragraph breaks that the default formatter would merge.
-    """
-    return "\n\n".join(textwrap.fill(paragraph, width, break_on_hyphens=False) for paragraph in paragraphs)
 
 
 def add_tree_arguments(parser: argparse.ArgumentParser, dst_help: str) -> None:
