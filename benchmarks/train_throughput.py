@@ -1,15 +1,24 @@
-"""Training throughput (images/s) of the GAN `fit` wrapper against a plain `tf.function` loop.
+"""Training throughput (images/s) of `GAN.fit`, of plain `tf.function` loops, and of mixed precision.
 
 Prints JSON. Every configuration is measured in interleaved rounds in one
-process (median of rounds), on in-memory random batches so only the training
-step is timed:
-- `dcgan64_paper` (batch 128) and `cgan_fmnist_color` (batch 64): float32 vs
-  mixed_bfloat16, XLA off/on;
-- the TensorFlow DCGAN tutorial's 28x28 networks (batch 256) trained by
-  `GAN.fit` and by the tutorial's plain `tf.function` loop, float32 and
-  mixed_bfloat16.
+process (median of rounds), every runner on the same in-memory random batches
+(a cached `tf.data` pipeline), so only the training step and its driver are
+timed. Two comparisons of `GAN.fit` against a plain loop, kept apart:
 
-Usage: python benchmarks/train_throughput.py [--steps 12] [--rounds 3] [--quick]
+- ``wrapper_only``: `GAN.fit` vs the same `GAN` object's `train_step` wrapped
+  in `tf.function` and called once per batch from a Python loop (no `fit`).
+  Same networks, same algorithm, same batches: the ratio is the cost of `fit`.
+- ``algorithm_and_wrapper``: `GAN.fit` vs the TensorFlow DCGAN tutorial's loop
+  on the tutorial's 28x28 networks (batch 256). The tutorial updates both
+  networks from one generator pass under two joint tapes; `GAN.train_step`
+  updates D, then G with a second generator pass. The ratio mixes that
+  algorithmic difference with the wrapper's cost.
+
+Also `dcgan64_paper` (batch 128) and `cgan_fmnist_color` (batch 64) under
+`fit`, float32 vs mixed_bfloat16, XLA off/on, with their own wrapper-only
+comparison (XLA off).
+
+Usage: python benchmarks/train_throughput.py [--steps 50] [--rounds 3] [--quick]
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ FMNIST_VOCAB = Vocabularies(
     {"color": ["black", "blue", "brown", "green", "grey", "orange", "pink", "purple", "red", "white", "yellow"],
      "category": ["sandal", "sneaker", "ankle_boot"]}
 )
+PRECISIONS = ("float32", "mixed_bfloat16")
+TUTORIAL_BATCH = 256
 
 
 def random_batches(batch: int, size: int, channels: int, labels=()) -> tf.data.Dataset:
@@ -48,53 +59,111 @@ def random_batches(batch: int, size: int, channels: int, labels=()) -> tf.data.D
     return tf.data.Dataset.from_tensor_slices(data).batch(batch, drop_remainder=True).cache().repeat().prefetch(4)
 
 
+def layer_dtype(precision: str) -> str | None:
+    """The `dtype` argument of the tutorial builders for `precision`."""
+    return None if precision == "float32" else precision
+
+
 class FitRunner:
-    """Times `GAN.fit` over `steps` steps (the first call compiles and is discarded)."""
+    """Times `GAN.fit` for `steps` steps (one epoch; `fit` waits for the last step itself).
+
+    Args:
+        gan: a compiled `GAN`.
+        batches: the endless training dataset.
+        batch_size: images per batch.
+    """
 
     def __init__(self, gan: GAN, batches: tf.data.Dataset, batch_size: int):
         self.gan, self.batches, self.batch_size = gan, batches, batch_size
 
     def run(self, steps: int) -> float:
+        """Images/s over `steps` steps."""
         start = time.perf_counter()
         self.gan.fit(self.batches, epochs=1, steps_per_epoch=steps, verbose=0)
         return steps * self.batch_size / (time.perf_counter() - start)
 
 
-class PlainLoopRunner:
-    """The TF DCGAN tutorial's training loop: one `tf.function` step with two tapes."""
+class LoopRunner:
+    """Times a plain Python loop calling a `tf.function` `step` on each batch (no `fit`).
 
-    def __init__(self, dtype: str | None, batch_size: int, latent_dim: int = 100):
-        self.generator = build_tutorial_generator(latent_dim, dtype)
-        self.discriminator = build_tutorial_discriminator(dtype)
-        self.g_opt, self.d_opt = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
-        self.batch_size, self.latent_dim = batch_size, latent_dim
-        self.images = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch_size, 28, 28, 1)).astype("float32"))
-        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+    Args:
+        step: a `tf.function` taking one batch dict.
+        batches: the endless training dataset (a fresh iterator per run, as `fit` makes).
+        batch_size: images per batch.
+        counter: a variable `step` updates (read at the end to wait for the last step).
+    """
 
-        @tf.function
-        def step(images):
-            noise = tf.random.normal([self.batch_size, self.latent_dim])
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = self.generator(noise, training=True)
-                real_out = self.discriminator(images, training=True)
-                fake_out = self.discriminator(fake, training=True)
-                g_loss = bce(tf.ones_like(fake_out), fake_out)
-                d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
-            g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
-            self.g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
-            self.d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
-
-        self.step = step
+    def __init__(self, step, batches: tf.data.Dataset, batch_size: int, counter: tf.Variable):
+        self.step, self.batches, self.batch_size, self.counter = step, batches, batch_size, counter
 
     def run(self, steps: int) -> float:
+        """Images/s over `steps` steps."""
         start = time.perf_counter()
-        for _ in range(steps):
-            self.step(self.images)
-        self.g_opt.iterations.numpy()  # Waits for the last step.
+        for batch in self.batches.take(steps):
+            self.step(batch)
+        self.counter.numpy()
         return steps * self.batch_size / (time.perf_counter() - start)
 
 
-def preset_runner(name: str, precision: str, xla: bool) -> FitRunner:
+def train_step_loop(fit_runner: FitRunner) -> LoopRunner:
+    """The same `GAN` object's `train_step` in a plain loop over the same batches (the same XLA setting as its `fit`).
+
+    Args:
+        fit_runner: the `fit` runner to compare with.
+    """
+    gan = fit_runner.gan
+    if gan.steps_per_execution != 1:
+        raise ValueError(f"The plain loop runs one step per call. Received: steps_per_execution={gan.steps_per_execution}")
+    step = tf.function(gan.train_step, jit_compile=bool(gan.jit_compile))
+    return LoopRunner(step, fit_runner.batches, fit_runner.batch_size, gan.g_optimizer.iterations)
+
+
+def tutorial_loop(precision: str, batches: tf.data.Dataset, latent_dim: int = 100) -> LoopRunner:
+    """The TF DCGAN tutorial's loop: fresh tutorial networks, one generator pass and two joint tapes per step.
+
+    Args:
+        precision: "float32" or "mixed_bfloat16".
+        batches: the endless training dataset of 28x28x1 images.
+        latent_dim: noise size.
+    """
+    generator = build_tutorial_generator(latent_dim, layer_dtype(precision))
+    discriminator = build_tutorial_discriminator(layer_dtype(precision))
+    g_opt, d_opt = keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)
+
+    @tf.function
+    def step(batch):
+        images = batch["image"]
+        noise = tf.random.normal([tf.shape(images)[0], latent_dim])
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = generator(noise, training=True)
+            real_out = discriminator(images, training=True)
+            fake_out = discriminator(fake, training=True)
+            g_loss = bce(tf.ones_like(fake_out), fake_out)
+            d_loss = bce(tf.ones_like(real_out), real_out) + bce(tf.zeros_like(fake_out), fake_out)
+        g_vars, d_vars = generator.trainable_variables, discriminator.trainable_variables
+        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
+        d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
+
+    return LoopRunner(step, batches, TUTORIAL_BATCH, g_opt.iterations)
+
+
+def tutorial_fit(precision: str, batches: tf.data.Dataset) -> FitRunner:
+    """`GAN.fit` on the tutorial's networks and optimizers (no EMA, as the tutorial).
+
+    Args:
+        precision: "float32" or "mixed_bfloat16".
+        batches: the endless training dataset of 28x28x1 images.
+    """
+    dtype = layer_dtype(precision)
+    gan = GAN(build_tutorial_generator(100, dtype), build_tutorial_discriminator(dtype), latent_dim=100, ema_decay=0.0)
+    gan.compile(g_optimizer=keras.optimizers.Adam(1e-4), d_optimizer=keras.optimizers.Adam(1e-4))
+    gan.build_optimizers()
+    return FitRunner(gan, batches, TUTORIAL_BATCH)
+
+
+def preset_fit(name: str, precision: str, xla: bool) -> FitRunner:
+    """`GAN.fit` of preset `name` (its own batch size and image size) at `precision`, XLA on or off."""
     config = override(get_preset(name), [f"train.precision={precision}", f"train.jit_compile={xla}"])
     gan = build_gan(config, FMNIST_VOCAB)
     labels = config.data.labels if config.model.family == "conditional" else ()
@@ -102,29 +171,58 @@ def preset_runner(name: str, precision: str, xla: bool) -> FitRunner:
     return FitRunner(gan, batches, config.train.batch_size)
 
 
-def tutorial_fit_runner(precision: str, batch_size: int = 256) -> FitRunner:
-    dtype = None if precision == "float32" else precision
-    gan = GAN(build_tutorial_generator(100, dtype), build_tutorial_discriminator(dtype), latent_dim=100, ema_decay=0.0)
-    gan.compile(g_optimizer=keras.optimizers.Adam(1e-4), d_optimizer=keras.optimizers.Adam(1e-4))
-    return FitRunner(gan, random_batches(batch_size, 28, 1), batch_size)
+def build_runners(presets: list[str]) -> dict[str, FitRunner | LoopRunner]:
+    """Every timed configuration by name: ``<networks>/<driver>/<precision>[/<xla>]``."""
+    runners = {}
+    tutorial_batches = random_batches(TUTORIAL_BATCH, 28, 1)
+    for precision in PRECISIONS:
+        fit = runners[f"tutorial28/gan_fit/{precision}"] = tutorial_fit(precision, tutorial_batches)
+        runners[f"tutorial28/train_step_loop/{precision}"] = train_step_loop(fit)
+        runners[f"tutorial28/tutorial_loop/{precision}"] = tutorial_loop(precision, tutorial_batches)
+    for preset in presets:
+        for precision in PRECISIONS:
+            for xla in (False, True):
+                fit = runners[f"{preset}/gan_fit/{precision}/{'xla' if xla else 'no_xla'}"] = preset_fit(preset, precision, xla)
+                if not xla:
+                    runners[f"{preset}/train_step_loop/{precision}/no_xla"] = train_step_loop(fit)
+    return runners
+
+
+def ratios(median: dict[str, float], presets: list[str]) -> dict:
+    """The wrapper-only, algorithm-and-wrapper and precision ratios of the median images/s."""
+    ratio = lambda a, b: round(median[a] / median[b], 3)  # noqa: E731
+    wrapper = {f"tutorial28/{p}": ratio(f"tutorial28/gan_fit/{p}", f"tutorial28/train_step_loop/{p}") for p in PRECISIONS}
+    for preset in presets:
+        for p in PRECISIONS:
+            wrapper[f"{preset}/{p}"] = ratio(f"{preset}/gan_fit/{p}/no_xla", f"{preset}/train_step_loop/{p}/no_xla")
+    return {
+        "wrapper_only": {
+            "what": "GAN.fit / the same GAN object's train_step in a plain tf.function loop, same batches, same precision: the cost of fit",
+            **wrapper,
+        },
+        "algorithm_and_wrapper": {
+            "what": "GAN.fit / the TF DCGAN tutorial's loop (one generator pass, joint tapes) on the tutorial networks, same batches: "
+            "GAN.train_step's separate D and G updates (two generator passes) plus the cost of fit",
+            **{p: ratio(f"tutorial28/gan_fit/{p}", f"tutorial28/tutorial_loop/{p}") for p in PRECISIONS},
+            "fit_mixed_bfloat16_vs_tutorial_loop_float32": ratio("tutorial28/gan_fit/mixed_bfloat16", "tutorial28/tutorial_loop/float32"),
+        },
+        "mixed_bfloat16_vs_float32_fit_no_xla": {
+            preset: ratio(f"{preset}/gan_fit/mixed_bfloat16/no_xla", f"{preset}/gan_fit/float32/no_xla") for preset in presets
+        },
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=12, help="timed steps per round and configuration")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
-    parser.add_argument("--quick", action="store_true", help="tutorial comparison and cgan only (skips dcgan64)")
+    parser.add_argument("--steps", type=int, default=50, help="timed steps per call, round and configuration (default 50)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds, median reported (default 3)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: skips dcgan64_paper (use with small --steps/--rounds)")
     args = parser.parse_args()
+    if args.steps < 1 or args.rounds < 1:
+        parser.error(f"--steps and --rounds must be >= 1. Received: --steps {args.steps} --rounds {args.rounds}")
     started = time.time()
-    runners = {}
-    for precision in ("float32", "mixed_bfloat16"):
-        runners[f"tutorial28/plain_loop/{precision}"] = PlainLoopRunner(None if precision == "float32" else precision, 256)
-        runners[f"tutorial28/gan_fit/{precision}"] = tutorial_fit_runner(precision)
     presets = ["cgan_fmnist_color"] if args.quick else ["dcgan64_paper", "cgan_fmnist_color"]
-    for preset in presets:
-        for precision in ("float32", "mixed_bfloat16"):
-            for xla in (False, True):
-                runners[f"{preset}/{precision}/{'xla' if xla else 'no_xla'}"] = preset_runner(preset, precision, xla)
+    runners = build_runners(presets)
     for runner in runners.values():  # Trace / compile before timing.
         runner.run(2)
     rounds = {name: [] for name in runners}
@@ -134,17 +232,10 @@ def main() -> None:
     median = {name: statistics.median(values) for name, values in rounds.items()}
     result = {
         "benchmark": "training images/s; interleaved rounds, median; random in-memory batches",
+        "quick": args.quick,
         "images_per_s": median,
+        "ratios": ratios(median, presets),
         "rounds": rounds,
-        "ratios": {
-            "fit_vs_plain_loop_float32": round(median["tutorial28/gan_fit/float32"] / median["tutorial28/plain_loop/float32"], 3),
-            "fit_vs_plain_loop_bf16": round(median["tutorial28/gan_fit/mixed_bfloat16"] / median["tutorial28/plain_loop/mixed_bfloat16"], 3),
-            "fit_bf16_vs_plain_loop_float32": round(median["tutorial28/gan_fit/mixed_bfloat16"] / median["tutorial28/plain_loop/float32"], 3),
-            **{
-                f"{preset}_bf16_vs_float32": round(median[f"{preset}/mixed_bfloat16/no_xla"] / median[f"{preset}/float32/no_xla"], 3)
-                for preset in presets
-            },
-        },
         "steps_per_round": args.steps,
         "cpus": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2),

@@ -57,6 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error_message(error: Exception) -> str:
+    """The one-line message of a failed command; an `OSError` names its file(s).
+
+    Args:
+        error: the exception the command raised.
+    """
+    filename = getattr(error, "filename", None)
+    if not isinstance(error, OSError) or filename is None:
+        return str(error)
+    reason = error.strerror or str(error) or type(error).__name__
+    files = f"{str(filename)!r}" if error.filename2 is None else f"{str(filename)!r} -> {str(error.filename2)!r}"
+    return f"{reason}: {files}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `shoes-data`; returns the process exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -64,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         summary = args.run(args)
-    except (CommandError, FileNotFoundError, ValueError) as error:
-        print(f"shoes-data {args.command}: error: {error}", file=sys.stderr)
+    except (CommandError, ValueError, OSError) as error:  # OSError covers FileNotFoundError, PermissionError...
+        print(f"shoes-data {args.command}: error: {error_message(error)}", file=sys.stderr)
         return 2
     emit_summary({"command": args.command, **summary}, getattr(args, "summary", None))
     return 0

@@ -51,6 +51,7 @@ def build_gan(config: ExperimentConfig, vocabularies: Vocabularies | None = None
         discriminator,
         latent_dim=config.model.latent_dim,
         label_names=config.data.labels if config.model.family == "conditional" else (),
+        label_sizes=vocabularies.sizes if vocabularies is not None and config.model.family == "conditional" else None,
         loss=train.loss,
         gp_weight=train.gp_weight,
         d_steps=train.d_steps,

@@ -18,8 +18,12 @@ from shoes_generator.plots import save_labelled_grid, save_loss_curve
 
 
 def global_step(gan) -> int:
-    """Generator updates so far (the run's step counter, saved in checkpoints)."""
-    return int(gan.g_optimizer.iterations.numpy())
+    """Training steps so far (the run's step counter, saved in checkpoints).
+
+    Not the optimizer's `iterations`: under float16 a LossScaleOptimizer does
+    not count the steps it skips for non-finite gradients.
+    """
+    return int(gan.step.numpy())
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -81,6 +85,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def render(self, path: Path, title: str) -> Path:
         """Generates the fixed samples and writes the captioned grid to `path`."""
+        self.model.refresh_sampler_statistics()
         images = to_uint8(self.model(self.inputs, training=False)).numpy()
         return save_labelled_grid(images, self.rows, self.cols, path, self.row_labels, self.col_labels, title)
 
@@ -159,8 +164,9 @@ class Checkpointer(keras.callbacks.Callback):
 
 
 def gan_checkpoint(gan) -> tf.train.Checkpoint:
-    """Everything a resumed run needs: both networks, EMA copy, both optimizers, noise RNG state."""
+    """Everything a resumed run needs: both networks, EMA copy, both optimizers, step, noise RNG state."""
     objects = {
+        "step": gan.step,
         "generator": gan.generator,
         "discriminator": gan.discriminator,
         "g_optimizer": gan.g_optimizer,

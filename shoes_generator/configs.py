@@ -138,6 +138,31 @@ class ExperimentConfig:
             raise ValueError("model.family='conditional' needs data.labels (e.g. color,category). Received: data.labels=()")
         if self.data.source in ("folder", "manifest", "tfrecords") and not self.data.path:
             raise ValueError(f"data.source={self.data.source!r} needs data.path. Received: data.path=None")
+        from shoes_generator.losses import LOSSES
+
+        if self.train.loss not in LOSSES:
+            raise ValueError(f"train.loss must be one of {sorted(LOSSES)}. Received: train.loss={self.train.loss!r}")
+        size = self.data.image_size
+        if size < 8 or size & (size - 1):
+            raise ValueError(f"data.image_size must be a power of two >= 8 (e.g. 32, 64, 128). Received: data.image_size={size}")
+        if not 0.0 <= self.train.ema_decay < 1.0:
+            raise ValueError(f"train.ema_decay must lie in [0, 1). Received: train.ema_decay={self.train.ema_decay}")
+        positive = {
+            "train.batch_size": self.train.batch_size,
+            "train.epochs": self.train.epochs,
+            "train.d_steps": self.train.d_steps,
+            "train.steps_per_execution": self.train.steps_per_execution,
+        }
+        for key, value in positive.items():
+            if value < 1:
+                raise ValueError(f"{key} must be >= 1. Received: {key}={value}")
+        per_execution = self.train.steps_per_execution
+        for key, value in (("train.steps_per_epoch", self.train.steps_per_epoch), ("train.checkpoint_every", self.train.checkpoint_every)):
+            if value and value % per_execution:
+                raise ValueError(
+                    f"{key} must be a multiple of train.steps_per_execution={per_execution} (Keras runs whole "
+                    f"executions). Received: {key}={value}"
+                )
         return self
 
     def to_dict(self) -> dict:

@@ -70,7 +70,9 @@ def get_loss(name: str) -> AdversarialLoss:
     return LOSSES[name]
 
 
-def gradient_penalty(critic: Callable[[tf.Tensor], tf.Tensor], real: tf.Tensor, fake: tf.Tensor, seed=None) -> tf.Tensor:
+def gradient_penalty(
+    critic: Callable[[tf.Tensor], tf.Tensor], real: tf.Tensor, fake: tf.Tensor, seed=None, scale: float = 1.0
+) -> tf.Tensor:
     """WGAN-GP penalty ``E[(||grad critic(x_hat)||_2 - 1)^2]`` on random interpolates.
 
     Args:
@@ -78,6 +80,8 @@ def gradient_penalty(critic: Callable[[tf.Tensor], tf.Tensor], real: tf.Tensor, 
         real: real images ``[B, H, W, C]``.
         fake: generated images, same shape.
         seed: a ``keras.random.SeedGenerator`` or int for the mixing weights.
+        scale: the logits are multiplied by `scale` inside the tape and the
+            gradients divided by it, so float16 critics do not underflow.
     """
     import keras
 
@@ -87,7 +91,7 @@ def gradient_penalty(critic: Callable[[tf.Tensor], tf.Tensor], real: tf.Tensor, 
     mixed = real + alpha * (fake - real)
     with tf.GradientTape() as tape:
         tape.watch(mixed)
-        logits = tf.cast(critic(mixed), tf.float32)
-    grads = tape.gradient(logits, mixed)
+        logits = tf.cast(critic(mixed), tf.float32) * scale
+    grads = tape.gradient(logits, mixed) / scale
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
     return tf.reduce_mean(tf.square(norms - 1.0))

@@ -39,6 +39,48 @@ def _restore(gan, manager: tf.train.CheckpointManager) -> int:
     return global_step(gan)
 
 
+def _check_vocabularies(run_dir: Path, vocabularies) -> None:
+    """Writes ``vocabularies.json``, or checks a resumed run's data still has the same labels.
+
+    Raises:
+        ValueError: the labels changed since the run started (ids would shift).
+    """
+    path = run_dir / "vocabularies.json"
+    current = vocabularies.to_dict() if vocabularies is not None else {}
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        if saved != current:
+            changed = sorted(name for name in set(saved) | set(current) if saved.get(name) != current.get(name))
+            raise ValueError(
+                f"The data's labels changed since {run_dir} started ({changed}); label ids would no longer match "
+                f"the checkpoint. Saved: {saved}. Now: {current}"
+            )
+    elif current:
+        path.write_text(json.dumps(current, indent=2) + "\n")
+
+
+def _trim_metrics(run_dir: Path, step: int) -> None:
+    """Drops metric records past `step` (written by a killed run after its last checkpoint)."""
+    path = run_dir / "metrics.jsonl"
+    if not path.is_file():
+        return
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+    path.write_text("".join(line + "\n" for line in kept))
+
+
+def _fit_steps(config: ExperimentConfig, data_steps: int) -> int:
+    """Steps per Keras epoch: the config's, or one pass over the data, in whole executions."""
+    per_execution = config.train.steps_per_execution
+    steps = config.train.steps_per_epoch or data_steps
+    steps -= steps % per_execution
+    if steps < 1:
+        raise ValueError(
+            f"One epoch of {data_steps} batch(es) holds no whole execution of steps_per_execution={per_execution}."
+        )
+    return steps
+
+
 def train(
     config: ExperimentConfig | None = None,
     out: str | Path = "runs",
@@ -50,38 +92,45 @@ def train(
     """Trains `config` in a new numbered run directory, or resumes `resume`.
 
     At the end the (EMA) generator is exported to ``<run_dir>/saved_model``.
+    The data is prepared before the run directory is created, so a bad data
+    setting leaves no empty run behind.
 
     Args:
         config: the experiment (ignored when resuming: the run's config.json rules).
         out: where new run directories are created.
         resume: a run directory to continue from its latest checkpoint.
-        epochs: total epochs (overrides ``train.epochs``; also extends a resumed run).
+        epochs: total epochs (sets ``train.epochs``, saved in config.json; also
+            extends a resumed run).
         verbose: Keras `fit` verbosity (progress bars).
         extra_callbacks: more Keras callbacks, run after the run's own
             (checkpoints are written before they see a step).
+
+    Raises:
+        ValueError: an invalid config, data that cannot serve it, or a resumed
+            run whose labels changed.
+        FileNotFoundError: missing data or run directory.
     """
     if resume is not None:
-        run_dir = Path(resume)
-        config = read_config(run_dir)
+        config = read_config(resume)
     elif config is None:
         raise ValueError("train() needs a config or a run directory to resume. Received neither.")
-    else:
-        config.validate()
-        run_dir = next_run_dir(out, config.name)
-        write_config(run_dir, config)
-    total_epochs = epochs or config.train.epochs
+    if epochs:
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=int(epochs)))
+    config.validate()
     keras.utils.set_random_seed(config.train.seed)
-
     data = training_data(config.data, config.train.batch_size, config.train.seed)
-    if data.vocabularies is not None:
-        (run_dir / "vocabularies.json").write_text(json.dumps(data.vocabularies.to_dict(), indent=2) + "\n")
-    steps_per_epoch = config.train.steps_per_epoch or data.steps_per_epoch
+    steps_per_epoch = _fit_steps(config, data.steps_per_epoch)
+
+    run_dir = Path(resume) if resume is not None else next_run_dir(out, config.name)
+    _check_vocabularies(run_dir, data.vocabularies)
+    write_config(run_dir, config)
     gan = build_gan(config, data.vocabularies)
     manager = tf.train.CheckpointManager(
         gan_checkpoint(gan), str(run_dir / "checkpoints"), max_to_keep=config.train.keep_checkpoints
     )
     step = _restore(gan, manager)
-    if step:
+    if resume is not None:
+        _trim_metrics(run_dir, step)
         logger.warning("Resuming %s from step %d (epoch %d)", run_dir, step, step // steps_per_epoch + 1)
 
     callbacks = [
@@ -100,24 +149,24 @@ def train(
         *(extra_callbacks or []),
     ]
     history = []
+    fit_options = {"callbacks": callbacks, "verbose": verbose, "shuffle": False}
     epoch, offset = divmod(step, steps_per_epoch)
     if offset:  # Finish the epoch the killed run was in, from the batch it stopped at.
-        fit = gan.fit(data.stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, callbacks=callbacks, verbose=verbose, shuffle=False)
+        fit = gan.fit(data.stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, **fit_options)
         history.append(fit.history)
         epoch += 1
-    if epoch < total_epochs:
+    if epoch < config.train.epochs:
         fit = gan.fit(
             data.stream(epoch * steps_per_epoch),
             initial_epoch=epoch,
-            epochs=total_epochs,
+            epochs=config.train.epochs,
             steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,
+            **fit_options,
         )
         history.append(fit.history)
     export_dir = run_dir / "saved_model"
     if export_dir.exists():
         shutil.rmtree(export_dir)
+    gan.refresh_sampler_statistics()
     export_generator(gan.sampler, config.model.latent_dim, data.vocabularies, gan.label_names, export_dir)
     return RunResult(run_dir, global_step(gan), gan, history)

@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
             config = get_preset(args.config)
             overrides = (data_overrides(args.data) if args.data else []) + args.overrides
             config = override(config, overrides) if overrides else config
+        if args.epochs:
+            config = override(config, [f"train.epochs={args.epochs}"])
+        config.validate()
     except (ValueError, FileNotFoundError) as error:
         print(f"shoes-train: error: {error}", file=sys.stderr)
         return 2
@@ -89,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from shoes_generator.trainer import train
 
-    result = train(config, out=args.out, resume=args.resume, epochs=args.epochs, verbose=2 if args.quiet else "auto")
+    try:
+        result = train(config, out=args.out, resume=args.resume, epochs=args.epochs, verbose=2 if args.quiet else "auto")
+    except (ValueError, FileNotFoundError) as error:
+        print(f"shoes-train: error: {error}", file=sys.stderr)
+        return 2
     print(f"run directory: {result.run_dir} (step {result.step})")
     return 0
 

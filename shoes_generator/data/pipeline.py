@@ -8,6 +8,7 @@ as they travel to the served models. Batches are dicts of the same keys.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from typing import Literal, Sequence
 
 import tensorflow as tf
@@ -132,9 +133,18 @@ def fit_image(image: tf.Tensor, size: int, fit: str = "pad", pad_value: float = 
         top, left = (shape[0] - side) // 2, (shape[1] - side) // 2
         out = tf.image.resize(image[top : top + side, left : left + side], [size, size], antialias=True)
     elif fit == "pad":
-        out = tf.image.resize(image, [size, size], preserve_aspect_ratio=True, antialias=True)
-        shape = tf.shape(out)
-        dh, dw = size - shape[0], size - shape[1]
+        # Target sides computed here: resize(preserve_aspect_ratio=True) rounds a
+        # very thin side (1x300) down to 0 and fails.
+        shape = tf.shape(image)
+        scale = size / tf.cast(tf.maximum(shape[0], shape[1]), tf.float64)
+
+        def _side(length):
+            scaled = tf.cast(tf.round(tf.cast(length, tf.float64) * scale), tf.int32)
+            return tf.clip_by_value(scaled, 1, size)
+
+        height, width = _side(shape[0]), _side(shape[1])
+        out = tf.image.resize(image, tf.stack([height, width]), antialias=True)
+        dh, dw = size - height, size - width
         paddings = [[dh // 2, dh - dh // 2], [dw // 2, dw - dw // 2], [0, 0]]
         out = tf.pad(out - pad_value, paddings) + pad_value
     else:
@@ -229,29 +239,70 @@ def epoch_stream(
 ) -> tf.data.Dataset:
     """Endless batches, epoch after epoch, starting at global step `start_step`.
 
-    Every call builds new dataset ops, so the order depends only on
-    `options.seed` and the position in the stream, not on how often some
-    dataset object was iterated before (its reshuffling state): a new process
-    started at step N yields exactly the batches an uninterrupted run saw from
-    step N on. Batches never straddle two epochs.
+    Every call builds new dataset ops, so the stream depends only on
+    `options.seed` and the position in it, not on how often some dataset object
+    was iterated before: ``epoch_stream(e, o, k)`` yields exactly what
+    ``epoch_stream(e, o, 0).skip(k)`` yields, so a new process started at step
+    N sees the batches an uninterrupted run saw from step N on.
+
+    Each pass is shuffled (``reshuffle_each_iteration``: a new order every
+    epoch) and batched with ``drop_remainder`` before the repeat, so batches
+    never straddle two epochs. Augmentation runs per batch after the repeat:
+    image ``j`` of global batch ``i`` gets the stateless seed
+    ``[options.seed, i * batch_size + j]``, so flips and crops change from
+    epoch to epoch. Skipped batches are shuffled but not augmented.
 
     Args:
         elements: unbatched, fitted dicts (one epoch, in a fixed order).
         options: batch size, shuffling, caching, augmentation and `seed`
             (required: a deterministic stream needs one).
         start_step: batches already consumed (they are produced and dropped).
-        image_keys: keys augmented together.
+        image_keys: keys augmented together (same crop and flip).
     """
     if options.seed is None:
         raise ValueError("epoch_stream needs options.seed to be an int. Received: seed=None")
+    if isinstance(start_step, bool) or not isinstance(start_step, numbers.Integral) or start_step < 0:
+        raise ValueError(f"start_step must be a non-negative int. Received: start_step={start_step!r}")
     dataset = elements
     if options.cache:
         dataset = dataset.cache("" if options.cache is True else str(options.cache))
     if options.shuffle:
         dataset = dataset.shuffle(shuffle_buffer(options), seed=options.seed, reshuffle_each_iteration=True)
-    dataset = augment_dataset(dataset, options, image_keys)
     dataset = dataset.batch(options.batch_size, drop_remainder=True).repeat()
-    return dataset.skip(start_step).prefetch(AUTOTUNE)
+    dataset = dataset.enumerate().skip(start_step)
+    if options.flip or options.jitter:
+        dataset = dataset.map(
+            _batch_augmenter(options, image_keys), num_parallel_calls=options.num_parallel_calls, deterministic=True
+        )
+    else:
+        dataset = dataset.map(lambda index, batch: batch)
+    return dataset.prefetch(AUTOTUNE)
+
+
+def _batch_augmenter(options: PipelineOptions, image_keys: Sequence[str]):
+    """``(batch index i, batch) -> batch`` with image ``j`` augmented by seed ``[options.seed, i * batch_size + j]``.
+
+    Args:
+        options: `flip`, `jitter`, `seed` and the (static) `batch_size`.
+        image_keys: keys augmented together (same crop and flip).
+    """
+    batch_size = options.batch_size
+
+    def _augment(index, batch):
+        batch = dict(batch)
+        positions = tf.cast(index, tf.int64) * batch_size + tf.range(batch_size, dtype=tf.int64)
+        seeds = tf.stack([tf.fill([batch_size], tf.constant(options.seed, tf.int64)), positions], axis=1)
+        images = [batch[key] for key in image_keys]
+        signature = [tf.TensorSpec(image.shape[1:], image.dtype) for image in images]
+        outputs = tf.map_fn(
+            lambda args: augment_together(list(args[1]), args[0], options),
+            (seeds, images),
+            fn_output_signature=signature,
+        )
+        batch.update(zip(image_keys, outputs))
+        return batch
+
+    return _augment
 
 
 def load_image_file(path: tf.Tensor, options: PipelineOptions) -> tf.Tensor:

@@ -104,7 +104,8 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
         from shoes_generator.data import fmnist
 
         colored = config.source == "fmnist_color"
-        one_by_one = unshuffled.replace(batch_size=1, drop_remainder=False, cache=False)
+        # No augmentation here: `epoch_stream` augments (flipping twice would undo flips).
+        one_by_one = unshuffled.replace(batch_size=1, drop_remainder=False, cache=False, flip=False, jitter=False)
         batches = fmnist.fmnist_shoes(split, one_by_one, colored=colored, seed=config.seed, limit=config.limit)
         elements, count = batches.unbatch(), int(batches.cardinality())
         vocabularies = fmnist.vocabularies(colored)

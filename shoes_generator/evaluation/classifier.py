@@ -25,7 +25,10 @@ def default_cache_dir() -> Path:
 
 
 def build_shoe_classifier(image_size: int, num_classes: int = 3, width: int = 32) -> keras.Model:
-    """``uint8``-range float images ``[B, S, S, 3]`` (0..255) -> class logits; a ``features`` layer before them.
+    """Images ``[B, S, S, 3]`` in 0..255 (``uint8`` or float) -> class logits; a ``features`` layer before them.
+
+    The ``Rescaling`` layer casts, so callers pass ``uint8`` arrays as they are
+    (a float32 copy of a whole data set takes 4x the memory).
 
     Args:
         image_size: input side.
@@ -85,8 +88,8 @@ def load_or_train_classifier(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    model.fit(train_x.astype("float32"), train_y, batch_size=128, epochs=epochs, verbose=0, shuffle=True)
-    _, accuracy = model.evaluate(test_x.astype("float32"), test_y, batch_size=256, verbose=0)
+    model.fit(train_x, train_y, batch_size=128, epochs=epochs, verbose=0, shuffle=True)
+    _, accuracy = model.evaluate(test_x, test_y, batch_size=256, verbose=0)
     info = {"image_size": image_size, "classes": list(CATEGORY_NAMES), "test_accuracy": round(float(accuracy), 4), "epochs": epochs}
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path)

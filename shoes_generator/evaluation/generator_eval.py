@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -21,6 +22,13 @@ def requested_labels(vocabularies: dict[str, list[str]], count: int) -> dict[str
     return {name: np.asarray([row[k] for row in rows]) for k, name in enumerate(names)}
 
 
+def label_vocabularies(saved_model) -> dict[str, list[str]]:
+    """Label name -> vocabulary from a SavedModel's ``labels`` signature (``{}`` when it has none)."""
+    if "labels" not in saved_model.signatures:
+        return {}
+    return {name: [v.decode() for v in values.numpy()] for name, values in saved_model.signatures["labels"]().items()}
+
+
 def generate(saved_model, count: int, seed: int = 0, batch_size: int = 250) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """`count` ``uint8`` samples from a SavedModel's ``serving_default`` and the labels asked for.
 
@@ -31,9 +39,7 @@ def generate(saved_model, count: int, seed: int = 0, batch_size: int = 250) -> t
         batch_size: samples per call.
     """
     signature = saved_model.signatures["serving_default"]
-    vocabularies = {}
-    if "labels" in saved_model.signatures:
-        vocabularies = {k: [v.decode() for v in t.numpy()] for k, t in saved_model.signatures["labels"]().items()}
+    vocabularies = label_vocabularies(saved_model)
     labels = requested_labels(vocabularies, count) if vocabularies else {}
     images = []
     for start in range(0, count, batch_size):
@@ -44,10 +50,50 @@ def generate(saved_model, count: int, seed: int = 0, batch_size: int = 250) -> t
     return np.concatenate(images), labels
 
 
+def label_accuracy(
+    key: str,
+    asked: np.ndarray,
+    found: np.ndarray,
+    vocabulary: Sequence[str],
+    judge_classes: Sequence[str],
+    per_label_key: str | None = None,
+) -> dict:
+    """``{key: share of samples found as asked}``, or ``{key + "_note": why}`` when the judge cannot read the labels.
+
+    A judge that only outputs `judge_classes` would count every other label
+    wrong, so the accuracy is reported only when `vocabulary` is a subset of them.
+
+    Args:
+        key: the report key, e.g. "type_accuracy".
+        asked: ``[N]`` labels the samples were generated with.
+        found: ``[N]`` labels the judge read from the samples.
+        vocabulary: the model's vocabulary of this label.
+        judge_classes: every label the judge can output.
+        per_label_key: also report ``{label: share}`` under this key.
+    """
+    asked, found = np.asarray(asked), np.asarray(found)
+    if asked.shape != found.shape:
+        raise ValueError(f"asked and found must have the same shape. Received: shapes {asked.shape} and {found.shape}")
+    unknown = [name for name in vocabulary if name not in set(judge_classes)]
+    if unknown:
+        return {
+            f"{key}_note": f"omitted: the judge only knows {list(judge_classes)}; "
+            f"the model's labels {unknown} are not among them and would always count as wrong"
+        }
+    report = {key: round(float(np.mean(found == asked)), 4)}
+    if per_label_key:
+        report[per_label_key] = {name: round(float(np.mean(found[asked == name] == name)), 3) for name in sorted(set(asked))}
+    return report
+
+
 def evaluate_saved_model(
     path: str | Path, count: int = 2000, seed: int = 0, cache_dir: str | Path | None = None, reference_limit: int | None = None
 ) -> dict:
     """Type accuracy, colour accuracy and Frechet distances of the generator exported at `path`.
+
+    An accuracy is left out, with a ``<key>_note`` saying why, when the model's
+    labels are not all ones the judge knows (e.g. UT-Zappos categories: the
+    classifier knows the Fashion-MNIST shoe types only).
 
     The Frechet distance uses the project classifier's 128-d features, against
     real test shoes; the floor is the distance between real train and real test
@@ -64,6 +110,7 @@ def evaluate_saved_model(
     from shoes_generator.imaging.colors import COLOR_NAMES, classify_batch
 
     model = tf.saved_model.load(str(path))
+    vocabularies = label_vocabularies(model)
     images, labels = generate(model, count, seed)
     image_size = images.shape[1]
     colored = "color" in labels
@@ -71,7 +118,7 @@ def evaluate_saved_model(
     extractor = feature_extractor(classifier)
 
     def features(x):
-        feats, logits = extractor.predict(x.astype("float32"), batch_size=256, verbose=0)
+        feats, logits = extractor.predict(x, batch_size=256, verbose=0)  # uint8 as is: the model rescales.
         return feats, np.asarray(CATEGORY_NAMES)[logits.argmax(1)]
 
     fake_features, fake_types = features(images)
@@ -89,11 +136,10 @@ def evaluate_saved_model(
         "frechet_floor_real_vs_real": round(frechet_distance(train_features, test_features), 3),
     }
     if "category" in labels:
-        report["type_accuracy"] = round(float(np.mean(fake_types == labels["category"])), 4)
+        report.update(label_accuracy("type_accuracy", labels["category"], fake_types, vocabularies["category"], CATEGORY_NAMES))
     if colored:
         found = np.asarray(COLOR_NAMES)[classify_batch(images)[0]]
-        report["color_accuracy"] = round(float(np.mean(found == labels["color"])), 4)
-        report["color_accuracy_per_color"] = {
-            name: round(float(np.mean(found[labels["color"] == name] == name)), 3) for name in sorted(set(labels["color"]))
-        }
+        report.update(
+            label_accuracy("color_accuracy", labels["color"], found, vocabularies["color"], COLOR_NAMES, "color_accuracy_per_color")
+        )
     return report

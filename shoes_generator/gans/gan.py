@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from shoes_generator.gans.ema import clone_for_ema, ema_update
@@ -25,9 +26,12 @@ class GAN(keras.Model):
         discriminator: image (or ``{"image", <label>...}``) -> logit ``[B, 1]``.
         latent_dim: size of ``z``.
         label_names: the conditioning labels, in the generator's input names.
+        label_sizes: label name -> vocabulary size; lets the EMA generator's
+            BatchNorm statistics be recomputed from random labels.
         loss: "non_saturating", "hinge", "least_squares" or "wgan_gp".
         gp_weight: WGAN-GP penalty weight.
-        d_steps: discriminator updates per generator update.
+        d_steps: discriminator updates per generator update (each on the same
+            real batch, as in the DCGAN and CycleGAN recipes).
         ema_decay: decay of the generator's weight average; 0 disables it.
         seed: seed of the noise drawn during training.
     """
@@ -38,6 +42,7 @@ class GAN(keras.Model):
         discriminator: keras.Model,
         latent_dim: int,
         label_names: Sequence[str] = (),
+        label_sizes: dict | None = None,
         loss: str = "non_saturating",
         gp_weight: float = 10.0,
         d_steps: int = 1,
@@ -54,6 +59,7 @@ class GAN(keras.Model):
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
         self.label_names = tuple(label_names)
+        self.label_sizes = {name: int(size) for name, size in (label_sizes or {}).items()}
         self.loss_name = loss
         self.adversarial = get_loss(loss)
         self.gp_weight = float(gp_weight)
@@ -62,6 +68,7 @@ class GAN(keras.Model):
         self.seed = int(seed)
         self.ema_generator = clone_for_ema(generator) if ema_decay > 0 else None
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.step = keras.Variable(0, dtype="int64", trainable=False, name="step")
         self.g_optimizer = None
         self.d_optimizer = None
         self.trackers = {
@@ -79,6 +86,7 @@ class GAN(keras.Model):
                 `steps_per_execution`, `run_eagerly`.
         """
         super().compile(**kwargs)
+        self.optimizer = None  # Keras's default would be logged as this model's learning rate.
         self.g_optimizer = self._prepare_optimizer(g_optimizer)
         self.d_optimizer = self._prepare_optimizer(d_optimizer)
         self._compile_options = dict(kwargs)
@@ -104,6 +112,8 @@ class GAN(keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
 
     def get_compile_config(self):
+        if self.g_optimizer is None:
+            return None
         return {
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
@@ -126,6 +136,36 @@ class GAN(keras.Model):
     def sampler(self) -> keras.Model:
         """The generator used for samples and export: the EMA copy when enabled."""
         return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def refresh_sampler_statistics(self, batches: int = 40, batch_size: int = 64, seed: int = 0) -> None:
+        """Recomputes the EMA generator's BatchNorm statistics for its own (averaged) weights.
+
+        The live generator's moving statistics belong to the live weights; the
+        averaged weights get theirs from `batches` forward passes in training
+        mode on fixed-seed noise and uniformly drawn labels. A no-op without
+        EMA or BatchNorm.
+
+        Args:
+            batches: forward passes (BatchNorm momentum 0.9 converges in ~40).
+            batch_size: samples per pass.
+            seed: seed of the noise and labels (the training RNG is untouched).
+        """
+        if self.ema_generator is None or not any(
+            isinstance(layer, keras.layers.BatchNormalization) for layer in self.ema_generator.layers
+        ):
+            return
+        missing = [name for name in self.label_names if name not in self.label_sizes]
+        if missing:
+            return  # Without vocabulary sizes, keep the copied statistics.
+        rng = np.random.default_rng(seed)
+        for _ in range(batches):
+            z = rng.standard_normal((batch_size, self.latent_dim)).astype("float32")
+            labels = {name: rng.integers(0, self.label_sizes[name], batch_size).astype("int32") for name in self.label_names}
+            self._refresh_step(self._generator_inputs(z, labels))
+
+    @tf.function
+    def _refresh_step(self, inputs):
+        self.ema_generator(inputs, training=True)
 
     def _generator_inputs(self, z, labels):
         return {"z": z, **labels} if self.label_names else z
@@ -160,7 +200,7 @@ class GAN(keras.Model):
         gp = tf.constant(0.0)
         if self.adversarial.needs_gradient_penalty:
             critic = lambda image: self.discriminator(self._discriminator_inputs(image, labels), training=training)
-            gp = gradient_penalty(critic, real, fake, seed=self.noise_seed)
+            gp = gradient_penalty(critic, real, fake, seed=self.noise_seed, scale=1024.0 if self.uses_float16 else 1.0)
             loss = loss + self.gp_weight * gp
         return loss, real_logits, fake_logits, gp
 
@@ -190,8 +230,9 @@ class GAN(keras.Model):
             g_loss = self._generator_loss(labels, tf.shape(real)[0], training=True)
             scaled = self._scale(self.g_optimizer, g_loss)
         self._apply(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+        self.step.assign_add(1)
         if self.ema_generator is not None:
-            ema_update(self.ema_generator, self.generator, self.ema_decay, self.g_optimizer.iterations)
+            ema_update(self.ema_generator, self.generator, self.ema_decay, self.step)
         return self._track(d_loss, g_loss, real_logits, fake_logits, gp)
 
     def test_step(self, data):
@@ -220,6 +261,7 @@ class GAN(keras.Model):
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "latent_dim": self.latent_dim,
             "label_names": list(self.label_names),
+            "label_sizes": dict(self.label_sizes),
             "loss": self.loss_name,
             "gp_weight": self.gp_weight,
             "d_steps": self.d_steps,

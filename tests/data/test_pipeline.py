@@ -1,4 +1,6 @@
-"""The shared pipeline blocks: fitting, joint augmentation, batching, options."""
+"""The shared pipeline blocks: decoding, fitting, joint augmentation, batching, epoch streams, options."""
+
+import io
 
 import numpy as np
 import pytest
@@ -9,6 +11,9 @@ from shoes_generator.data.pipeline import (
     augment_dataset,
     augment_together,
     batch_pipeline,
+    decode_image,
+    epoch_stream,
+    file_dataset,
     fit_image,
     to_float,
     to_uint8,
@@ -115,3 +120,145 @@ def test_options_errors_name_what_was_received(changes, message):
         PipelineOptions(**changes)
     with pytest.raises(ValueError, match="Received"):
         PipelineOptions().replace(**changes)
+
+
+@pytest.mark.parametrize("shape", [(1, 300), (300, 1)])
+def test_pad_fits_very_elongated_images(shape):
+    out = fit_image(-tf.ones([*shape, 3]), 16, "pad").numpy()
+    assert out.shape == (16, 16, 3)
+    dark = out[..., 0] < 0.0
+    # One centred line of 16 dark pixels (the 1 px side stays 1 px), white elsewhere.
+    assert dark.sum() == 16
+    line = dark[7] if shape[0] == 1 else dark[:, 7]
+    assert line.all()
+    np.testing.assert_allclose(out[~dark], 1.0)
+
+
+def test_file_dataset_keeps_very_elongated_files(tmp_path):
+    from PIL import Image
+
+    paths = []
+    for name, size in (("wide.png", (300, 1)), ("tall.png", (1, 300))):
+        Image.new("RGB", size, (0, 0, 0)).save(tmp_path / name)
+        paths.append(str(tmp_path / name))
+    images = [example["image"] for example in file_dataset(paths, None, PipelineOptions(image_size=16)).as_numpy_iterator()]
+    assert len(images) == 2  # none silently dropped by ignore_errors
+    assert all(image.shape == (16, 16, 3) and (image < 0).sum() == 16 * 3 for image in images)
+
+
+# --- epoch_stream -------------------------------------------------------------------------------
+
+STREAM = PipelineOptions(image_size=8, batch_size=4, seed=5, shuffle=True, flip=True)
+
+
+def _stream(start_step=0, count=10, options=STREAM):
+    """`count` batches of a fresh `epoch_stream` over 10 numbered examples (2 full batches per epoch)."""
+    return list(epoch_stream(_numbers(10), options, start_step).take(count).as_numpy_iterator())
+
+
+def _flipped(batch):
+    """Per image: whether its darker half is on the right (`_numbers` puts it on the left)."""
+    return [bool(image[0, 0, 0] > image[0, -1, 0]) for image in batch["image"]]
+
+
+def _epoch_ids(batches):
+    """The ids of the batches grouped per epoch (2 batches each)."""
+    ids = [[int(i) for i in batch["id"]] for batch in batches]
+    return [ids[e] + ids[e + 1] for e in range(0, len(ids), 2)]
+
+
+@pytest.mark.parametrize("start_step", [1, 3, 6])
+def test_epoch_stream_resumes_exactly_where_an_uninterrupted_stream_is(start_step):
+    uninterrupted = _stream(0, start_step + 4)[start_step:]
+    resumed = _stream(start_step, 4)
+    assert len(resumed) == len(uninterrupted) == 4
+    for a, b in zip(resumed, uninterrupted, strict=True):
+        np.testing.assert_array_equal(a["id"], b["id"])
+        np.testing.assert_array_equal(a["image"], b["image"])
+    # Built from the same pipeline object too (the skip is part of the stream).
+    skipped = list(epoch_stream(_numbers(10), STREAM, 0).skip(start_step).take(4).as_numpy_iterator())
+    for a, b in zip(resumed, skipped, strict=True):
+        np.testing.assert_array_equal(a["image"], b["image"])
+
+
+def test_epoch_stream_batches_stay_inside_one_epoch_and_reshuffle():
+    epochs = _epoch_ids(_stream(0, 8))
+    assert len(epochs) == 4
+    for ids in epochs:
+        assert len(set(ids)) == 8 and set(ids) <= set(range(10))  # each example at most once per epoch
+    assert len({tuple(ids) for ids in epochs}) > 1  # a new order in later passes
+
+
+def test_epoch_stream_flip_pattern_changes_between_epochs():
+    batches = _stream(0, 8)
+    per_epoch = [_flipped(batches[e]) + _flipped(batches[e + 1]) for e in range(0, 8, 2)]
+    assert any(0 < sum(flags) < 8 for flags in per_epoch)
+    # Old bug: the seed restarted each epoch, so position n was flipped the same way in every epoch.
+    assert len({tuple(flags) for flags in per_epoch}) > 1
+
+
+def test_epoch_stream_seed_of_each_image_is_its_global_position():
+    options = STREAM.replace(shuffle=False, jitter=True)
+    batches = _stream(0, 4, options)
+    images = list(_numbers(10).as_numpy_iterator())
+    for step, batch in enumerate(batches):
+        for j, (example_id, image) in enumerate(zip(batch["id"], batch["image"], strict=True)):
+            source = images[int(example_id)]["image"]
+            seed = tf.constant([options.seed, step * options.batch_size + j], tf.int64)
+            (expected,) = augment_together([tf.constant(source)], seed, options)
+            np.testing.assert_array_equal(image, expected.numpy())
+
+
+def test_epoch_stream_without_augmentation_and_errors():
+    batches = _stream(0, 2, STREAM.replace(shuffle=False, flip=False))
+    assert [[int(i) for i in batch["id"]] for batch in batches] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    with pytest.raises(ValueError, match="Received: seed=None"):
+        epoch_stream(_numbers(10), STREAM.replace(seed=None))
+    with pytest.raises(ValueError, match="Received: start_step=-1"):
+        epoch_stream(_numbers(10), STREAM, -1)
+
+
+# --- decode_image ------------------------------------------------------------------------------
+
+
+def _encoded(array, mode, fmt="PNG"):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(array, np.uint8), mode).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def _gray(rgb):
+    return np.round(np.asarray(rgb, np.float64) @ [0.2989, 0.5870, 0.1140])
+
+
+def test_decode_image_composites_transparency_onto_white():
+    rgba = np.array([[[200, 20, 40, 255], [200, 20, 40, 0], [0, 0, 0, 128], [10, 250, 90, 64]]], np.uint8)
+    alpha = rgba[..., 3:] / 255.0
+    expected = np.round(rgba[..., :3] * alpha + 255.0 * (1.0 - alpha))
+    out = decode_image(_encoded(rgba, "RGBA"), channels=3).numpy()
+    assert out.dtype == np.uint8 and out.shape == (1, 4, 3)
+    np.testing.assert_array_equal(out, expected)
+    assert tuple(out[0, 1]) == (255, 255, 255)  # a fully transparent red pixel is white, not red
+    np.testing.assert_allclose(decode_image(_encoded(rgba, "RGBA"), channels=1).numpy()[..., 0], _gray(expected), atol=1)
+
+    la = np.array([[[0, 255], [0, 0], [100, 128]]], np.uint8)
+    alpha = la[..., 1] / 255.0
+    gray = np.round(la[..., 0] * alpha + 255.0 * (1.0 - alpha))
+    out = decode_image(_encoded(la, "LA"), channels=3).numpy()
+    np.testing.assert_array_equal(out, np.repeat(gray[..., None], 3, axis=-1))
+    np.testing.assert_allclose(decode_image(_encoded(la, "LA"), channels=1).numpy()[..., 0], gray, atol=1)
+
+
+def test_decode_image_keeps_opaque_images():
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    gray = rng.integers(0, 256, (6, 5), dtype=np.uint8)
+    np.testing.assert_array_equal(decode_image(_encoded(rgb, "RGB"), 3).numpy(), rgb)
+    np.testing.assert_allclose(decode_image(_encoded(rgb, "RGB"), 1).numpy()[..., 0], _gray(rgb), atol=1)
+    np.testing.assert_array_equal(decode_image(_encoded(gray, "L"), 3).numpy(), np.repeat(gray[..., None], 3, -1))
+    np.testing.assert_array_equal(decode_image(_encoded(gray, "L"), 1).numpy()[..., 0], gray)
+    jpeg = _encoded(rgb, "RGB", "JPEG")
+    np.testing.assert_array_equal(decode_image(jpeg, 3).numpy(), tf.io.decode_jpeg(jpeg, channels=3).numpy())
+    assert decode_image(jpeg, 1).shape == (6, 5, 1)

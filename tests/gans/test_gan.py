@@ -57,17 +57,26 @@ def test_d_steps_runs_more_discriminator_updates():
 def test_float16_wraps_both_optimizers_and_stays_finite():
     gan = dcgan(dtype="mixed_float16")
     gan.compile()
+    gan.build_optimizers()
     assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    scale = float(gan.g_optimizer.dynamic_scale.numpy())
+    assert scale > 1 and float(GAN._scale(gan.g_optimizer, tf.constant(2.0))) == pytest.approx(2.0 * scale)
     history = gan.fit(batches(), epochs=2, verbose=0).history
     assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
     assert gan(np.zeros((2, 8), "float32")).dtype == "float32"
+    assert int(gan.step.numpy()) == 4  # Counts every step, skipped float16 updates included.
 
 
 def test_ema_generator_lags_the_trained_generator_and_serves_call():
     gan = dcgan(ema_decay=0.9)
     gan.compile()
+    initial = [w.numpy().copy() for w in gan.ema_generator.trainable_weights]
     gan.fit(batches(), epochs=2, verbose=0)
+    averaged = [w.numpy() for w in gan.ema_generator.trainable_weights]
+    live = [w.numpy() for w in gan.generator.trainable_weights]
+    assert any(not np.allclose(a, b) for a, b in zip(initial, averaged))  # The average moved ...
+    assert any(not np.allclose(a, b) for a, b in zip(live, averaged))  # ... but lags the live weights.
     z = np.random.default_rng(1).normal(size=(2, 8)).astype("float32")
     ema_out, live_out = gan(z), gan.generator(z, training=False)
     assert not np.allclose(ema_out, live_out)
@@ -110,3 +119,19 @@ def test_bad_arguments_name_what_was_received():
         dcgan(loss="wasserstein")
     with pytest.raises(ValueError, match="ema_decay=1.5"):
         dcgan(ema_decay=1.5)
+
+
+def test_refreshed_ema_statistics_belong_to_the_averaged_weights():
+    gan = conditional(label_sizes={"color": 11, "category": 3}, ema_decay=0.9)
+    gan.compile()
+    gan.fit(batches(labelled=True), epochs=2, verbose=0)
+    moving = lambda model: [w.numpy().copy() for w in model.non_trainable_weights if "moving_mean" in w.path]
+    before, snapshot = moving(gan.ema_generator), gan.ema_generator.get_weights()
+    gan.refresh_sampler_statistics(batches=5, batch_size=8)
+    after = moving(gan.ema_generator)
+    assert before and any(not np.allclose(a, b) for a, b in zip(before, after))
+    assert all(np.allclose(a, b) for a, b in zip(moving(gan.generator), moving(gan.generator)))
+    again = conditional(label_sizes={"color": 11, "category": 3}, ema_decay=0.9)
+    again.ema_generator.set_weights(snapshot)
+    again.refresh_sampler_statistics(batches=5, batch_size=8)
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(after, moving(again.ema_generator)))  # Seeded: repeatable.

@@ -73,3 +73,23 @@ def test_trains_on_an_image_folder_with_labels_from_its_tree(zappos_tree, tmp_pa
     vocab = json.loads((result.run_dir / "vocabularies.json").read_text())
     assert vocab == {"category": ["Boots", "Sandals", "Shoes"]}
     assert result.step == 4
+
+
+@pytest.mark.slow
+def test_resume_with_more_epochs_extends_the_run_and_keeps_labels_in_check(tmp_path, capsys):
+    config = override(get_preset("cgan_fmnist_color_tiny"), ["train.epochs=1"])
+    run = train(config, out=tmp_path, verbose=0).run_dir
+    assert shoes_train(["--resume", str(run), "--epochs", "2", "--quiet"]) == 0
+    assert json.loads((run / "config.json").read_text())["train"]["epochs"] == 2
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-4")
+    (run / "vocabularies.json").write_text(json.dumps({"category": ["boot"], "color": ["red"]}))
+    assert shoes_train(["--resume", str(run), "--epochs", "3", "--quiet"]) == 2
+    assert "labels changed" in capsys.readouterr().err
+
+
+def test_invalid_settings_fail_before_a_run_directory_exists(tmp_path, capsys):
+    for setting in ("train.loss=wasserstein", "data.image_size=48", "train.checkpoint_every=3", "train.ema_decay=1"):
+        argv = ["--config", "cgan_fmnist_color_tiny", "--set", "train.steps_per_execution=2", "--set", setting]
+        assert shoes_train([*argv, "--out", str(tmp_path)]) == 2, setting
+        assert "Received" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
