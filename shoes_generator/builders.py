@@ -32,7 +32,12 @@ def build_networks(config: ExperimentConfig, vocabularies: Vocabularies | None) 
         sizes, model.latent_dim, model.embed_dim, base_filters=model.g_filters, **common
     )
     discriminator = build_projection_discriminator(
-        sizes, base_filters=model.d_filters, spectral_norm=model.spectral_norm, batch_norm=model.d_batch_norm, **common
+        sizes,
+        base_filters=model.d_filters,
+        spectral_norm=model.spectral_norm,
+        batch_norm=model.d_batch_norm,
+        minibatch_std=model.minibatch_std,
+        **common,
     )
     return generator, discriminator
 

@@ -58,6 +58,8 @@ class ModelConfig:
         embed_dim: label embedding size (conditional).
         spectral_norm: spectral normalization in the discriminator (conditional).
         d_batch_norm: BatchNorm in the conditional discriminator's trunk.
+        minibatch_std: minibatch standard deviation channel in the conditional
+            discriminator (against mode collapse).
     """
 
     family: str = "dcgan"
@@ -67,6 +69,7 @@ class ModelConfig:
     embed_dim: int = 32
     spectral_norm: bool = False
     d_batch_norm: bool = True
+    minibatch_std: bool = False
 
 
 @dataclasses.dataclass

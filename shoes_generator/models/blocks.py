@@ -61,3 +61,23 @@ def conditional_batch_norm(x, condition, name: str, dtype=None):
     bias = keras.layers.Reshape((1, 1, channels), name=f"{name}_bias_map", dtype=dtype)(bias)
     scaled = keras.layers.Multiply(name=f"{name}_scale", dtype=dtype)([normalized, gain])
     return keras.layers.Add(name=f"{name}_shift", dtype=dtype)([normalized, scaled, bias])
+
+
+@keras.saving.register_keras_serializable(package="shoes_generator")
+class MinibatchStdDev(keras.layers.Layer):
+    """Appends one channel holding the batch's average feature standard deviation (ProGAN).
+
+    A discriminator that sees how varied a batch is can punish a generator
+    that ignores its noise (mode collapse). Computed in float32.
+    """
+
+    def call(self, x):
+        x32 = keras.ops.cast(x, "float32")
+        std = keras.ops.sqrt(keras.ops.var(x32, axis=0) + 1e-8)
+        level = keras.ops.mean(std)
+        shape = keras.ops.shape(x)
+        channel = keras.ops.ones((shape[0], shape[1], shape[2], 1), dtype="float32") * level
+        return keras.ops.concatenate([x32, channel], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 1)

@@ -16,7 +16,7 @@ from typing import Mapping
 
 import keras
 
-from shoes_generator.models.blocks import maybe_spectral
+from shoes_generator.models.blocks import MinibatchStdDev, maybe_spectral
 from shoes_generator.models.dcgan import discriminator_trunk, generator_trunk
 
 
@@ -73,6 +73,7 @@ def build_projection_discriminator(
     base_filters: int = 64,
     spectral_norm: bool = True,
     batch_norm: bool = False,
+    minibatch_std: bool = False,
     dtype: str | None = None,
     name: str = "discriminator",
 ) -> keras.Model:
@@ -86,12 +87,16 @@ def build_projection_discriminator(
         spectral_norm: spectral normalization on convs, the linear head and
             the projection embeddings' dense maps.
         batch_norm: BatchNorm in the trunk (off by default with spectral norm).
+        minibatch_std: append the batch's feature spread as a channel before
+            pooling (against mode collapse).
         dtype: layer dtype policy; the logit stays float32.
         name: model name.
     """
     image = keras.Input(shape=(image_size, image_size, channels), name="image")
     labels = label_inputs(vocab_sizes)
     features = discriminator_trunk(image, base_filters, batch_norm=batch_norm, spectral_norm=spectral_norm, dtype=dtype)
+    if minibatch_std:
+        features = MinibatchStdDev(name="minibatch_std", dtype="float32")(features)
     pooled = keras.layers.GlobalAveragePooling2D(name="pool", dtype="float32")(features)
     width = int(pooled.shape[-1])
     logit = maybe_spectral(keras.layers.Dense(1, name="linear", dtype="float32"), spectral_norm)(pooled)
