@@ -86,6 +86,29 @@ def label_accuracy(
     return report
 
 
+def within_group_spread(features: np.ndarray, groups: np.ndarray, max_per_group: int = 64) -> float:
+    """Mean pairwise feature distance among items of the same group, averaged over groups.
+
+    A generator that ignores its noise (mode collapse) draws near-identical
+    shoes for one set of labels: its spread falls far below the real shoes'.
+
+    Args:
+        features: ``[N, D]`` features.
+        groups: ``[N]`` group keys (e.g. "red|sneaker").
+        max_per_group: items used per group (bounds the cost).
+    """
+    spreads = []
+    for key in np.unique(groups):
+        members = features[groups == key][:max_per_group]
+        if len(members) < 2:
+            continue
+        distances = np.sqrt(((members[:, None, :] - members[None, :, :]) ** 2).sum(-1))
+        spreads.append(distances[np.triu_indices(len(members), 1)].mean())
+    if not spreads:
+        raise ValueError(f"No group holds two items; cannot measure a spread. Received: {len(features)} items in {len(np.unique(groups))} groups")
+    return float(np.mean(spreads))
+
+
 def evaluate_saved_model(
     path: str | Path, count: int = 2000, seed: int = 0, cache_dir: str | Path | None = None, reference_limit: int | None = None
 ) -> dict:
@@ -97,7 +120,10 @@ def evaluate_saved_model(
 
     The Frechet distance uses the project classifier's 128-d features, against
     real test shoes; the floor is the distance between real train and real test
-    shoes of the same count, the best a generator can expect.
+    shoes of the same count, the best a generator can expect. For labelled
+    models, ``within_label_spread`` (mean feature distance between samples of
+    the same labels) beside ``within_label_spread_real`` (the same for real
+    shoes of one colour and type) shows whether the noise still matters.
 
     Args:
         path: a SavedModel directory written by `export_generator`.
@@ -123,7 +149,7 @@ def evaluate_saved_model(
 
     fake_features, fake_types = features(images)
     limit = min(count, reference_limit) if reference_limit else count
-    real_test, _, _ = real_shoes("test", image_size, colored, limit, seed=7)
+    real_test, test_categories, test_colors = real_shoes("test", image_size, colored, limit, seed=7)
     real_train, _, _ = real_shoes("train", image_size, colored, limit, seed=11)
     test_features, _ = features(real_test)
     train_features, _ = features(real_train)
@@ -135,6 +161,11 @@ def evaluate_saved_model(
         "frechet_distance": round(frechet_distance(fake_features, test_features), 3),
         "frechet_floor_real_vs_real": round(frechet_distance(train_features, test_features), 3),
     }
+    if labels:
+        cells = np.asarray(["|".join(values) for values in zip(*(labels[name] for name in sorted(labels)))])
+        real_cells = np.asarray([f"{color}|{category}" for color, category in zip(test_colors, test_categories)])
+        report["within_label_spread"] = round(within_group_spread(fake_features, cells), 3)
+        report["within_label_spread_real"] = round(within_group_spread(test_features, real_cells), 3)
     if "category" in labels:
         report.update(label_accuracy("type_accuracy", labels["category"], fake_types, vocabularies["category"], CATEGORY_NAMES))
     if colored:

@@ -146,3 +146,16 @@ def test_shoes_eval_names_a_bad_model_argument(tmp_path, capsys):
 
     assert shoes_eval([str(tmp_path)]) == 2
     assert "Received" in capsys.readouterr().err
+
+
+def test_within_group_spread_exposes_a_collapsed_generator():
+    from shoes_generator.evaluation.generator_eval import within_group_spread
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(["red|sneaker", "blue|sandal"], 20)
+    varied = rng.normal(size=(40, 8))
+    collapsed = np.repeat(rng.normal(size=(2, 8)), 20, axis=0) + rng.normal(scale=0.01, size=(40, 8))
+    assert within_group_spread(varied, groups) > 3.0  # ~ sqrt(2 * 8) for unit normals
+    assert within_group_spread(collapsed, groups) < 0.1
+    with pytest.raises(ValueError, match="no group holds two items|No group holds two items"):
+        within_group_spread(varied[:2], np.array(["a", "b"]))
