@@ -61,6 +61,7 @@ def build_gan(config: ExperimentConfig, vocabularies: Vocabularies | None = None
         gp_weight=train.gp_weight,
         d_steps=train.d_steps,
         ema_decay=train.ema_decay,
+        mode_seeking=train.mode_seeking,
         seed=train.seed,
     )
     gan.compile(

@@ -88,6 +88,7 @@ class TrainConfig:
         gp_weight: WGAN-GP penalty weight.
         d_steps: discriminator steps per generator step.
         ema_decay: generator EMA decay (0 disables).
+        mode_seeking: weight of the mode-seeking regularizer (0 disables).
         precision: "float32", "mixed_bfloat16" or "mixed_float16".
         jit_compile: XLA-compile the train step.
         steps_per_execution: steps run per `tf.function` call.
@@ -109,6 +110,7 @@ class TrainConfig:
     gp_weight: float = 10.0
     d_steps: int = 1
     ema_decay: float = 0.999
+    mode_seeking: float = 0.0
     precision: str = "float32"
     jit_compile: bool = False
     steps_per_execution: int = 1

@@ -33,6 +33,10 @@ class GAN(keras.Model):
         d_steps: discriminator updates per generator update (each on the same
             real batch, as in the DCGAN and CycleGAN recipes).
         ema_decay: decay of the generator's weight average; 0 disables it.
+        mode_seeking: weight of the mode-seeking term (Mao et al. 2019, MSGAN):
+            the generator step pairs the two halves of its batch under the same
+            labels and penalizes ``1 / (|G(z1) - G(z2)| / |z1 - z2|)``, so the
+            noise keeps mattering (against mode collapse). 0 disables it.
         seed: seed of the noise drawn during training.
     """
 
@@ -47,6 +51,7 @@ class GAN(keras.Model):
         gp_weight: float = 10.0,
         d_steps: int = 1,
         ema_decay: float = 0.999,
+        mode_seeking: float = 0.0,
         seed: int = 0,
         **kwargs,
     ):
@@ -65,6 +70,7 @@ class GAN(keras.Model):
         self.gp_weight = float(gp_weight)
         self.d_steps = int(d_steps)
         self.ema_decay = float(ema_decay)
+        self.mode_seeking = float(mode_seeking)
         self.seed = int(seed)
         self.ema_generator = clone_for_ema(generator) if ema_decay > 0 else None
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
@@ -205,9 +211,19 @@ class GAN(keras.Model):
         return loss, real_logits, fake_logits, gp
 
     def _generator_loss(self, labels, batch_size, training):
-        fake = self.generator(self._generator_inputs(self._noise(batch_size), labels), training=training)
+        half = batch_size // 2
+        if self.mode_seeking > 0:  # Both halves of the batch get the labels of the first half.
+            labels = {name: tf.concat([value[:half], value[:half]], axis=0) for name, value in labels.items()}
+        z = self._noise(batch_size)
+        fake = self.generator(self._generator_inputs(z, labels), training=training)
         fake_logits = self.discriminator(self._discriminator_inputs(fake, labels), training=training)
-        return self.adversarial.generator(fake_logits)
+        loss = self.adversarial.generator(fake_logits)
+        if self.mode_seeking > 0:
+            images = tf.cast(fake, tf.float32)
+            image_gap = tf.reduce_mean(tf.abs(images[:half] - images[half : 2 * half]), axis=[1, 2, 3])
+            noise_gap = tf.reduce_mean(tf.abs(z[:half] - z[half : 2 * half]), axis=1)
+            loss = loss + self.mode_seeking / (tf.reduce_mean(image_gap / noise_gap) + 1e-5)
+        return loss
 
     @staticmethod
     def _scale(optimizer, loss):
@@ -266,6 +282,7 @@ class GAN(keras.Model):
             "gp_weight": self.gp_weight,
             "d_steps": self.d_steps,
             "ema_decay": self.ema_decay,
+            "mode_seeking": self.mode_seeking,
             "seed": self.seed,
         }
 

@@ -135,3 +135,18 @@ def test_refreshed_ema_statistics_belong_to_the_averaged_weights():
     again.ema_generator.set_weights(snapshot)
     again.refresh_sampler_statistics(batches=5, batch_size=8)
     assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(after, moving(again.ema_generator)))  # Seeded: repeatable.
+
+
+def test_mode_seeking_pairs_halves_under_the_same_labels():
+    gan = conditional(mode_seeking=1.0)
+    gan.compile()
+    labels = {"color": tf.constant([1, 2, 3, 4], tf.int32), "category": tf.constant([0, 1, 2, 0], tf.int32)}
+    plain = conditional(mode_seeking=0.0)
+    plain.generator.set_weights(gan.generator.get_weights())
+    plain.discriminator.set_weights(gan.discriminator.get_weights())
+    plain.noise_seed.state.assign(gan.noise_seed.state)
+    with_term = float(gan._generator_loss(labels, 4, training=False))
+    without = float(plain._generator_loss(labels, 4, training=False))
+    assert with_term > without  # The added 1 / (image gap / noise gap) term is positive.
+    history = gan.fit(batches(labelled=True), epochs=1, verbose=0).history
+    assert np.isfinite(history["g_loss"][-1])
