@@ -23,6 +23,10 @@ type_accuracy: samples classified as the type asked for. color_accuracy: the
 dominant-colour tool finds the colour asked for. frechet_distance: of the
 classifier's features, samples vs real test shoes; frechet_floor_real_vs_real:
 real train vs real test shoes of the same count (the best to expect).
+within_label_spread: mean feature distance between samples asked for with the
+same labels, beside within_label_spread_real for real shoes of one colour and
+type (far below it = mode collapse). An accuracy the judge cannot give (labels
+it does not know, e.g. UT-Zappos categories) is replaced by a *_note key.
 """
 
 
