@@ -83,18 +83,20 @@ class SampleGrid(keras.callbacks.Callback):
         row_captions = [" ".join(combo) for combo in row_combos] if row_values else []
         return inputs, len(row_combos), cols, row_captions, list(col_values)
 
-    def render(self, path: Path, title: str) -> Path:
-        """Generates the fixed samples and writes the captioned grid to `path`."""
+    def samples(self) -> np.ndarray:
+        """The fixed samples as ``uint8`` (EMA BatchNorm statistics refreshed first)."""
         self.model.refresh_sampler_statistics()
-        images = to_uint8(self.model(self.inputs, training=False)).numpy()
-        return save_labelled_grid(images, self.rows, self.cols, path, self.row_labels, self.col_labels, title)
+        return to_uint8(self.model(self.inputs, training=False)).numpy()
 
     def on_epoch_end(self, epoch, logs=None):
         step = global_step(self.model)
-        path = self.render(self.out_dir / f"epoch_{epoch + 1:04d}.png", f"epoch {epoch + 1}, step {step}")
+        images = self.samples()
+        path = save_labelled_grid(
+            images, self.rows, self.cols, self.out_dir / f"epoch_{epoch + 1:04d}.png",
+            self.row_labels, self.col_labels, f"epoch {epoch + 1}, step {step}",
+        )
         (self.out_dir / "latest.png").write_bytes(path.read_bytes())
         if self.writer is not None:
-            images = to_uint8(self.model(self.inputs, training=False))
             with self.writer.as_default():
                 tf.summary.image("samples", images[: min(16, len(images))], step=step, max_outputs=16)
 

@@ -40,15 +40,7 @@ class _LabelIds(tf.Module):
     def __init__(self, vocabularies: Vocabularies):
         super().__init__()
         self.vocabularies = vocabularies
-        self.tables = {
-            name: tf.lookup.StaticHashTable(
-                tf.lookup.KeyValueTensorInitializer(
-                    tf.constant(vocabularies.values(name)), tf.range(vocabularies.sizes[name], dtype=tf.int32)
-                ),
-                default_value=-1,
-            )
-            for name in vocabularies.names
-        }
+        self.tables = vocabularies.lookup_tables()
 
     def __call__(self, name: str, values: tf.Tensor) -> tf.Tensor:
         ids = self.tables[name].lookup(values)

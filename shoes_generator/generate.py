@@ -42,10 +42,10 @@ def ask(saved_model_dir: str | Path, requests: list[str], count: int, seed: int 
     Raises:
         ValueError: a request with the wrong number of values or an unknown label (lists the valid ones).
     """
+    from shoes_generator.evaluation.generator_eval import label_vocabularies
+
     model = tf.saved_model.load(str(saved_model_dir))
-    vocabularies = {}
-    if "labels" in model.signatures:
-        vocabularies = {k: [v.decode() for v in t.numpy()] for k, t in model.signatures["labels"]().items()}
+    vocabularies = label_vocabularies(model)
     names = label_order(vocabularies)
     if names and not requests:
         raise ValueError(f"This model needs requests like {':'.join(v[0] for v in (vocabularies[n] for n in names))} ({':'.join(names)}).")

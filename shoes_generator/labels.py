@@ -48,13 +48,9 @@ class Vocabularies:
             raise ValueError(f"Unknown {name} value(s) {unknown}. Valid values: {list(self._values[name])}")
         return np.asarray([index[str(label)] for label in labels], dtype=np.int32)
 
-    def encoder(self):
-        """A tf.data-friendly function: batch dict with string labels -> int32 ids.
-
-        Values outside the vocabulary map to -1 (pipelines built from the same
-        data never produce them).
-        """
-        tables = {
+    def lookup_tables(self) -> dict[str, tf.lookup.StaticHashTable]:
+        """Label name -> string-to-int32-id table; values outside the vocabulary map to -1."""
+        return {
             name: tf.lookup.StaticHashTable(
                 tf.lookup.KeyValueTensorInitializer(
                     tf.constant(values), tf.range(len(values), dtype=tf.int32), key_dtype=tf.string, value_dtype=tf.int32
@@ -63,6 +59,14 @@ class Vocabularies:
             )
             for name, values in self._values.items()
         }
+
+    def encoder(self):
+        """A tf.data-friendly function: batch dict with string labels -> int32 ids.
+
+        Values outside the vocabulary map to -1 (pipelines built from the same
+        data never produce them).
+        """
+        tables = self.lookup_tables()
 
         def encode(batch):
             batch = dict(batch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -46,6 +47,4 @@ def read_config(run_dir: str | Path) -> ExperimentConfig:
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"Not a run directory (no config.json): {str(run_dir)!r}")
-    import json
-
     return ExperimentConfig.from_dict(json.loads(path.read_text())).validate()

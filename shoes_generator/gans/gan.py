@@ -62,6 +62,9 @@ class GAN(keras.Model):
             raise ValueError(f"ema_decay must lie in [0, 1). Received: ema_decay={ema_decay}")
         self.generator = generator
         self.discriminator = discriminator
+        layers = generator.layers + discriminator.layers
+        # Any float16 layer needs loss scaling.
+        self.uses_float16 = any(layer.dtype_policy.compute_dtype == "float16" for layer in layers)
         self.latent_dim = int(latent_dim)
         self.label_names = tuple(label_names)
         self.label_sizes = {name: int(size) for name, size in (label_sizes or {}).items()}
@@ -105,12 +108,6 @@ class GAN(keras.Model):
         if self.uses_float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         return optimizer
-
-    @property
-    def uses_float16(self) -> bool:
-        """Whether any layer of either network computes in float16 (loss scaling needed)."""
-        layers = self.generator.layers + self.discriminator.layers
-        return any(layer.dtype_policy.compute_dtype == "float16" for layer in layers)
 
     def build_optimizers(self) -> None:
         """Creates both optimizers' slot variables now (before restoring a checkpoint, or under a strategy scope)."""
