@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> dict:
                 skips.add(rel.as_posix(), reason)
                 continue
             wanted = flat_name(rel, args.naming)
-            name = free_name(dst, wanted, taken)
+            name = unique_name(wanted, taken)  # `taken` holds DST's files and every name picked so far.
             transfer(str(path), str(dst / name))
             mapping.writerow([rel.as_posix(), name.as_posix()])
             written += 1
@@ -90,12 +90,3 @@ def run(args: argparse.Namespace) -> dict:
 def flat_name(rel: Path, naming: str) -> Path:
     """The wanted flat name of `rel` (before collisions): folders joined with '_', or the bare name."""
     return Path("_".join(rel.parts)) if naming == "path" else Path(rel.name)
-
-
-def free_name(folder: Path, wanted: Path, taken: set[str]) -> Path:
-    """A name based on `wanted` that is neither in `taken` nor present in `folder`."""
-    name = unique_name(wanted, taken)
-    while (folder / name).exists():
-        name = unique_name(wanted, taken)
-    return name
-

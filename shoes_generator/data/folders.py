@@ -21,14 +21,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import tensorflow as tf
 
 from shoes_generator.data.manifest import read_manifest
-from shoes_generator.data.pipeline import (
-    PipelineOptions,
-    batch_pipeline,
-    decode_image,
-    file_dataset,
-    fit_image,
-    to_float,
-)
+from shoes_generator.data.pipeline import PipelineOptions, batch_pipeline, file_dataset
 from shoes_generator.data.skips import SkipReport, screen_images
 from shoes_generator.imaging.io import list_images
 
@@ -336,40 +329,11 @@ def _join(
     return table.with_labels(new, {name: stats})
 
 
-def decode_fitted(data: tf.Tensor, options: PipelineOptions, channels: int | None = None, pad_value: float | None = None) -> tf.Tensor:
-    """Encoded PNG/JPEG bytes (graph op) -> fitted ``float32`` ``[S, S, C]`` in ``[-1, 1]``.
-
-    Args:
-        data: the encoded image, a string scalar.
-        options: output size, fit mode and (default) channels and padding.
-        channels: overrides ``options.channels`` (1 for masks).
-        pad_value: overrides ``options.pad_value`` (-1 for masks).
-    """
-    image = to_float(decode_image(data, channels or options.channels))
-    pad = options.pad_value if pad_value is None else pad_value
-    return fit_image(image, options.image_size, options.fit, pad)
-
-
 def ready(table) -> None:
     """Checks that a table (images, pairs, triplets) has rows and reports its skipped files once."""
     if not len(table):
         raise EmptySelectionError(f"The {table.kind} table of {table.root!r} is empty; nothing to load.")
     table.report.report()
-
-
-def map_decoded(dataset: tf.data.Dataset, decode, options: PipelineOptions) -> tf.data.Dataset:
-    """Maps `decode` in parallel and drops (with a logged warning) the examples it fails on.
-
-    The listing screens most bad files; this is the safety net for the rest
-    (a truncated JPEG whose header reads fine), so an epoch never stops midway.
-
-    Args:
-        dataset: the undecoded examples.
-        decode: graph function of one example.
-        options: `num_parallel_calls` and `seed` (deterministic order when set).
-    """
-    dataset = dataset.map(decode, num_parallel_calls=options.num_parallel_calls, deterministic=options.seed is not None)
-    return dataset.ignore_errors(log_warning=True)
 
 
 def table_elements(table: ImageTable, options: PipelineOptions, columns: Sequence[str] | None = None) -> tf.data.Dataset:

@@ -15,8 +15,16 @@ from typing import Iterator, Mapping
 
 import tensorflow as tf
 
-from shoes_generator.data.folders import EmptySelectionError, decode_fitted, map_decoded, ready, screened_images
-from shoes_generator.data.pipeline import PipelineOptions, batch_pipeline, decode_image, fit_image, to_float
+from shoes_generator.data.folders import EmptySelectionError, ready, screened_images
+from shoes_generator.data.pipeline import (
+    PipelineOptions,
+    batch_pipeline,
+    decode_fitted,
+    decode_image,
+    fit_image,
+    map_decoded,
+    to_float,
+)
 from shoes_generator.data.skips import SkipReport, screen_images
 from shoes_generator.imaging.io import list_images
 

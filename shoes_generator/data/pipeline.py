@@ -305,10 +305,38 @@ def _batch_augmenter(options: PipelineOptions, image_keys: Sequence[str]):
     return _augment
 
 
+def decode_fitted(data: tf.Tensor, options: PipelineOptions, channels: int | None = None, pad_value: float | None = None) -> tf.Tensor:
+    """Encoded PNG/JPEG bytes (graph op) -> fitted ``float32`` ``[S, S, C]`` in ``[-1, 1]``.
+
+    Args:
+        data: the encoded image, a string scalar.
+        options: output size, fit mode and (default) channels and padding.
+        channels: overrides ``options.channels`` (1 for masks).
+        pad_value: overrides ``options.pad_value`` (-1 for masks).
+    """
+    image = to_float(decode_image(data, channels or options.channels))
+    pad = options.pad_value if pad_value is None else pad_value
+    return fit_image(image, options.image_size, options.fit, pad)
+
+
 def load_image_file(path: tf.Tensor, options: PipelineOptions) -> tf.Tensor:
     """Reads, decodes and fits one image file (graph op) to ``float32`` ``[S, S, C]``."""
-    image = to_float(decode_image(tf.io.read_file(path), options.channels))
-    return fit_image(image, options.image_size, options.fit, options.pad_value)
+    return decode_fitted(tf.io.read_file(path), options)
+
+
+def map_decoded(dataset: tf.data.Dataset, decode, options: PipelineOptions) -> tf.data.Dataset:
+    """Maps `decode` in parallel and drops (with a logged warning) the examples it fails on.
+
+    The listing screens most bad files; this is the safety net for the rest
+    (a truncated JPEG whose header reads fine), so an epoch never stops midway.
+
+    Args:
+        dataset: the undecoded examples.
+        decode: graph function of one example.
+        options: `num_parallel_calls` and `seed` (deterministic order when set).
+    """
+    dataset = dataset.map(decode, num_parallel_calls=options.num_parallel_calls, deterministic=options.seed is not None)
+    return dataset.ignore_errors(log_warning=True)
 
 
 def file_dataset(
@@ -338,5 +366,4 @@ def file_dataset(
         example["image"] = load_image_file(example.pop("path"), options)
         return example
 
-    dataset = dataset.map(_load, num_parallel_calls=options.num_parallel_calls, deterministic=options.seed is not None)
-    return dataset.ignore_errors(log_warning=True)
+    return map_decoded(dataset, _load, options)

@@ -23,9 +23,9 @@ from typing import Callable, Iterable, Iterator
 
 import tensorflow as tf
 
-from shoes_generator.data.folders import EmptySelectionError, map_decoded, table_elements
+from shoes_generator.data.folders import EmptySelectionError, table_elements
 from shoes_generator.data.paired import MASK_KEYS, PAIR_KEYS, decode_images, decode_pair, pair_elements, triplet_elements
-from shoes_generator.data.pipeline import AUTOTUNE, PipelineOptions, batch_pipeline, to_uint8
+from shoes_generator.data.pipeline import AUTOTUNE, PipelineOptions, batch_pipeline, map_decoded, to_uint8
 
 SIDECAR = "dataset.json"
 SHARD_NAME = "data-{index:05d}-of-{count:05d}.tfrecord"

@@ -8,6 +8,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from shoes_generator.configs import DataConfig
+from shoes_generator.data.manifest import MANIFEST_NAME
 from shoes_generator.data.pipeline import PipelineOptions, epoch_stream
 from shoes_generator.labels import Vocabularies
 
@@ -76,8 +77,8 @@ def _file_table(config: DataConfig):
         table = folders.zappos_table(path)
     else:
         table = folders.folder_table(path, folder_label="category")
-        if (path / "manifest.csv").is_file():
-            table = folders.join_manifest(table, path / "manifest.csv")
+        if (path / MANIFEST_NAME).is_file():
+            table = folders.join_manifest(table, path / MANIFEST_NAME)
     missing = sorted(set(config.labels) - set(table.label_names))
     if missing:
         raise ValueError(f"data.labels {missing} are not in {str(path)!r}. Available labels: {list(table.label_names)}")

@@ -107,6 +107,10 @@ def test_fmnist_sneakers_versus_ankle_boots():
         pytest.skip("Fashion-MNIST files not found")
     boots = fmnist_domain("ankle_boot", OPTIONS.replace(image_size=32), split="test", limit=60, download=False)
     assert 0 < int(sneakers.cardinality()) < 60
+    from shoes_generator.data.fmnist import load_shoe_arrays
+
+    _, categories = load_shoe_arrays("test", download=False, limit=60)
+    assert sum(1 for _ in sneakers) == int((categories == "sneaker").sum())  # Counted, not just declared.
     batches = list(unpaired_dataset(sneakers, boots, OPTIONS.replace(image_size=32, batch_size=4)))
     assert batches[0]["a"].shape == (4, 32, 32, 3)
     assert sum(int(batch["a"].shape[0]) for batch in batches) == max(int(sneakers.cardinality()), int(boots.cardinality()))

@@ -2,6 +2,8 @@
 
 import json
 
+import tensorflow as tf
+
 from shoes_generator.data.manifest import write_manifest
 from shoes_generator.data.pipeline import PipelineOptions
 from shoes_generator.data.tfrecords import SIDECAR, tfrecord_dataset
@@ -34,6 +36,9 @@ def test_folder_with_its_manifest_resized(cli, zappos_tree, tmp_path):
     assert summary["labels"] == {"color": 1} and summary["joins"]["manifest.csv"]["unmatched"] == 4
     batches, count = _read(tmp_path / "tfr")
     assert count == 8 and batches[0]["image"].shape == (2, 16, 16, 3)
+    raw = next(iter(tf.data.TFRecordDataset(sorted(str(p) for p in (tmp_path / "tfr").glob("*.tfrecord")))))
+    stored = tf.io.parse_single_example(raw, {"image": tf.io.FixedLenFeature([], tf.string)})["image"]
+    assert tuple(tf.io.decode_jpeg(stored).shape) == (8, 8, 3)  # --size took effect in the shards themselves.
     assert sorted(value for batch in batches for value in batch["color"].tolist()) == [b""] * 4 + [b"red"] * 4
 
 
