@@ -1,46 +1,87 @@
-"""Exports a trained generator as a SavedModel with named, string-labelled signatures.
+"""Exports trained generators as SavedModels that TF Serving serves as they are.
 
-Signatures (all inputs and outputs named; images leave as uint8 and PNG bytes):
-- ``serving_default``: ``seed`` int64 [B] (+ one string [B] input per label)
-  -> ``images`` uint8 [B, H, W, 3], ``image_bytes`` string [B]. The noise of
-  each example comes from a stateless RNG keyed by its seed, so the same seed
-  and labels give the same image in any batch.
+Generators (`export_generator`; all inputs and outputs named, images leave as
+uint8 and PNG bytes):
+- ``serving_default``: ``seed`` int64 [B] (+ one string [B] input per label,
+  + ``truncation`` float32 [B], default 0 = off) -> ``images`` uint8
+  [B, H, W, 3], ``image_bytes`` string [B]. Each example's noise comes from a
+  stateless RNG keyed by its seed, so the same seed and labels give the same
+  image in any batch. The truncation default lives in the SignatureDef's
+  ``defaults``, which TF Serving (and ``shoes-serve``) fill in when a request
+  leaves the input out.
 - ``from_latent``: ``z`` float32 [B, latent_dim] (+ labels) -> the same outputs.
-- ``labels``: no input -> one string vector per label vocabulary.
-Unknown label strings fail with INVALID_ARGUMENT naming the valid values.
+- ``labels``: ``name`` string [K] -> ``values`` string [K, V] (padded with "")
+  and ``counts`` int64 [K]: the vocabulary of each named label.
+Image-to-image models (`export_translator`):
+- ``serving_default``: ``<input>_bytes`` string [B] (PNG or JPEG, any size) ->
+  the same outputs; ``from_pixels``: ``<input>`` uint8 [B, H, W, 3].
+Unknown labels and bad values fail with INVALID_ARGUMENT naming the valid ones.
+Every export carries ``assets.extra/tf_serving_warmup_requests``.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from shoes_generator.data.pipeline import to_uint8
+from shoes_generator.data.pipeline import decode_image, fit_image, to_float, to_uint8
 from shoes_generator.labels import Vocabularies
+from shoes_generator.warmup import WarmupRequest, write_warmup_requests
+
+TRUNCATION_CANDIDATES = 8
 
 
-def noise_from_seeds(seeds: tf.Tensor, latent_dim: int) -> tf.Tensor:
-    """``int64 [B]`` seeds -> ``float32 [B, latent_dim]`` standard normal noise, one stateless draw per seed."""
+def noise_from_seeds(seeds: tf.Tensor, latent_dim: int, truncation: tf.Tensor | None = None) -> tf.Tensor:
+    """``int64 [B]`` seeds -> ``float32 [B, latent_dim]`` standard normal noise, one stateless draw per seed.
+
+    Args:
+        seeds: one seed per example.
+        latent_dim: noise size.
+        truncation: optional ``float32 [B]`` thresholds (BigGAN's truncation trick): components whose
+            magnitude exceeds a positive threshold are redrawn (from further stateless draws of the
+            same seed, then clipped); 0 leaves the noise untouched.
+    """
     seeds = tf.cast(seeds, tf.int64)
-    return tf.map_fn(
-        lambda seed: tf.random.stateless_normal([latent_dim], seed=tf.stack([seed, tf.constant(0, tf.int64)])),
-        seeds,
-        fn_output_signature=tf.float32,
-    )
+
+    def draw(seed):
+        rounds = tf.range(TRUNCATION_CANDIDATES if truncation is not None else 1, dtype=tf.int64)
+        return tf.map_fn(
+            lambda r: tf.random.stateless_normal([latent_dim], seed=tf.stack([seed, r])), rounds, fn_output_signature=tf.float32
+        )
+
+    candidates = tf.map_fn(draw, seeds, fn_output_signature=tf.float32)  # [B, R, latent_dim]
+    if truncation is None:
+        return candidates[:, 0]
+    limit = tf.reshape(tf.cast(truncation, tf.float32), [-1, 1, 1])
+    limit = tf.where(limit > 0, limit, tf.constant(np.inf, tf.float32))
+    inside = tf.abs(candidates) <= limit
+    first_inside = tf.argmax(tf.cast(inside, tf.int32), axis=1)  # 0 when none is inside: then clip.
+    chosen = tf.gather(tf.transpose(candidates, [0, 2, 1]), first_inside, batch_dims=2)
+    return tf.clip_by_value(chosen, -limit[:, :, 0], limit[:, :, 0])
 
 
 class _LabelIds(tf.Module):
-    """String label -> int id tables that fail on unknown values."""
+    """String label -> int id tables that fail on unknown values, plus the padded vocabularies."""
 
-    def __init__(self, vocabularies: Vocabularies):
+    def __init__(self, vocabularies: Vocabularies, label_names: tuple[str, ...]):
         super().__init__()
         self.vocabularies = vocabularies
+        self.label_names = label_names
         self.tables = vocabularies.lookup_tables()
+        width = max(len(vocabularies.values(name)) for name in label_names)
+        self.padded = tf.constant([list(vocabularies.values(name)) + [""] * (width - len(vocabularies.values(name))) for name in label_names])
+        self.counts = tf.constant([len(vocabularies.values(name)) for name in label_names], tf.int64)
+        self.names = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(list(label_names)), tf.range(len(label_names), dtype=tf.int64)), -1
+        )
 
     def __call__(self, name: str, values: tf.Tensor) -> tf.Tensor:
         ids = self.tables[name].lookup(values)
@@ -49,13 +90,78 @@ class _LabelIds(tf.Module):
         with tf.control_dependencies([check]):
             return tf.identity(ids)
 
+    def vocabulary_rows(self, names: tf.Tensor) -> dict[str, tf.Tensor]:
+        """``string [K]`` label names -> their padded vocabularies and sizes."""
+        rows = self.names.lookup(names)
+        valid = ", ".join(self.label_names)
+        check = tf.debugging.assert_non_negative(rows, message=f"Unknown label name. Valid label names: {valid}")
+        with tf.control_dependencies([check]):
+            rows = tf.identity(rows)
+        return {"values": tf.gather(self.padded, rows), "counts": tf.gather(self.counts, rows)}
 
-def _outputs(images: tf.Tensor) -> dict[str, tf.Tensor]:
+
+def image_outputs(images: tf.Tensor) -> dict[str, tf.Tensor]:
+    """Model images in [-1, 1] -> ``images`` uint8 RGB and ``image_bytes`` PNG strings."""
     pixels = to_uint8(images)
     if pixels.shape[-1] == 1:
         pixels = tf.image.grayscale_to_rgb(pixels)
     png = tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)
     return {"images": pixels, "image_bytes": png}
+
+
+def _endpoint(body: Callable[[dict], dict], specs: list[tf.TensorSpec], defaults: dict[str, tf.Tensor] | None = None):
+    """A function of named tensor arguments (one per spec, in order) that calls `body` with them as a dict.
+
+    Its Python signature carries `defaults`, which `tf.saved_model` records in the SignatureDef's
+    ``defaults`` map, the place TF Serving reads optional inputs from.
+    """
+    defaults = defaults or {}
+    parameters = [
+        inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=defaults.get(spec.name, inspect.Parameter.empty))
+        for spec in specs
+    ]
+    signature = inspect.Signature(parameters)
+
+    def endpoint(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return body(dict(bound.arguments))
+
+    endpoint.__signature__ = signature
+    return endpoint
+
+
+def write_archive(archive: keras.export.ExportArchive, path: str | Path, warmup: list[WarmupRequest] = ()) -> Path:
+    """Writes `archive` (plus its warm-up requests) to a temporary folder beside `path`, then renames it into place.
+
+    Args:
+        archive: the endpoints to write.
+        path: the SavedModel directory to create; must not exist.
+        warmup: requests replayed by TF Serving when it loads the model.
+
+    Raises:
+        FileExistsError: `path` exists.
+    """
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"Export destination already exists: {str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        archive.write_out(str(staging / "model"), verbose=False)
+        if warmup:
+            write_warmup_requests(staging / "model", warmup)
+        os.replace(staging / "model", path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path
+
+
+def _check_positive(values: tf.Tensor, name: str) -> tf.Tensor:
+    check = tf.debugging.assert_greater_equal(values, tf.constant(0.0), message=f"{name} must be >= 0 (0 turns it off)")
+    finite = tf.debugging.assert_all_finite(values, f"{name} must be a finite number")
+    with tf.control_dependencies([check, finite]):
+        return tf.identity(values)
 
 
 def export_generator(
@@ -65,7 +171,7 @@ def export_generator(
     label_names: tuple[str, ...],
     path: str | Path,
 ) -> Path:
-    """Writes the SavedModel at `path` (built in a temporary folder, then renamed into place).
+    """Writes the generator's SavedModel at `path` (built in a temporary folder, then renamed into place).
 
     Args:
         generator: the (EMA) generator: ``z`` or ``{"z", <label> ids}`` -> images in [-1, 1].
@@ -74,37 +180,116 @@ def export_generator(
         label_names: the generator's label inputs.
         path: the SavedModel directory to create; must not exist.
     """
-    path = Path(path)
-    if path.exists():
-        raise FileExistsError(f"Export destination already exists: {str(path)!r}")
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    lookups = _LabelIds(vocabularies) if label_names else None
+    lookups = _LabelIds(vocabularies, label_names) if label_names else None
     if lookups is not None:
         archive.track(lookups)
-    label_specs = {name: tf.TensorSpec([None], tf.string, name=name) for name in label_names}
+    label_specs = [tf.TensorSpec([None], tf.string, name=name) for name in label_names]
 
-    def generate(z, labels):
-        inputs = {"z": z, **{name: lookups(name, labels[name]) for name in label_names}} if label_names else z
-        return _outputs(generator(inputs, training=False))
+    def generate(z, inputs):
+        model_inputs = {"z": z, **{name: lookups(name, inputs[name]) for name in label_names}} if label_names else z
+        return image_outputs(generator(model_inputs, training=False))
 
-    seed_spec = {"seed": tf.TensorSpec([None], tf.int64, name="seed"), **label_specs}
-    latent_spec = {"z": tf.TensorSpec([None, latent_dim], tf.float32, name="z"), **label_specs}
+    def from_seeds(inputs):
+        truncation = _check_positive(inputs["truncation"], "truncation")
+        truncation = tf.broadcast_to(truncation, tf.shape(inputs["seed"]))
+        return generate(noise_from_seeds(inputs["seed"], latent_dim, truncation), inputs)
+
+    seed_specs = [tf.TensorSpec([None], tf.int64, name="seed"), *label_specs, tf.TensorSpec([None], tf.float32, name="truncation")]
     archive.add_endpoint(
-        "serving_default",
-        lambda inputs: generate(noise_from_seeds(inputs["seed"], latent_dim), inputs),
-        input_signature=[seed_spec],
+        "serving_default", _endpoint(from_seeds, seed_specs, {"truncation": tf.constant([0.0])}), input_signature=seed_specs
     )
-    archive.add_endpoint("from_latent", lambda inputs: generate(inputs["z"], inputs), input_signature=[latent_spec])
-    if vocabularies is not None and label_names:
-        archive.add_endpoint(
-            "labels", lambda: {name: tf.constant(vocabularies.values(name)) for name in label_names}, input_signature=[]
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        archive.write_out(str(staging / "model"), verbose=False)
-        os.replace(staging / "model", path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return path
+    latent_specs = [tf.TensorSpec([None, latent_dim], tf.float32, name="z"), *label_specs]
+    archive.add_endpoint("from_latent", _endpoint(lambda inputs: generate(inputs["z"], inputs), latent_specs), input_signature=latent_specs)
+    if lookups is not None:
+        name_spec = [tf.TensorSpec([None], tf.string, name="name")]
+        archive.add_endpoint("labels", _endpoint(lambda inputs: lookups.vocabulary_rows(inputs["name"]), name_spec), input_signature=name_spec)
+    return write_archive(archive, path, generator_warmup(vocabularies, label_names, latent_dim))
+
+
+def generator_warmup(vocabularies: Vocabularies | None, label_names: tuple[str, ...], latent_dim: int) -> list[WarmupRequest]:
+    """A few requests that touch every generator signature at two batch sizes."""
+    requests = []
+    for batch in (1, 4):
+        labels = {name: np.resize(np.asarray(vocabularies.values(name)), batch) for name in label_names}
+        requests.append(WarmupRequest("serving_default", {"seed": np.arange(batch, dtype=np.int64), **labels}))
+        requests.append(WarmupRequest("from_latent", {"z": np.zeros((batch, latent_dim), np.float32), **labels}))
+    if label_names:
+        requests.append(WarmupRequest("labels", {"name": np.asarray(list(label_names))}))
+    return requests
+
+
+def export_translator(translator: keras.Model, image_size: int, path: str | Path, inputs: tuple[str, ...] = ("image",)) -> Path:
+    """Writes an image-to-image model's SavedModel at `path` (temporary folder, then renamed into place).
+
+    Args:
+        translator: ``[B, S, S, 3]`` images in [-1, 1] (a dict of them when it has several inputs) -> images.
+        image_size: the model's input size S; encoded inputs of any size are fitted (padded with white).
+        path: the SavedModel directory to create; must not exist.
+        inputs: the model's image inputs; each arrives as ``<name>_bytes`` (encoded) or ``<name>`` (uint8).
+    """
+    archive = keras.export.ExportArchive()
+    archive.track(translator)
+
+    def translate(images: dict[str, tf.Tensor]):
+        model_inputs = images[inputs[0]] if len(inputs) == 1 else images
+        return image_outputs(translator(model_inputs, training=False))
+
+    def from_bytes(encoded):
+        def prepare(data):
+            return fit_image(to_float(decode_image(data)), image_size)
+
+        return translate({name: tf.map_fn(prepare, encoded[f"{name}_bytes"], fn_output_signature=tf.float32) for name in inputs})
+
+    def from_pixels(pixels):
+        return translate({name: fit_image_batch(pixels[name], image_size) for name in inputs})
+
+    byte_specs = [tf.TensorSpec([None], tf.string, name=f"{name}_bytes") for name in inputs]
+    pixel_specs = [tf.TensorSpec([None, None, None, 3], tf.uint8, name=name) for name in inputs]
+    archive.add_endpoint("serving_default", _endpoint(from_bytes, byte_specs), input_signature=byte_specs)
+    archive.add_endpoint("from_pixels", _endpoint(from_pixels, pixel_specs), input_signature=pixel_specs)
+    blank = np.full((1, image_size, image_size, 3), 255, np.uint8)
+    png = tf.io.encode_png(blank[0]).numpy()
+    warmup = [
+        WarmupRequest("serving_default", {f"{name}_bytes": np.asarray([png], object) for name in inputs}),
+        WarmupRequest("from_pixels", {name: blank for name in inputs}),
+    ]
+    return write_archive(archive, path, warmup)
+
+
+def fit_image_batch(pixels: tf.Tensor, size: int) -> tf.Tensor:
+    """``uint8 [B, H, W, 3]`` -> ``float32 [B, size, size, 3]`` in [-1, 1], padded with white to a square."""
+    return tf.map_fn(lambda image: fit_image(to_float(image), size), pixels, fn_output_signature=tf.float32)
+
+
+def signature_names(saved_model) -> list[str]:
+    """The label names of a loaded generator: the string inputs of its ``serving_default``."""
+    spec = saved_model.signatures["serving_default"].structured_input_signature[1]
+    return [name for name, tensor in spec.items() if tensor.dtype == tf.string]
+
+
+def label_vocabularies(saved_model) -> dict[str, list[str]]:
+    """Label name -> vocabulary of a loaded generator, from its ``labels`` signature (``{}`` when it has none)."""
+    if "labels" not in saved_model.signatures:
+        return {}
+    names = signature_names(saved_model)
+    out = saved_model.signatures["labels"](name=tf.constant(names))
+    return {
+        name: [v.decode() for v in row[:count]] for name, row, count in zip(names, out["values"].numpy(), out["counts"].numpy())
+    }
+
+
+def sample(saved_model, seeds, labels: dict[str, np.ndarray] | None = None, truncation: float = 0.0) -> dict[str, tf.Tensor]:
+    """Calls a loaded generator's ``serving_default`` (in process, where SignatureDef defaults do not apply).
+
+    Args:
+        saved_model: the loaded SavedModel.
+        seeds: int64 seeds, one per image.
+        labels: label name -> string values, one per image.
+        truncation: the truncation threshold for every image (0 = off).
+    """
+    seeds = tf.constant(np.asarray(seeds, np.int64))
+    inputs = {name: tf.constant(values) for name, values in (labels or {}).items()}
+    truncations = tf.fill(tf.shape(seeds), tf.constant(float(truncation), tf.float32))
+    return saved_model.signatures["serving_default"](seed=seeds, truncation=truncations, **inputs)

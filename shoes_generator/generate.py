@@ -42,7 +42,7 @@ def ask(saved_model_dir: str | Path, requests: list[str], count: int, seed: int 
     Raises:
         ValueError: a request with the wrong number of values or an unknown label (lists the valid ones).
     """
-    from shoes_generator.evaluation.generator_eval import label_vocabularies
+    from shoes_generator.export import label_vocabularies, sample
 
     model = tf.saved_model.load(str(saved_model_dir))
     vocabularies = label_vocabularies(model)
@@ -57,8 +57,7 @@ def ask(saved_model_dir: str | Path, requests: list[str], count: int, seed: int 
         for name, value in zip(names, values):
             if value not in vocabularies[name]:
                 raise ValueError(f"Unknown {name} {value!r}. Valid {name} values: {', '.join(vocabularies[name])}")
-        inputs = {name: tf.constant([value] * count) for name, value in zip(names, values)}
-        out = model.signatures["serving_default"](seed=tf.range(seed, seed + count, dtype=tf.int64), **inputs)
+        out = sample(model, np.arange(seed, seed + count), {name: np.asarray([value] * count) for name, value in zip(names, values)})
         images.append(out["images"].numpy())
         captions.append(" ".join(values) or "samples")
     return np.concatenate(images), captions

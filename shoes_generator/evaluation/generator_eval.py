@@ -12,6 +12,7 @@ import tensorflow as tf
 from shoes_generator.evaluation.classifier import feature_extractor, load_or_train_classifier
 from shoes_generator.evaluation.frechet import frechet_distance
 from shoes_generator.evaluation.reference import real_shoes
+from shoes_generator.export import label_vocabularies, sample
 
 
 def requested_labels(vocabularies: dict[str, list[str]], count: int) -> dict[str, np.ndarray]:
@@ -20,13 +21,6 @@ def requested_labels(vocabularies: dict[str, list[str]], count: int) -> dict[str
     combos = list(itertools.product(*(vocabularies[name] for name in names)))
     rows = [combos[i % len(combos)] for i in range(count)]
     return {name: np.asarray([row[k] for row in rows]) for k, name in enumerate(names)}
-
-
-def label_vocabularies(saved_model) -> dict[str, list[str]]:
-    """Label name -> vocabulary from a SavedModel's ``labels`` signature (``{}`` when it has none)."""
-    if "labels" not in saved_model.signatures:
-        return {}
-    return {name: [v.decode() for v in values.numpy()] for name, values in saved_model.signatures["labels"]().items()}
 
 
 def generate(saved_model, count: int, seed: int = 0, batch_size: int = 250) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -38,14 +32,12 @@ def generate(saved_model, count: int, seed: int = 0, batch_size: int = 250) -> t
         seed: first noise seed (samples use seeds ``seed .. seed + count - 1``).
         batch_size: samples per call.
     """
-    signature = saved_model.signatures["serving_default"]
     vocabularies = label_vocabularies(saved_model)
     labels = requested_labels(vocabularies, count) if vocabularies else {}
     images = []
     for start in range(0, count, batch_size):
         stop = min(count, start + batch_size)
-        inputs = {name: tf.constant(values[start:stop]) for name, values in labels.items()}
-        out = signature(seed=tf.range(seed + start, seed + stop, dtype=tf.int64), **inputs)
+        out = sample(saved_model, np.arange(seed + start, seed + stop), {name: values[start:stop] for name, values in labels.items()})
         images.append(out["images"].numpy())
     return np.concatenate(images), labels
 
