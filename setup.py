@@ -6,8 +6,19 @@ from setuptools import find_packages, setup
 
 
 def _requirements(name):
-    lines = Path(__file__).with_name(name).read_text().splitlines()
-    return [line for line in lines if line and not line.startswith(("#", "-r"))]
+    """Pinned requirements of a requirements file, following its ``-r`` includes."""
+    found = []
+    for line in Path(__file__).with_name(name).read_text().splitlines():
+        line = line.strip()
+        if line.startswith("-r "):
+            found += _requirements(line[3:].strip())
+        elif line and not line.startswith("#"):
+            found.append(line)
+    return found
+
+
+_CLIENT = _requirements("requirements-client.txt")
+_TRAIN = _requirements("requirements.txt")
 
 
 setup(
@@ -18,13 +29,21 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["shoes_generator*", "data_tools*", "training*", "serving*"]),
-    install_requires=_requirements("requirements.txt"),
-    extras_require={"test": _requirements("requirements-test.txt")},
+    # The bare package is the thin client's code; extras bring what each role needs.
+    install_requires=[r for r in _CLIENT if r.startswith(("numpy", "pillow"))],
+    extras_require={
+        "client": _CLIENT,
+        "train": _TRAIN,
+        "test": _requirements("requirements-test.txt"),
+    },
     entry_points={
         "console_scripts": [
             "shoes-data = data_tools.cli:main",
             "shoes-train = training.train:main",
             "shoes-eval = training.evaluate:main",
+            "shoes-export = serving.export_cli:main",
+            "shoes-serve = serving.server.cli:main",
+            "shoes-client = serving.client_cli:main",
         ]
     },
 )

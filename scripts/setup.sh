@@ -20,8 +20,8 @@ PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-extras=""
-if [ "${1:-}" = "--test" ]; then extras="[test]"; fi
+extras="[train]"
+if [ "${1:-}" = "--test" ]; then extras="[train,test]"; fi
 .venv/bin/python -m pip install -q --upgrade pip >&2
 .venv/bin/python -m pip install -q -e ".${extras}" >&2
 echo "setup: ready (.venv, $(.venv/bin/python --version))" >&2

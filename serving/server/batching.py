@@ -1,0 +1,169 @@
+"""Server-side batching: concurrent requests to one signature run as one call.
+
+Follows TF Serving's BatchingParameters: a batch closes when it holds
+``max_batch_size`` examples or its oldest request has waited
+``batch_timeout_micros``; ``num_batch_threads`` batches run at once; at most
+``max_enqueued_batches`` batches wait (more is UNAVAILABLE, as in TF Serving).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import threading
+import time
+
+import grpc
+import numpy as np
+
+from serving.server.errors import ServingError, invalid_argument
+from serving.server.servable import Servable, batch_size_of
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchingOptions:
+    """The subset of TF Serving's BatchingParameters the local server honours."""
+
+    max_batch_size: int = 32
+    batch_timeout_micros: int = 2000
+    num_batch_threads: int = 2
+    max_enqueued_batches: int = 64
+
+    @classmethod
+    def from_proto(cls, params) -> "BatchingOptions":
+        """From a parsed ``tensorflow.serving.BatchingParameters`` (unset fields keep TF Serving's defaults)."""
+        values = {}
+        for field in dataclasses.fields(cls):
+            if params.HasField(field.name):
+                values[field.name] = getattr(params, field.name).value
+        return cls(**values)
+
+
+class _Task:
+    def __init__(self, inputs: dict[str, np.ndarray]):
+        self.inputs = inputs
+        self.size = batch_size_of(inputs)
+        self.arrived = time.monotonic()
+        self.done = threading.Event()
+        self.outputs: dict[str, np.ndarray] | None = None
+        self.error: ServingError | None = None
+
+
+def _queue_key(servable: Servable, signature: str, inputs: dict[str, np.ndarray]) -> tuple:
+    """Requests share a batch when they call the same signature with the same input layouts."""
+    layout = tuple(sorted((name, value.dtype.str, value.shape[1:]) for name, value in inputs.items()))
+    return (id(servable), signature, layout)
+
+
+class Batcher:
+    """Queues per (servable, signature, input layout) and worker threads that run merged batches.
+
+    Args:
+        options: batch size, timeout, threads and queue bound.
+        metrics: where batch sizes are recorded (optional).
+    """
+
+    def __init__(self, options: BatchingOptions, metrics=None):
+        self.options = options
+        self.metrics = metrics
+        self._queues: dict[tuple, collections.deque] = collections.OrderedDict()
+        self._runners: dict[tuple, tuple[Servable, str]] = {}
+        self._cond = threading.Condition()
+        self._closed = False
+        self.batch_sizes: collections.Counter = collections.Counter()
+        self._threads = [threading.Thread(target=self._work, name=f"batch-{i}", daemon=True) for i in range(options.num_batch_threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def run(self, servable: Servable, signature: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Runs `inputs` as part of a batch and returns this request's rows of the outputs.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT for a request larger than a batch, UNAVAILABLE when the queue is full.
+        """
+        task = _Task(inputs)
+        if task.size > self.options.max_batch_size:
+            raise invalid_argument(f"Task size {task.size} is larger than maximum batch size {self.options.max_batch_size}")
+        key = _queue_key(servable, signature, inputs)
+        with self._cond:
+            if self._closed:
+                raise ServingError(grpc.StatusCode.UNAVAILABLE, "The server is shutting down")
+            waiting = sum(t.size for q in self._queues.values() for t in q)
+            if waiting + task.size > self.options.max_enqueued_batches * self.options.max_batch_size:
+                raise ServingError(grpc.StatusCode.UNAVAILABLE, "The batch scheduling queue to which this task was submitted is full")
+            self._queues.setdefault(key, collections.deque()).append(task)
+            self._runners[key] = (servable, signature)
+            self._cond.notify_all()
+        task.done.wait()
+        if task.error is not None:
+            raise task.error
+        return task.outputs
+
+    def _next_batch(self) -> tuple[tuple, list[_Task]] | None:
+        """Waits for a batch that is full or timed out (caller holds the condition)."""
+        timeout = self.options.batch_timeout_micros / 1e6
+        while not self._closed:
+            now = time.monotonic()
+            ready, wake = None, None
+            for key, queue in self._queues.items():
+                if not queue:
+                    continue
+                due = queue[0].arrived + timeout
+                if sum(t.size for t in queue) >= self.options.max_batch_size or due <= now:
+                    ready = key
+                    break
+                wake = due if wake is None else min(wake, due)
+            if ready is not None:
+                queue, tasks, size = self._queues[ready], [], 0
+                while queue and size + queue[0].size <= self.options.max_batch_size:
+                    size += queue[0].size
+                    tasks.append(queue.popleft())
+                if not queue:
+                    del self._queues[ready]
+                return ready, tasks
+            self._cond.wait(None if wake is None else max(wake - now, 0))
+        return None
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                batch = self._next_batch()
+                if batch is None:
+                    return
+                key, tasks = batch
+                servable, signature = self._runners[key]
+            self._run_batch(servable, signature, tasks)
+
+    def _run_batch(self, servable: Servable, signature: str, tasks: list[_Task]) -> None:
+        total = sum(t.size for t in tasks)
+        self.batch_sizes[total] += 1
+        if self.metrics is not None:
+            self.metrics.batch(servable.name, total)
+        try:
+            merged = {name: np.concatenate([t.inputs[name] for t in tasks]) for name in tasks[0].inputs}
+            outputs = servable.run(signature, merged)
+        except ServingError as error:
+            if len(tasks) == 1:
+                tasks[0].error = error
+                tasks[0].done.set()
+                return
+            for task in tasks:  # One bad request must not fail its neighbours: rerun each alone.
+                self._run_batch(servable, signature, [task])
+            return
+        start = 0
+        for task in tasks:
+            task.outputs = {
+                name: value[start : start + task.size] if value.ndim and value.shape[0] == total else value for name, value in outputs.items()
+            }
+            start += task.size
+            task.done.set()
+
+    def close(self) -> None:
+        """Lets queued batches finish, then stops the worker threads."""
+        with self._cond:
+            while any(self._queues.values()):
+                self._cond.wait(0.01)
+            self._closed = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=5)

@@ -1,0 +1,74 @@
+"""Publishes a training run's generator into a TF Serving model base: ``<base>/<name>/<version>/``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import tensorflow as tf
+
+from shoes_generator.builders import build_gan
+from shoes_generator.callbacks import gan_checkpoint, global_step
+from shoes_generator.export import export_generator
+from shoes_generator.labels import Vocabularies
+from shoes_generator.runs import read_config
+
+MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+def check_model_name(name: str) -> str:
+    """Returns `name` if TF Serving and URLs can carry it.
+
+    Raises:
+        ValueError: anything but letters, digits, '_', '.' and '-' (so no path separators).
+    """
+    if not MODEL_NAME.match(name):
+        raise ValueError(f"Model names are letters, digits, '_', '.' and '-' (at most 128). Received: {name!r}")
+    return name
+
+
+def next_version(model_dir: str | Path) -> int:
+    """One more than the highest numbered version folder in `model_dir` (1 when there is none)."""
+    model_dir = Path(model_dir)
+    numbers = [int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()] if model_dir.is_dir() else []
+    return max(numbers, default=0) + 1
+
+
+def export_run(run_dir: str | Path, model_base: str | Path, name: str, version: int | None = None) -> tuple[Path, int]:
+    """Rebuilds a run's networks, restores its latest checkpoint and exports the (EMA) generator.
+
+    The version is written to a hidden temporary folder and renamed into
+    place, so a server polling the model base never sees half of it.
+
+    Args:
+        run_dir: a `shoes-train` run directory.
+        model_base: the TF Serving model base.
+        name: the model name.
+        version: the version number (default: the next free one).
+
+    Returns:
+        ``(version directory, step of the exported checkpoint)``.
+
+    Raises:
+        FileNotFoundError: not a run directory, or it has no checkpoint.
+        FileExistsError: the version exists already.
+        ValueError: a bad name or version.
+    """
+    run_dir = Path(run_dir)
+    check_model_name(name)
+    config = read_config(run_dir)
+    vocab_file = run_dir / "vocabularies.json"
+    vocabularies = Vocabularies(json.loads(vocab_file.read_text())) if vocab_file.is_file() else None
+    gan = build_gan(config, vocabularies)
+    checkpoint = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    if checkpoint is None:
+        raise FileNotFoundError(f"{run_dir} has no checkpoint to export (checkpoints/ is empty); train it first.")
+    gan_checkpoint(gan).restore(checkpoint).expect_partial()
+    gan.refresh_sampler_statistics()
+    model_dir = Path(model_base) / name
+    version = next_version(model_dir) if version is None else int(version)
+    if version < 1:
+        raise ValueError(f"Versions are positive integers. Received: {version}")
+    path = export_generator(gan.sampler, config.model.latent_dim, vocabularies, gan.label_names, model_dir / str(version))
+    return path, global_step(gan)
