@@ -2,16 +2,18 @@
 
 Generators (`export_generator`; all inputs and outputs named, images leave as
 uint8 and PNG bytes):
-- ``serving_default``: ``seed`` int64 [B] (+ one string [B] input per label,
-  + ``truncation`` float32 [B], default 0 = off) -> ``images`` uint8
-  [B, H, W, 3], ``image_bytes`` string [B]. Each example's noise comes from a
-  stateless RNG keyed by its seed, so the same seed and labels give the same
-  image in any batch. The truncation default lives in the SignatureDef's
-  ``defaults``, which TF Serving (and ``shoes-serve``) fill in when a request
-  leaves the input out.
+- ``serving_default``: ``seed`` int64 [B] (+ one string [B] input per label)
+  -> ``images`` uint8 [B, H, W, 3], ``image_bytes`` string [B]. Each
+  example's noise comes from a stateless RNG keyed by its seed, so the same
+  seed and labels give the same image in any batch.
+- ``truncated``: the same plus ``truncation`` float32 [B] (BigGAN's truncation
+  trick; 0 = off). A signature of its own rather than an input with a
+  SignatureDef default: TF Serving's batching refuses a [1]-shaped default
+  beside [B]-shaped inputs.
 - ``from_latent``: ``z`` float32 [B, latent_dim] (+ labels) -> the same outputs.
 - ``labels``: ``name`` string [K] -> ``values`` string [K, V] (padded with "")
-  and ``counts`` int64 [K]: the vocabulary of each named label.
+  and ``counts`` int64 [K]: the vocabulary of each named label. (TF Serving's
+  REST API cannot call a signature without inputs.)
 Image-to-image models (`export_translator`):
 - ``serving_default``: ``<input>_bytes`` string [B] (PNG or JPEG, any size) ->
   the same outputs; ``from_pixels``: ``<input>`` uint8 [B, H, W, 3].
@@ -109,23 +111,15 @@ def image_outputs(images: tf.Tensor) -> dict[str, tf.Tensor]:
     return {"images": pixels, "image_bytes": png}
 
 
-def _endpoint(body: Callable[[dict], dict], specs: list[tf.TensorSpec], defaults: dict[str, tf.Tensor] | None = None):
+def _endpoint(body: Callable[[dict], dict], specs: list[tf.TensorSpec]):
     """A function of named tensor arguments (one per spec, in order) that calls `body` with them as a dict.
 
-    Its Python signature carries `defaults`, which `tf.saved_model` records in the SignatureDef's
-    ``defaults`` map, the place TF Serving reads optional inputs from.
+    Separate named arguments (not one dict) keep the SignatureDef's input names exactly the specs' names.
     """
-    defaults = defaults or {}
-    parameters = [
-        inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=defaults.get(spec.name, inspect.Parameter.empty))
-        for spec in specs
-    ]
-    signature = inspect.Signature(parameters)
+    signature = inspect.Signature([inspect.Parameter(spec.name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for spec in specs])
 
     def endpoint(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return body(dict(bound.arguments))
+        return body(dict(signature.bind(*args, **kwargs).arguments))
 
     endpoint.__signature__ = signature
     return endpoint
@@ -191,15 +185,18 @@ def export_generator(
         model_inputs = {"z": z, **{name: lookups(name, inputs[name]) for name in label_names}} if label_names else z
         return image_outputs(generator(model_inputs, training=False))
 
-    def from_seeds(inputs):
+    def truncated(inputs):
         truncation = _check_positive(inputs["truncation"], "truncation")
         truncation = tf.broadcast_to(truncation, tf.shape(inputs["seed"]))
         return generate(noise_from_seeds(inputs["seed"], latent_dim, truncation), inputs)
 
-    seed_specs = [tf.TensorSpec([None], tf.int64, name="seed"), *label_specs, tf.TensorSpec([None], tf.float32, name="truncation")]
+    seed_specs = [tf.TensorSpec([None], tf.int64, name="seed"), *label_specs]
     archive.add_endpoint(
-        "serving_default", _endpoint(from_seeds, seed_specs, {"truncation": tf.constant([0.0])}), input_signature=seed_specs
+        "serving_default", _endpoint(lambda inputs: generate(noise_from_seeds(inputs["seed"], latent_dim), inputs), seed_specs),
+        input_signature=seed_specs,
     )
+    truncated_specs = [*seed_specs, tf.TensorSpec([None], tf.float32, name="truncation")]
+    archive.add_endpoint("truncated", _endpoint(truncated, truncated_specs), input_signature=truncated_specs)
     latent_specs = [tf.TensorSpec([None, latent_dim], tf.float32, name="z"), *label_specs]
     archive.add_endpoint("from_latent", _endpoint(lambda inputs: generate(inputs["z"], inputs), latent_specs), input_signature=latent_specs)
     if lookups is not None:
@@ -213,7 +210,9 @@ def generator_warmup(vocabularies: Vocabularies | None, label_names: tuple[str, 
     requests = []
     for batch in (1, 4):
         labels = {name: np.resize(np.asarray(vocabularies.values(name)), batch) for name in label_names}
-        requests.append(WarmupRequest("serving_default", {"seed": np.arange(batch, dtype=np.int64), **labels}))
+        seeds = {"seed": np.arange(batch, dtype=np.int64), **labels}
+        requests.append(WarmupRequest("serving_default", seeds))
+        requests.append(WarmupRequest("truncated", {**seeds, "truncation": np.full(batch, 0.5, np.float32)}))
         requests.append(WarmupRequest("from_latent", {"z": np.zeros((batch, latent_dim), np.float32), **labels}))
     if label_names:
         requests.append(WarmupRequest("labels", {"name": np.asarray(list(label_names))}))
@@ -281,7 +280,7 @@ def label_vocabularies(saved_model) -> dict[str, list[str]]:
 
 
 def sample(saved_model, seeds, labels: dict[str, np.ndarray] | None = None, truncation: float = 0.0) -> dict[str, tf.Tensor]:
-    """Calls a loaded generator's ``serving_default`` (in process, where SignatureDef defaults do not apply).
+    """Calls a loaded generator in process: ``serving_default``, or ``truncated`` when `truncation` is set.
 
     Args:
         saved_model: the loaded SavedModel.
@@ -289,7 +288,8 @@ def sample(saved_model, seeds, labels: dict[str, np.ndarray] | None = None, trun
         labels: label name -> string values, one per image.
         truncation: the truncation threshold for every image (0 = off).
     """
-    seeds = tf.constant(np.asarray(seeds, np.int64))
-    inputs = {name: tf.constant(values) for name, values in (labels or {}).items()}
-    truncations = tf.fill(tf.shape(seeds), tf.constant(float(truncation), tf.float32))
-    return saved_model.signatures["serving_default"](seed=seeds, truncation=truncations, **inputs)
+    inputs = {"seed": tf.constant(np.asarray(seeds, np.int64)), **{name: tf.constant(values) for name, values in (labels or {}).items()}}
+    if not truncation:
+        return saved_model.signatures["serving_default"](**inputs)
+    truncations = tf.fill(tf.shape(inputs["seed"]), tf.constant(float(truncation), tf.float32))
+    return saved_model.signatures["truncated"](truncation=truncations, **inputs)

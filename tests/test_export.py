@@ -22,9 +22,10 @@ def conditional_export(tmp_path_factory):
 
 def test_signatures_have_named_inputs_and_outputs(conditional_export):
     _, model, _ = conditional_export
-    assert set(model.signatures) == {"serving_default", "from_latent", "labels"}
+    assert set(model.signatures) == {"serving_default", "truncated", "from_latent", "labels"}
     serving = model.signatures["serving_default"]
-    assert set(serving.structured_input_signature[1]) == {"seed", "color", "category", "truncation"}
+    assert set(serving.structured_input_signature[1]) == {"seed", "color", "category"}
+    assert set(model.signatures["truncated"].structured_input_signature[1]) == {"seed", "color", "category", "truncation"}
     outputs = serving.structured_outputs
     assert outputs["images"].dtype == tf.uint8 and outputs["image_bytes"].dtype == tf.string
     assert label_vocabularies(model) == VOCAB.to_dict()
@@ -34,10 +35,8 @@ def test_signatures_have_named_inputs_and_outputs(conditional_export):
         model.signatures["labels"](name=tf.constant(["size"]))
 
 
-def test_truncation_is_an_optional_input_with_a_recorded_default(conditional_export):
-    _, model, path = conditional_export
-    signature = _saved_model_proto(path).meta_graphs[0].signature_def["serving_default"]
-    assert tf.make_ndarray(signature.defaults["truncation"]).tolist() == [0.0]
+def test_truncated_signature_matches_the_default_one_when_the_threshold_is_loose(conditional_export):
+    _, model, _ = conditional_export
     off = sample(model, [3, 4], {"color": ["red", "red"], "category": ["sandal", "sandal"]})
     loose = sample(model, [3, 4], {"color": ["red", "red"], "category": ["sandal", "sandal"]}, truncation=50.0)
     tight = sample(model, [3, 4], {"color": ["red", "red"], "category": ["sandal", "sandal"]}, truncation=0.5)
@@ -127,11 +126,9 @@ def test_mixed_precision_generator_exports_float32_free_of_half_types(tmp_path):
 def test_warmup_requests_replay_through_every_signature(conditional_export):
     _, model, path = conditional_export
     requests = read_warmup_requests(path)
-    assert {r.model_spec.signature_name for r in requests} == {"serving_default", "from_latent", "labels"}
+    assert {r.model_spec.signature_name for r in requests} == {"serving_default", "truncated", "from_latent", "labels"}
     for request in requests:
         inputs = {name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()}
-        if request.model_spec.signature_name == "serving_default":
-            inputs["truncation"] = tf.zeros_like(inputs["seed"], tf.float32)
         assert model.signatures[request.model_spec.signature_name](**inputs)
 
 
@@ -161,7 +158,7 @@ def test_unconditional_export_has_only_seed_input_and_refuses_to_overwrite(tmp_p
     generator = build_dcgan_generator(latent_dim=8, image_size=16, base_filters=4)
     path = export_generator(generator, 8, None, (), tmp_path / "plain")
     model = tf.saved_model.load(str(path))
-    assert set(model.signatures) == {"serving_default", "from_latent"}
+    assert set(model.signatures) == {"serving_default", "truncated", "from_latent"}
     assert sample(model, [1, 2])["images"].shape == (2, 16, 16, 3)
     with pytest.raises(FileExistsError, match="already exists"):
         export_generator(generator, 8, None, (), path)

@@ -50,7 +50,7 @@ def server_from_args(args):
     Raises:
         ValueError: contradictory or unreadable arguments (the message says which).
     """
-    from serving.deploy_protos import parse_batching_config, parse_model_server_config, parse_monitoring_config
+    from serving.deploy_protos import MonitoringConfig, parse_batching_config, parse_model_server_config, parse_text_config
     from serving.server.app import ShoesServer
     from serving.server.batching import BatchingOptions
     from serving.server.model_store import entries_from_base, entries_from_config
@@ -72,7 +72,7 @@ def server_from_args(args):
         batching = BatchingOptions()
     prometheus_path = "/monitoring/prometheus/metrics"
     if args.monitoring_config is not None:
-        monitoring = parse_monitoring_config(args.monitoring_config)
+        monitoring = parse_text_config(MonitoringConfig, args.monitoring_config)
         prometheus_path = monitoring.prometheus_config.path if monitoring.prometheus_config.enable else ""
     return ShoesServer(
         entries,

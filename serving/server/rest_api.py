@@ -247,6 +247,9 @@ def make_http_server(api: RestApi, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, format, *args):  # Request logs go to the debug logger, not stderr.
             logging.getLogger("shoes_serve.http").debug(format, *args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256  # The listen backlog: the default of 5 resets connections under load.
+
+    server = Server((host, port), Handler)
     return server

@@ -1,0 +1,158 @@
+"""`shoes-client <command>`: ask a served shoe generator for shoes, its labels, status and signatures.
+
+Needs no TensorFlow: only grpcio, protobuf, numpy and pillow (`serving.client`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from serving.client import ServingError, ShoesClient
+from serving.rest_client import RestClient
+
+EXAMPLES = """\
+examples:
+  shoes-client generate --color red --category sneaker -n 8 -o out/
+      eight red sneakers from seeds 0..7: out/red_sneaker_seed0000.png ...
+  shoes-client generate --label color=black --label category=ankle_boot --seed 100 -n 4 -o out/
+  shoes-client --rest http://localhost:8501 labels        the valid label values, over REST
+  shoes-client --model sketch2shoe translate sketch.png -o shoe.png
+  shoes-client --version 2 status                         the state of version 2
+  shoes-client metadata                                   every signature's inputs and outputs
+
+Every command prints JSON on stdout. A failed call prints
+"shoes-client: error: <CODE>: <message>" (CODE as in gRPC, e.g. INVALID_ARGUMENT) and exits 1.
+"""
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
+    return int(text)
+
+
+def _label(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. color=red. Received: {text!r}")
+    return name, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `shoes-client` parser."""
+    parser = argparse.ArgumentParser(
+        prog="shoes-client",
+        description="Talk to shoe generators served by TF Serving or shoes-serve, over gRPC (default) or REST.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument("--target", default="localhost:8500", help="gRPC server HOST:PORT (default: %(default)s)")
+    transport.add_argument("--rest", metavar="URL", help="use the REST API at URL instead, e.g. http://localhost:8501")
+    parser.add_argument("--model", default="shoes", help="model name on the server (default: %(default)s)")
+    version = parser.add_mutually_exclusive_group()
+    version.add_argument("--version", type=int, help="pin this model version (default: the server's choice)")
+    version.add_argument("--version-label", metavar="LABEL", help="pin the version with this label, e.g. stable")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per call (default: %(default)s)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    generate = commands.add_parser(
+        "generate",
+        help="generate shoes and write them as PNGs",
+        description="Generate shoes from seeds SEED..SEED+N-1 and write <labels>_seed<NNNN>.png files into DIR. "
+        "The same seed and labels always give the same shoe.",
+    )
+    generate.add_argument("-n", "--count", type=_positive_int, default=8, help="how many shoes (default: %(default)s)")
+    generate.add_argument("--seed", type=int, default=0, help="first seed; shoe i uses seed+i (default: %(default)s)")
+    generate.add_argument("--truncation", type=float, help="truncation threshold, e.g. 1.0 (calls the 'truncated' signature; default: none)")
+    generate.add_argument("--color", help="shortcut for --label color=COLOR")
+    generate.add_argument("--category", help="shortcut for --label category=CATEGORY")
+    generate.add_argument(
+        "--label", type=_label, action="append", default=[], metavar="NAME=VALUE", help="a label value; repeatable"
+    )
+    generate.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs (created)")
+
+    translate = commands.add_parser(
+        "translate",
+        help="run an image-to-image model on one image",
+        description="Send IN (any image PIL reads) as PNG image_bytes to an image-to-image model; write its answer.",
+    )
+    translate.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
+    translate.add_argument("-o", "--output", required=True, metavar="OUT", help="output image file (created)")
+    translate.add_argument("--signature", default="serving_default", help="signature to run (default: %(default)s)")
+
+    commands.add_parser("status", help="the model's versions and their states")
+    commands.add_parser("metadata", help="the model's signatures: input and output names, dtypes, shapes")
+    commands.add_parser("labels", help="the valid label values")
+    return parser
+
+
+def _file_stem(labels: dict[str, str], seed: int) -> str:
+    parts = [re.sub(r"[^A-Za-z0-9_-]+", "-", value) for value in labels.values()]
+    return "_".join([*parts, f"seed{seed:04d}"])
+
+
+def _generate(client, args) -> dict:
+    labels = {"color": args.color, "category": args.category, **dict(args.label)}
+    labels = {name: value for name, value in labels.items() if value is not None}
+    images = client.generate(args.count, seed=args.seed, truncation=args.truncation, **labels)
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    files = []
+    for index, image in enumerate(images):
+        path = output / f"{_file_stem(labels, args.seed + index)}.png"
+        image.save(path)
+        files.append(str(path))
+    return {"count": len(files), "seeds": [args.seed, args.seed + len(files) - 1], "labels": labels, "files": files}
+
+
+def _translate(client, args) -> dict:
+    image = client.translate(Path(args.input), signature=args.signature)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    image.save(args.output)
+    return {"input": args.input, "output": args.output, "size": list(image.size)}
+
+
+RUNS = {
+    "generate": _generate,
+    "translate": _translate,
+    "status": lambda client, args: {"model": args.model, "versions": client.status()},
+    "metadata": lambda client, args: {"model": args.model, "signatures": client.metadata()},
+    "labels": lambda client, args: client.labels(),
+}
+
+
+def make_client(args):
+    """The client the parsed arguments ask for (gRPC unless ``--rest``)."""
+    pins = {"version": args.version, "version_label": args.version_label, "timeout": args.timeout}
+    if args.rest:
+        return RestClient(args.rest, args.model, **pins)
+    return ShoesClient(args.target, args.model, **pins)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `shoes-client`; returns the exit code.
+
+    Args:
+        argv: the arguments (``sys.argv[1:]`` when None).
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        with make_client(args) as client:
+            summary = RUNS[args.command](client, args)
+    except ServingError as error:
+        print(f"shoes-client: error: {error.code}: {error.message}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as error:  # a missing input file, an unreadable image, a bad label list...
+        print(f"shoes-client: error: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
