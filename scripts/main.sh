@@ -4,7 +4,9 @@
 #   2. trains the preset cgan_fmnist_color (about 10 minutes on 2 CPU cores), which leaves
 #      the colour x type sample grid, the loss curve, checkpoints and an exported SavedModel;
 #   3. measures it (type and colour accuracy, Frechet distance and its real-vs-real floor);
-#   4. asks the exported generator for shoes and writes them as PNGs;
+#   4. publishes the generator into a TF Serving model base (shoes-export), serves it with
+#      shoes-serve (TF Serving's gRPC and REST APIs) and asks it, through the thin client, for a
+#      colour x type grid of shoes (PNGs + contact sheet); then stops the server;
 #   5. sketches, A|B pairs, masks and TFRecord shards of a 200-shoe sample.
 # Everything lands in ${OUT:-outputs}/.
 set -euo pipefail
@@ -29,10 +31,24 @@ RUN=$(ls -d "$OUT"/runs/*-cgan_fmnist_color | sort | tail -1)
 step "3/5 measuring $RUN"
 $BIN/shoes-eval "$RUN" -n "${EVAL_SAMPLES:-2000}" --out "$OUT/eval.json" >/dev/null
 
-step "4/5 asking the exported generator for shoes -> $OUT/shoes"
-$BIN/python -m shoes_generator.generate "$RUN/saved_model" --out "$OUT/shoes" \
-  --request red:ankle_boot --request blue:sneaker --request black:sandal --request yellow:sneaker \
-  --request pink:ankle_boot --request green:sandal --count 4
+step "4/5 serving the generator and asking it for a colour x type grid -> $OUT/models, $OUT/shoes"
+$BIN/shoes-export "$RUN" --model-base "$OUT/models" --name shoes > "$OUT/export.json"
+GRPC_PORT=${GRPC_PORT:-8500}
+REST_PORT=${REST_PORT:-8501}
+$BIN/shoes-serve --model-base "$OUT/models" --port "$GRPC_PORT" --rest-port "$REST_PORT" --enable-batching \
+  2> "$OUT/shoes-serve.log" &
+SERVER=$!
+trap 'kill -TERM $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 120); do  # TensorFlow's import and the model's warm-up take a few seconds.
+  if $BIN/shoes-client --target "localhost:$GRPC_PORT" status >/dev/null 2>&1; then break; fi
+  kill -0 $SERVER 2>/dev/null || { cat "$OUT/shoes-serve.log" >&2; exit 1; }
+  sleep 1
+done
+$BIN/shoes-client --target "localhost:$GRPC_PORT" grid -n 4 -o "$OUT/shoes" > "$OUT/grid.json"
+$BIN/shoes-client --rest "http://localhost:$REST_PORT" generate --color red --category ankle_boot -n 4 \
+  --truncation 1.0 -o "$OUT/shoes/truncated" > /dev/null
+kill -TERM $SERVER && wait $SERVER
+trap - EXIT
 
 step "5/5 sketches, A|B pairs, masks and TFRecords of 200 shoes -> $OUT/{sample200,edges,masks,tfrecords}"
 $BIN/shoes-data downsample "$OUT/fmnist_color" "$OUT/sample200" -f 200 -s 64 --summary "$OUT/downsample.json" >/dev/null
@@ -40,7 +56,7 @@ $BIN/shoes-data edges "$OUT/sample200" "$OUT/edges" --pairs --summary "$OUT/edge
 $BIN/shoes-data masks "$OUT/sample200" "$OUT/masks" --summary "$OUT/masks.json" >/dev/null
 $BIN/shoes-data to-tfrecords "$OUT/sample200" "$OUT/tfrecords" --shards 2 --summary "$OUT/tfrecords.json" >/dev/null
 
-step "done. Sample grid: $RUN/samples/latest.png, loss curve: $RUN/loss_curve.png, shoes: $OUT/shoes/"
+step "done. Sample grid: $RUN/samples/latest.png, loss curve: $RUN/loss_curve.png, served shoes: $OUT/shoes/grid.png"
 $BIN/python - "$OUT" <<'PY'
 import json, sys
 out = sys.argv[1]

@@ -6,12 +6,14 @@ Needs no TensorFlow: only grpcio, protobuf, numpy and pillow (`serving.client`).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import sys
 from pathlib import Path
 
 from serving.client import ServingError, ShoesClient
+from serving.contact_sheet import contact_sheet
 from serving.rest_client import RestClient
 
 EXAMPLES = """\
@@ -19,6 +21,8 @@ examples:
   shoes-client generate --color red --category sneaker -n 8 -o out/
       eight red sneakers from seeds 0..7: out/red_sneaker_seed0000.png ...
   shoes-client generate --label color=black --label category=ankle_boot --seed 100 -n 4 -o out/
+  shoes-client grid -n 3 -o grid/                         every colour x type, 3 shoes each, and grid/grid.png
+  shoes-client grid --values color=red,blue -o grid/      only red and blue shoes, of every type
   shoes-client --rest http://localhost:8501 labels        the valid label values, over REST
   shoes-client --model sketch2shoe translate sketch.png -o shoe.png
   shoes-client --version 2 status                         the state of version 2
@@ -76,6 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs (created)")
 
+    grid = commands.add_parser(
+        "grid",
+        help="generate every label combination and a contact sheet",
+        description="Ask for N shoes of every combination of the model's label values (its labels signature) "
+        "and write them as PNGs plus DIR/grid.png, one captioned row per combination.",
+    )
+    grid.add_argument("-n", "--count", type=_positive_int, default=3, help="shoes per combination (default: %(default)s)")
+    grid.add_argument("--seed", type=int, default=0, help="first seed of every row (default: %(default)s)")
+    grid.add_argument(
+        "--values", type=_label, action="append", default=[], metavar="NAME=V1,V2",
+        help="restrict a label to these values, e.g. color=red,blue; repeatable",
+    )
+    grid.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs (created)")
+
     translate = commands.add_parser(
         "translate",
         help="run an image-to-image model on one image",
@@ -96,18 +114,41 @@ def _file_stem(labels: dict[str, str], seed: int) -> str:
     return "_".join([*parts, f"seed{seed:04d}"])
 
 
+def _save(images, labels: dict[str, str], seed: int, output: Path) -> list[str]:
+    """Writes ``<labels>_seed<NNNN>.png`` files into `output` (created); returns their paths."""
+    output.mkdir(parents=True, exist_ok=True)
+    files = []
+    for index, image in enumerate(images):
+        path = output / f"{_file_stem(labels, seed + index)}.png"
+        image.save(path)
+        files.append(str(path))
+    return files
+
+
 def _generate(client, args) -> dict:
     labels = {"color": args.color, "category": args.category, **dict(args.label)}
     labels = {name: value for name, value in labels.items() if value is not None}
     images = client.generate(args.count, seed=args.seed, truncation=args.truncation, **labels)
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    files = []
-    for index, image in enumerate(images):
-        path = output / f"{_file_stem(labels, args.seed + index)}.png"
-        image.save(path)
-        files.append(str(path))
+    files = _save(images, labels, args.seed, Path(args.output))
     return {"count": len(files), "seeds": [args.seed, args.seed + len(files) - 1], "labels": labels, "files": files}
+
+
+def _grid(client, args) -> dict:
+    vocabularies = client.labels()
+    for name, values in args.values:
+        if name not in vocabularies:
+            raise ValueError(f"Unknown label {name!r}. The model's labels: {', '.join(vocabularies) or 'none'}")
+        vocabularies[name] = values.split(",")
+    names = sorted(vocabularies, key=lambda name: (name != "color", name))  # "red sneaker", not "sneaker red".
+    rows, files = [], []
+    for combination in itertools.product(*(vocabularies[name] for name in names)):
+        labels = dict(zip(names, combination))
+        images = client.generate(args.count, seed=args.seed, **labels)
+        files += _save(images, labels, args.seed, Path(args.output))
+        rows.append((" ".join(combination) or "samples", images))
+    sheet = Path(args.output) / "grid.png"
+    contact_sheet(rows).save(sheet)
+    return {"combinations": len(rows), "per_combination": args.count, "labels": vocabularies, "sheet": str(sheet), "files": len(files)}
 
 
 def _translate(client, args) -> dict:
@@ -119,6 +160,7 @@ def _translate(client, args) -> dict:
 
 RUNS = {
     "generate": _generate,
+    "grid": _grid,
     "translate": _translate,
     "status": lambda client, args: {"model": args.model, "versions": client.status()},
     "metadata": lambda client, args: {"model": args.model, "signatures": client.metadata()},

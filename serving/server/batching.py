@@ -4,6 +4,9 @@ Follows TF Serving's BatchingParameters: a batch closes when it holds
 ``max_batch_size`` examples or its oldest request has waited
 ``batch_timeout_micros``; ``num_batch_threads`` batches run at once; at most
 ``max_enqueued_batches`` batches wait (more is UNAVAILABLE, as in TF Serving).
+With ``enable_large_batch_splitting``, requests of up to ``max_batch_size``
+are split into batches of ``max_execution_batch_size``. As in TF Serving,
+every input of a request must share its 0th dimension.
 """
 
 from __future__ import annotations
@@ -28,15 +31,24 @@ class BatchingOptions:
     batch_timeout_micros: int = 2000
     num_batch_threads: int = 2
     max_enqueued_batches: int = 64
+    enable_large_batch_splitting: bool = False
+    max_execution_batch_size: int = 0  # 0: max_batch_size.
 
     @classmethod
     def from_proto(cls, params) -> "BatchingOptions":
-        """From a parsed ``tensorflow.serving.BatchingParameters`` (unset fields keep TF Serving's defaults)."""
+        """From a parsed ``tensorflow.serving.BatchingParameters`` (unset fields keep these defaults)."""
         values = {}
         for field in dataclasses.fields(cls):
             if params.HasField(field.name):
                 values[field.name] = getattr(params, field.name).value
         return cls(**values)
+
+    @property
+    def execution_batch_size(self) -> int:
+        """The most examples one run takes."""
+        if self.enable_large_batch_splitting and self.max_execution_batch_size:
+            return min(self.max_execution_batch_size, self.max_batch_size)
+        return self.max_batch_size
 
 
 class _Task:
@@ -81,23 +93,33 @@ class Batcher:
         Raises:
             ServingError: INVALID_ARGUMENT for a request larger than a batch, UNAVAILABLE when the queue is full.
         """
-        task = _Task(inputs)
-        if task.size > self.options.max_batch_size:
-            raise invalid_argument(f"Task size {task.size} is larger than maximum batch size {self.options.max_batch_size}")
+        sizes = {value.shape[0] if value.ndim else None for value in inputs.values()}
+        if len(sizes) != 1 or None in sizes:
+            shapes = {name: list(value.shape) for name, value in inputs.items()}
+            raise invalid_argument(f"Batching session Run() input tensors must have equal 0th-dimension size. Received shapes: {shapes}")
+        size = sizes.pop()
+        if size > self.options.max_batch_size:
+            raise invalid_argument(f"Task size {size} is larger than maximum batch size {self.options.max_batch_size}")
+        step = self.options.execution_batch_size
+        tasks = [_Task({name: value[start : start + step] for name, value in inputs.items()}) for start in range(0, size, step)]
         key = _queue_key(servable, signature, inputs)
         with self._cond:
             if self._closed:
                 raise ServingError(grpc.StatusCode.UNAVAILABLE, "The server is shutting down")
             waiting = sum(t.size for q in self._queues.values() for t in q)
-            if waiting + task.size > self.options.max_enqueued_batches * self.options.max_batch_size:
+            if waiting + size > self.options.max_enqueued_batches * step:
                 raise ServingError(grpc.StatusCode.UNAVAILABLE, "The batch scheduling queue to which this task was submitted is full")
-            self._queues.setdefault(key, collections.deque()).append(task)
+            self._queues.setdefault(key, collections.deque()).extend(tasks)
             self._runners[key] = (servable, signature)
             self._cond.notify_all()
-        task.done.wait()
-        if task.error is not None:
-            raise task.error
-        return task.outputs
+        for task in tasks:
+            task.done.wait()
+        for task in tasks:
+            if task.error is not None:
+                raise task.error
+        if len(tasks) == 1:
+            return tasks[0].outputs
+        return {name: np.concatenate([task.outputs[name] for task in tasks]) for name in tasks[0].outputs}
 
     def _next_batch(self) -> tuple[tuple, list[_Task]] | None:
         """Waits for a batch that is full or timed out (caller holds the condition)."""
@@ -109,13 +131,13 @@ class Batcher:
                 if not queue:
                     continue
                 due = queue[0].arrived + timeout
-                if sum(t.size for t in queue) >= self.options.max_batch_size or due <= now:
+                if sum(t.size for t in queue) >= self.options.execution_batch_size or due <= now:
                     ready = key
                     break
                 wake = due if wake is None else min(wake, due)
             if ready is not None:
                 queue, tasks, size = self._queues[ready], [], 0
-                while queue and size + queue[0].size <= self.options.max_batch_size:
+                while queue and size + queue[0].size <= self.options.execution_batch_size:
                     size += queue[0].size
                     tasks.append(queue.popleft())
                 if not queue:
