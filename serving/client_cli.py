@@ -46,6 +46,13 @@ def _label(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _add_batch_arguments(command: argparse.ArgumentParser, count: int) -> None:
+    """-n/--count, --seed and -o/--output: how many shoes (per label combination), from which seed, where."""
+    command.add_argument("-n", "--count", type=_positive_int, default=count, help="shoes per request (default: %(default)s)")
+    command.add_argument("--seed", type=int, default=0, help="first seed; shoe i uses seed+i (default: %(default)s)")
+    command.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs (created)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `shoes-client` parser."""
     parser = argparse.ArgumentParser(
@@ -70,15 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate shoes from seeds SEED..SEED+N-1 and write <labels>_seed<NNNN>.png files into DIR. "
         "The same seed and labels always give the same shoe.",
     )
-    generate.add_argument("-n", "--count", type=_positive_int, default=8, help="how many shoes (default: %(default)s)")
-    generate.add_argument("--seed", type=int, default=0, help="first seed; shoe i uses seed+i (default: %(default)s)")
+    _add_batch_arguments(generate, count=8)
     generate.add_argument("--truncation", type=float, help="truncation threshold, e.g. 1.0 (calls the 'truncated' signature; default: none)")
     generate.add_argument("--color", help="shortcut for --label color=COLOR")
     generate.add_argument("--category", help="shortcut for --label category=CATEGORY")
     generate.add_argument(
         "--label", type=_label, action="append", default=[], metavar="NAME=VALUE", help="a label value; repeatable"
     )
-    generate.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs (created)")
 
     grid = commands.add_parser(
         "grid",
@@ -86,13 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ask for N shoes of every combination of the model's label values (its labels signature) "
         "and write them as PNGs plus DIR/grid.png, one captioned row per combination.",
     )
-    grid.add_argument("-n", "--count", type=_positive_int, default=3, help="shoes per combination (default: %(default)s)")
-    grid.add_argument("--seed", type=int, default=0, help="first seed of every row (default: %(default)s)")
+    _add_batch_arguments(grid, count=3)
     grid.add_argument(
         "--values", type=_label, action="append", default=[], metavar="NAME=V1,V2",
         help="restrict a label to these values, e.g. color=red,blue; repeatable",
     )
-    grid.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs (created)")
 
     translate = commands.add_parser(
         "translate",
