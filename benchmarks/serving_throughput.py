@@ -79,7 +79,6 @@ def in_process(model_dir: Path, seconds: float) -> dict:
             "seed": tf.range(batch, dtype=tf.int64),
             "color": tf.constant(["red"] * batch),
             "category": tf.constant(["sneaker"] * batch),
-            "truncation": tf.zeros([batch]),
         }
         for _ in range(5):
             serve(**inputs)
@@ -135,6 +134,7 @@ def load(call, concurrency: int, seconds: float, images_per_call: int = 1) -> di
 
 
 def start_server(base: Path, batching_file: Path | None) -> tuple[subprocess.Popen, int, int]:
+    """Starts ``shoes-serve`` over `base` on free ports; returns the process and its gRPC and REST ports."""
     command = [sys.executable, "-m", "serving.server.cli", "--model-base", str(base), "--port", "0", "--rest-port", "0", "--log-level", "WARNING"]
     if batching_file is not None:
         command += ["--batching-config", str(batching_file)]
@@ -189,10 +189,15 @@ def main(argv=None) -> None:
         "grpc_c1_p50_added_ms": round(added, 2),
         "grpc_c1_p50_added_target_ms": 3.0,
     }
+    emit(results, args.out)
+
+
+def emit(results: dict, out: Path | None) -> None:
+    """Prints `results` as JSON, and writes it to `out` when given."""
     text = json.dumps(results, indent=2)
     print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    if out:
+        out.write_text(text + "\n")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 
 Each request is one value per label, in the order of the model's label names
 (``color:category`` for the colour x type model); unconditional models take
-no request. Until the serving client lands, this talks to the SavedModel
-directly through its ``serving_default`` signature.
+no request. This talks to the SavedModel in process through its
+``serving_default`` signature; served models are asked through
+``shoes-client`` (see serving/).
 """
 
 from __future__ import annotations

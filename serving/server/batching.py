@@ -164,7 +164,9 @@ class Batcher:
         try:
             merged = {name: np.concatenate([t.inputs[name] for t in tasks]) for name in tasks[0].inputs}
             outputs = servable.run(signature, merged)
-        except ServingError as error:
+        except Exception as error:
+            if not isinstance(error, ServingError):  # A bug must fail its batch, not kill the worker thread.
+                error = ServingError(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
             if len(tasks) == 1:
                 tasks[0].error = error
                 tasks[0].done.set()

@@ -170,7 +170,9 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         self.core.store.reload(entries)
         logger.info("config reloaded: %s", ", ".join(e.name for e in entries))
-        return model_management_pb2.ReloadConfigResponse()
+        response = model_management_pb2.ReloadConfigResponse()
+        response.status.SetInParent()  # OK, as TF Serving reports it.
+        return response
 
 
 def add_services(server: grpc.Server, core: ServingCore, config_dir: Path) -> health.HealthServicer:

@@ -190,9 +190,8 @@ class ModelStore:
             with self._lock:
                 entries = dict(self._entries)
                 for gone in set(self._versions) - set(entries):
-                    for version in list(self._versions[gone]):
-                        self._drop(gone, version)
-                    del self._versions[gone]
+                    del self._versions[gone]  # Its servables are freed once in-flight requests end.
+                    logger.info("unloaded model %s (no longer in the config)", gone)
             for entry in entries.values():
                 self._poll_model(entry)
 
@@ -205,15 +204,17 @@ class ModelStore:
             if current is not None and current.state == "AVAILABLE":
                 continue
             marks = fingerprint(on_disk[version])
-            if current is not None and current.fingerprint == marks:
+            if current is not None and current.error is not None and current.fingerprint == marks:
                 continue  # Failed before and unchanged since: no retry until the files change.
             self._load(entry.name, version, on_disk[version], marks)
         with self._lock:
             versions = self._versions.get(entry.name, {})
             serving_aspired = any(versions.get(v) and versions[v].state == "AVAILABLE" for v in aspired)
             for version in list(versions):
-                if version not in aspired and (serving_aspired or version not in on_disk):
-                    self._drop(entry.name, version)
+                if version not in on_disk:
+                    versions.pop(version)  # Deleted: nothing left to report.
+                elif version not in aspired and serving_aspired and versions[version].state == "AVAILABLE":
+                    self._unload(entry.name, version)
 
     def _load(self, name: str, version: int, path: Path, marks: tuple) -> None:
         with self._lock:
@@ -228,11 +229,11 @@ class ModelStore:
             if name in self._versions:
                 self._versions[name][version] = state
 
-    def _drop(self, name: str, version: int) -> None:
-        """Forgets a version (caller holds the lock); its servable is freed once in-flight requests end."""
-        state = self._versions[name].pop(version)
-        if state.state == "AVAILABLE":
-            logger.info("unloaded %s version %d", name, version)
+    def _unload(self, name: str, version: int) -> None:
+        """Marks a replaced version END, as TF Serving lists it (caller holds the lock); its servable is
+        freed once in-flight requests end."""
+        self._versions[name][version] = VersionState("END", fingerprint=self._versions[name][version].fingerprint)
+        logger.info("unloaded %s version %d", name, version)
 
     def start(self, poll_seconds: float) -> None:
         """Polls now, then every `poll_seconds` in a daemon thread (0 = never again)."""

@@ -24,10 +24,19 @@ PREDICT_PATH = re.compile(rf"(?i){_SPEC}:(predict|classify|regress)")
 STATUS_PATH = re.compile(rf"(?i){_SPEC}(/metadata)?")
 
 
+def _version(text: str | None) -> int | None:
+    """A path's version number; INVALID_ARGUMENT (not a 500) when it does not fit an int64, as in TF Serving."""
+    if not text:
+        return None
+    if int(text) >= 1 << 63:
+        raise invalid_argument(f"Failed to convert version: {text}")
+    return int(text)
+
+
 def _model_spec(spec, name: str, version: str | None, label: str | None) -> None:
     spec.name = name
     if version:
-        spec.version.value = int(version)
+        spec.version.value = _version(version)
     elif label:
         spec.version_label = label
 
@@ -47,7 +56,8 @@ def _json_value(value, dtype: tf.DType, alias: str):
         if not isinstance(value, str):
             raise invalid_argument(f"Input {alias!r} expects strings. Received: {json.dumps(value)[:80]}")
         return value.encode()
-    if isinstance(value, str) or value is None or (isinstance(value, bool) and dtype != tf.bool):
+    wrong_number = (isinstance(value, bool) and dtype != tf.bool) or (isinstance(value, float) and dtype.is_integer)  # 1.5 -> int64: no
+    if isinstance(value, str) or value is None or wrong_number:
         raise invalid_argument(f"Input {alias!r} expects {dtype.name} numbers. Received: {json.dumps(value)[:80]}")
     return value
 
@@ -120,6 +130,9 @@ def parse_predict_body(body: bytes, servable_inputs) -> tuple[str, dict[str, np.
 
 
 def _json_output(alias: str, value):
+    """An output (or one row of it) as JSON values: numbers via ``tolist``, bytes as text or ``{"b64": ...}``."""
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return value.tolist()
     if isinstance(value, np.ndarray):
         return [_json_output(alias, v) for v in value] if value.ndim else _json_output(alias, value.item())
     if isinstance(value, bytes):
@@ -183,7 +196,7 @@ class RestApi:
         if method == "POST" and (match := PREDICT_PATH.fullmatch(path)):
             name, version, label, verb = match.groups()
             if verb.lower() != "predict":
-                self.core.store.resolve(name, int(version) if version else None, label)
+                self.core.store.resolve(name, _version(version), label)
                 raise ServingError(grpc.StatusCode.UNIMPLEMENTED, f"{verb} is not served by shoes-serve: its models have only predict signatures.")
             return self.core.timed(name, "rest_predict", lambda: self._predict(name, version, label, body))
         if method == "GET" and (match := STATUS_PATH.fullmatch(path)):
@@ -201,10 +214,12 @@ class RestApi:
             request = get_model_status_pb2.GetModelStatusRequest()
             _model_spec(request.model_spec, name, version, label)
             return _message_json(status_response(self.core, request))
+        if not path.lower().startswith("/v1/"):
+            raise ServingError(grpc.StatusCode.NOT_FOUND, f"Not found: {path} (the API lives under /v1/models/)")
         raise invalid_argument(f"Malformed request: {method} {path}")
 
     def _predict(self, name: str, version: str | None, label: str | None, body: bytes) -> dict:
-        servable = self.core.store.resolve(name, int(version) if version else None, label)
+        servable = self.core.store.resolve(name, _version(version), label)
         signature_name, inputs, row_format = parse_predict_body(body, servable.signature)
         _, _, outputs = self.core.predict(name, servable.version, None, signature_name, inputs)
         return predict_json(outputs, row_format)

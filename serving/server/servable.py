@@ -118,10 +118,8 @@ class Servable:
                 raise invalid_argument(f"Input {alias!r} expects {dtype_name(info.dtype)} but {dtype_name(sent)} was provided")
             self._check_shape(alias, value, info)
             prepared[alias] = value
-        batch = batch_size_of(prepared)
         for alias, default in self.defaults[signature_name or DEFAULT_SIGNATURE].items():
-            if alias not in prepared:
-                prepared[alias] = np.repeat(default, batch, axis=0) if default.ndim and default.shape[0] == 1 else default
+            prepared.setdefault(alias, default)  # As TF Serving: the default as recorded, not broadcast.
         return prepared
 
     @staticmethod
