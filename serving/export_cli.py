@@ -5,7 +5,7 @@
 
 The newest checkpoint of the run is restored, the EMA generator's BatchNorm
 statistics are recomputed, and the SavedModel (signatures serving_default,
-from_latent, labels; warm-up requests in assets.extra/) is written to a hidden
+truncated, from_latent, labels; warm-up requests in assets.extra/) is written to a hidden
 temporary folder, then renamed into place: a server polling the model base
 picks up the version whole, never half-copied.
 """

@@ -28,11 +28,17 @@ def check_model_name(name: str) -> str:
     return name
 
 
+def versions_on_disk(model_dir: str | Path) -> dict[int, Path]:
+    """Numbered version folders in `model_dir` (hidden staging folders and other names are ignored)."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        return {}
+    return {int(p.name): p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()}
+
+
 def next_version(model_dir: str | Path) -> int:
     """One more than the highest numbered version folder in `model_dir` (1 when there is none)."""
-    model_dir = Path(model_dir)
-    numbers = [int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()] if model_dir.is_dir() else []
-    return max(numbers, default=0) + 1
+    return max(versions_on_disk(model_dir), default=0) + 1
 
 
 def export_run(run_dir: str | Path, model_base: str | Path, name: str, version: int | None = None) -> tuple[Path, int]:

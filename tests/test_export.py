@@ -127,9 +127,13 @@ def test_warmup_requests_replay_through_every_signature(conditional_export):
     _, model, path = conditional_export
     requests = read_warmup_requests(path)
     assert {r.model_spec.signature_name for r in requests} == {"serving_default", "truncated", "from_latent", "labels"}
+    seed_batches = sorted(len(tf.make_ndarray(r.inputs["seed"])) for r in requests if r.model_spec.signature_name == "serving_default")
+    assert seed_batches == [1, 4]
     for request in requests:
         inputs = {name: tf.constant(tf.make_ndarray(proto)) for name, proto in request.inputs.items()}
-        assert model.signatures[request.model_spec.signature_name](**inputs)
+        first = next(iter(inputs.values()))
+        answer = model.signatures[request.model_spec.signature_name](**inputs)
+        assert all(value.shape[0] == first.shape[0] for value in answer.values())
 
 
 def test_translator_takes_encoded_images_of_any_size_and_uint8_arrays(tmp_path):

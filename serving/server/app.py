@@ -55,24 +55,30 @@ class ShoesServer:
         self.store = ModelStore(entries)
         self.metrics = Metrics()
         self.batcher = Batcher(batching, self.metrics) if batching else None
-        self.core = ServingCore(self.store, self.batcher, self.metrics, max_request_batch)
+        self.core = ServingCore(self.store, self.batcher, self.metrics, max_request_batch, max_request_bytes)
         self.host, self.port, self.rest_port = host, port, rest_port
         self.poll_seconds = poll_seconds
         self._grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=grpc_threads, thread_name_prefix="grpc"),
-            options=[("grpc.max_receive_message_length", max_request_bytes), ("grpc.max_send_message_length", 256 << 20)],
+            options=[
+                ("grpc.max_receive_message_length", max_request_bytes),
+                ("grpc.max_send_message_length", 256 << 20),
+                ("grpc.so_reuseport", 0),  # A busy port is an error, not a port silently shared with another server.
+            ],
         )
         self._health = add_services(self._grpc, self.core, config_dir)
         self._rest = RestApi(self.core, prometheus_path, max_request_bytes)
         self._http = None
         self._stopped = threading.Event()
+        self._stopping = threading.Lock()
 
     def start(self) -> "ShoesServer":
         """Loads the models, then opens both ports."""
         self.store.start(self.poll_seconds)
-        self.port = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
-        if self.port == 0:
-            raise OSError(f"Could not bind gRPC to {self.host}:{self.port}")
+        try:
+            self.port = self._grpc.add_insecure_port(f"{self.host}:{self.port}")
+        except RuntimeError as error:
+            raise OSError(f"Could not bind gRPC to {self.host}:{self.port} (in use?): {error}") from None
         self._grpc.start()
         if self.rest_port is not None:
             self._http = make_http_server(self._rest, self.host, self.rest_port)
@@ -84,18 +90,18 @@ class ShoesServer:
 
     def stop(self, grace: float = 5.0) -> None:
         """Graceful shutdown: health turns NOT_SERVING, new calls are refused, in-flight calls get `grace` seconds."""
-        if self._stopped.is_set():
-            return
-        self._stopped.set()
+        if not self._stopping.acquire(blocking=False):
+            return  # Already stopping (a second signal).
         for service in ("",) + SERVICES:
             self._health.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+        done = self._grpc.stop(grace)
         if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-        self._grpc.stop(grace).wait()
+            self._http.drain(grace)
+        done.wait()
         if self.batcher is not None:
             self.batcher.close()
         self.store.stop()
+        self._stopped.set()
         logger.info("stopped")
 
     def wait(self) -> None:

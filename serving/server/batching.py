@@ -43,6 +43,14 @@ class BatchingOptions:
                 values[field.name] = getattr(params, field.name).value
         return cls(**values)
 
+    def __post_init__(self):
+        for name in ("max_batch_size", "batch_timeout_micros", "num_batch_threads", "max_enqueued_batches"):
+            low = 0 if name == "batch_timeout_micros" else 1
+            if getattr(self, name) < low:
+                raise ValueError(f"Batching parameter {name} must be >= {low}. Received: {getattr(self, name)}")
+        if self.max_execution_batch_size < 0:
+            raise ValueError(f"Batching parameter max_execution_batch_size must be >= 0. Received: {self.max_execution_batch_size}")
+
     @property
     def execution_batch_size(self) -> int:
         """The most examples one run takes."""
@@ -52,7 +60,9 @@ class BatchingOptions:
 
 
 class _Task:
-    def __init__(self, inputs: dict[str, np.ndarray]):
+    def __init__(self, servable: Servable, signature: str, inputs: dict[str, np.ndarray]):
+        self.servable = servable
+        self.signature = signature
         self.inputs = inputs
         self.size = batch_size_of(inputs)
         self.arrived = time.monotonic()
@@ -79,7 +89,6 @@ class Batcher:
         self.options = options
         self.metrics = metrics
         self._queues: dict[tuple, collections.deque] = collections.OrderedDict()
-        self._runners: dict[tuple, tuple[Servable, str]] = {}
         self._cond = threading.Condition()
         self._closed = False
         self.batch_sizes: collections.Counter = collections.Counter()
@@ -98,10 +107,14 @@ class Batcher:
             shapes = {name: list(value.shape) for name, value in inputs.items()}
             raise invalid_argument(f"Batching session Run() input tensors must have equal 0th-dimension size. Received shapes: {shapes}")
         size = sizes.pop()
+        if size == 0:
+            return servable.run(signature, inputs)  # Nothing to batch.
         if size > self.options.max_batch_size:
             raise invalid_argument(f"Task size {size} is larger than maximum batch size {self.options.max_batch_size}")
         step = self.options.execution_batch_size
-        tasks = [_Task({name: value[start : start + step] for name, value in inputs.items()}) for start in range(0, size, step)]
+        tasks = [
+            _Task(servable, signature, {name: value[start : start + step] for name, value in inputs.items()}) for start in range(0, size, step)
+        ]
         key = _queue_key(servable, signature, inputs)
         with self._cond:
             if self._closed:
@@ -110,7 +123,6 @@ class Batcher:
             if waiting + size > self.options.max_enqueued_batches * step:
                 raise ServingError(grpc.StatusCode.UNAVAILABLE, "The batch scheduling queue to which this task was submitted is full")
             self._queues.setdefault(key, collections.deque()).extend(tasks)
-            self._runners[key] = (servable, signature)
             self._cond.notify_all()
         for task in tasks:
             task.done.wait()
@@ -121,7 +133,7 @@ class Batcher:
             return tasks[0].outputs
         return {name: np.concatenate([task.outputs[name] for task in tasks]) for name in tasks[0].outputs}
 
-    def _next_batch(self) -> tuple[tuple, list[_Task]] | None:
+    def _next_batch(self) -> list[_Task] | None:
         """Waits for a batch that is full or timed out (caller holds the condition)."""
         timeout = self.options.batch_timeout_micros / 1e6
         while not self._closed:
@@ -141,24 +153,23 @@ class Batcher:
                     size += queue[0].size
                     tasks.append(queue.popleft())
                 if not queue:
-                    del self._queues[ready]
-                return ready, tasks
+                    del self._queues[ready]  # Drops the last reference to an unloaded servable too.
+                return tasks
             self._cond.wait(None if wake is None else max(wake - now, 0))
         return None
 
     def _work(self) -> None:
         while True:
             with self._cond:
-                batch = self._next_batch()
-                if batch is None:
+                tasks = self._next_batch()
+                if tasks is None:
                     return
-                key, tasks = batch
-                servable, signature = self._runners[key]
-            self._run_batch(servable, signature, tasks)
+            self._run_batch(tasks[0].servable, tasks[0].signature, tasks)
 
     def _run_batch(self, servable: Servable, signature: str, tasks: list[_Task]) -> None:
         total = sum(t.size for t in tasks)
-        self.batch_sizes[total] += 1
+        with self._cond:
+            self.batch_sizes[total] += 1
         if self.metrics is not None:
             self.metrics.batch(servable.name, total)
         try:

@@ -22,13 +22,22 @@ class ServingCore:
         batcher: merges concurrent requests (None runs each request alone).
         metrics: where requests are counted.
         max_request_batch: the most examples one request may hold.
+        max_request_elements: the most elements one input tensor may declare.
     """
 
-    def __init__(self, store: ModelStore, batcher: Batcher | None = None, metrics: Metrics | None = None, max_request_batch: int = 256):
+    def __init__(
+        self,
+        store: ModelStore,
+        batcher: Batcher | None = None,
+        metrics: Metrics | None = None,
+        max_request_batch: int = 256,
+        max_request_elements: int = 16 << 20,
+    ):
         self.store = store
         self.batcher = batcher
         self.metrics = metrics or Metrics()
         self.max_request_batch = max_request_batch
+        self.max_request_elements = max_request_elements
 
     def predict(
         self,
@@ -39,13 +48,14 @@ class ServingCore:
         inputs: dict[str, np.ndarray],
         sent_dtypes: dict[str, int] | None = None,
         output_filter=(),
+        servable: Servable | None = None,
     ) -> tuple[Servable, str, dict[str, np.ndarray]]:
-        """Resolves the servable, checks and runs the request; returns ``(servable, signature, outputs)``.
+        """Resolves the servable (unless given), checks and runs the request; returns ``(servable, signature, outputs)``.
 
         Raises:
             ServingError: with TF Serving's code for whatever was wrong.
         """
-        servable = self.store.resolve(name, version, label)
+        servable = servable or self.store.resolve(name, version, label)
         signature_name = signature_name or DEFAULT_SIGNATURE
         signature = servable.signature(signature_name)
         prepared = servable.prepare(signature_name, inputs, sent_dtypes)
@@ -70,5 +80,6 @@ class ServingCore:
         except Exception:
             status = grpc.StatusCode.INTERNAL.name
             raise
-        finally:
-            self.metrics.request(model, api, status, (time.perf_counter() - started) * 1e6)
+        finally:  # Names the server does not serve share one series, so random names cannot grow the page.
+            known = model if model in self.store.model_names() else "<unknown>"
+            self.metrics.request(known, api, status, (time.perf_counter() - started) * 1e6)

@@ -33,14 +33,24 @@ def model_spec_fields(spec) -> tuple[str, int | None, str | None]:
     return spec.name, version, label
 
 
-def to_arrays(protos) -> tuple[dict, dict[str, int]]:
+def to_arrays(protos, max_elements: int) -> tuple[dict, dict[str, int]]:
     """TensorProtos -> arrays and the dtype each was sent as.
 
+    Args:
+        protos: input alias -> TensorProto.
+        max_elements: the most elements a tensor may declare (a few bytes of proto can declare
+            billions, which decoding would allocate).
+
     Raises:
-        ServingError: INVALID_ARGUMENT for a tensor that does not decode.
+        ServingError: INVALID_ARGUMENT for a tensor that does not decode or declares too many elements.
     """
     arrays, dtypes = {}, {}
     for alias, proto in protos.items():
+        declared = 1
+        for dim in proto.tensor_shape.dim:
+            declared *= max(dim.size, 0)
+        if declared > max_elements:
+            raise invalid_argument(f"Input {alias!r} declares {declared} elements; a request holds at most {max_elements}")
         try:
             arrays[alias] = tf.make_ndarray(proto)
         except Exception as error:
@@ -70,7 +80,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         name, version, label = model_spec_fields(request.model_spec)
 
         def call():
-            inputs, dtypes = to_arrays(request.inputs)
+            inputs, dtypes = to_arrays(request.inputs, self.core.max_request_elements)
             servable, signature, outputs = self.core.predict(
                 name, version, label, request.model_spec.signature_name, inputs, dtypes, request.output_filter
             )
@@ -84,6 +94,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             return self.core.timed(name, "grpc_predict", call)
         except ServingError as error:
             _abort(context, error)
+        except Exception as error:  # A bug costs one request (INTERNAL, as REST answers it), not the caller's clarity.
+            logger.exception("Predict failed")
+            context.abort(grpc.StatusCode.INTERNAL, f"Internal error: {type(error).__name__}: {error}")
 
     def GetModelMetadata(self, request, context):
         try:
@@ -139,7 +152,7 @@ def status_response(core: ServingCore, request):
     """
     name, version, label = model_spec_fields(request.model_spec)
     if label:
-        version = core.store.resolve(name, None, label).version
+        version = core.store.label_version(name, label)
     response = get_model_status_pb2.GetModelStatusResponse()
     for number, state in core.store.status(name, version):
         entry = response.model_version_status.add(version=number, state=get_model_status_pb2.ModelVersionStatus.State.Value(state.state))

@@ -18,7 +18,7 @@ import grpc
 
 from serving.server.errors import ServingError, invalid_argument, not_found
 from serving.server.servable import Servable, load_servable
-from shoes_generator.publish import MODEL_NAME, check_model_name
+from shoes_generator.publish import MODEL_NAME, check_model_name, versions_on_disk
 
 logger = logging.getLogger("shoes_serve")
 
@@ -74,7 +74,13 @@ def entries_from_config(config, relative_to: Path) -> list[ModelEntry]:
     if config.WhichOneof("config") != "model_config_list":
         raise ValueError("The model config must hold a model_config_list (custom_model_config is not supported).")
     entries = []
+    names = [model.name for model in config.model_config_list.config]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"Each model appears once in the config. Repeated: {repeated}")
     for model in config.model_config_list.config:
+        if model.model_platform not in ("", "tensorflow"):
+            raise ValueError(f"Model {model.name!r}: only model_platform \"tensorflow\" is served. Received: {model.model_platform!r}")
         policy = model.model_version_policy.WhichOneof("policy_choice") or "latest"
         if policy == "latest":
             versions = (model.model_version_policy.latest.num_versions or 1,)
@@ -97,13 +103,6 @@ def entries_from_base(model_base: Path) -> list[ModelEntry]:
 def check_entry(entry: ModelEntry) -> ModelEntry:
     check_model_name(entry.name)
     return entry
-
-
-def versions_on_disk(base_path: Path) -> dict[int, Path]:
-    """Numbered version folders under `base_path` (hidden staging folders and other names are ignored)."""
-    if not base_path.is_dir():
-        return {}
-    return {int(p.name): p for p in base_path.iterdir() if p.is_dir() and p.name.isdigit()}
 
 
 def fingerprint(path: Path) -> tuple:
@@ -141,10 +140,7 @@ class ModelStore:
             if entry is None:
                 raise not_found(f"Servable not found for request: {'Specific' if version is not None else 'Latest'}({name}{f', {version}' if version is not None else ''})")
             if label:
-                labels = dict(entry.labels)
-                if label not in labels:
-                    raise invalid_argument(f"Unrecognized servable version label: {label}. Labels of {name}: {', '.join(sorted(labels)) or 'none'}")
-                version = labels[label]
+                version = self._label_version(entry, label)
             if version is None:
                 available = [v for v, s in versions.items() if s.state == "AVAILABLE"]
                 if not available:
@@ -154,6 +150,25 @@ class ModelStore:
             if state is None or state.state != "AVAILABLE":
                 raise not_found(f"Servable not found for request: Specific({name}, {version})")
             return state.servable
+
+    def label_version(self, name: str, label: str) -> int:
+        """The version a label points at, whatever its state.
+
+        Raises:
+            ServingError: NOT_FOUND for an unknown model, INVALID_ARGUMENT for an unknown label.
+        """
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None:
+                raise not_found(f"Could not find any versions of model {name}")
+            return self._label_version(entry, label)
+
+    @staticmethod
+    def _label_version(entry: ModelEntry, label: str) -> int:
+        labels = dict(entry.labels)
+        if label not in labels:
+            raise invalid_argument(f"Unrecognized servable version label: {label}. Labels of {entry.name}: {', '.join(sorted(labels)) or 'none'}")
+        return labels[label]
 
     def status(self, name: str, version: int | None = None) -> list[tuple[int, VersionState]]:
         """``(version, state)`` pairs of a model, newest first.
@@ -201,8 +216,8 @@ class ModelStore:
         for version in aspired:
             with self._lock:
                 current = self._versions.setdefault(entry.name, {}).get(version)
-            if current is not None and current.state == "AVAILABLE":
-                continue
+            if current is not None and current.state == "AVAILABLE" and current.servable.path == on_disk[version]:
+                continue  # Loaded from this very folder (a reload may have moved the base path).
             marks = fingerprint(on_disk[version])
             if current is not None and current.error is not None and current.fingerprint == marks:
                 continue  # Failed before and unchanged since: no retry until the files change.

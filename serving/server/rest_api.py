@@ -7,6 +7,7 @@ import binascii
 import json
 import logging
 import re
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
@@ -229,29 +230,86 @@ def _message_json(message) -> dict:
     return json_format.MessageToDict(message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
 
 
-def make_http_server(api: RestApi, host: str, port: int) -> ThreadingHTTPServer:
-    """A threading HTTP server that answers every request through `api`."""
+def _error(status: int, message: str) -> tuple[int, str, str]:
+    return status, "application/json", json.dumps({"error": message})
+
+
+class RestServer(ThreadingHTTPServer):
+    """A threading HTTP server that counts in-flight requests so a shutdown can wait for them."""
+
+    daemon_threads = True
+    request_queue_size = 256  # The listen backlog: the default of 5 resets connections under load.
+
+    def __init__(self, address, handler):
+        super().__init__(address, handler)
+        self.in_flight = 0
+        self.stopping = False
+        self.idle = threading.Condition()
+
+    def drain(self, grace: float) -> None:
+        """Stops accepting, then waits up to `grace` seconds for in-flight requests to be answered."""
+        with self.idle:
+            self.stopping = True
+        self.shutdown()
+        with self.idle:
+            self.idle.wait_for(lambda: self.in_flight == 0, timeout=grace)
+        self.server_close()
+
+
+def make_http_server(api: RestApi, host: str, port: int, read_timeout: float = 60.0) -> RestServer:
+    """A threading HTTP server that answers every request through `api`.
+
+    Args:
+        api: the routes.
+        host: interface to bind.
+        port: port (0 picks a free one).
+        read_timeout: seconds a client may take to send its request.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "shoes-serve"
+        timeout = read_timeout
+
+        def _read_body(self) -> bytes | tuple[int, str, str]:
+            """The request body, or the error answer when its size is missing, malformed or too large."""
+            if self.headers.get("Transfer-Encoding"):
+                return _error(411, "Send the body with a Content-Length (chunked transfer is not accepted)")
+            text = self.headers.get("Content-Length") or "0"
+            if not text.isdigit():
+                return _error(400, f"Content-Length must be a non-negative integer. Received: {text!r}")
+            length = int(text)
+            if length > api.max_request_bytes:
+                return _error(429, f"Request body of {length} bytes exceeds the limit of {api.max_request_bytes} (--max-request-bytes)")
+            return self.rfile.read(length) if length else b""
 
         def _answer(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > api.max_request_bytes:
-                status, kind, text = 429, "application/json", json.dumps(
-                    {"error": f"Request body of {length} bytes exceeds the limit of {api.max_request_bytes} (--max-request-bytes)"}
-                )
-                self.close_connection = True
-            else:
-                body = self.rfile.read(length) if length else b""
-                status, kind, text = api.handle(method, self.path.split("?")[0], body)
-            data = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            server = self.server
+            with server.idle:
+                server.in_flight += 1
+            try:
+                body = self._read_body()
+                if isinstance(body, tuple):
+                    status, kind, text = body
+                    self.close_connection = True
+                elif server.stopping:
+                    status, kind, text = _error(503, "The server is shutting down")
+                    self.close_connection = True
+                else:
+                    status, kind, text = api.handle(method, self.path.split("?")[0], body)
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                if server.stopping:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                self.end_headers()
+                self.wfile.write(data)
+            finally:
+                with server.idle:
+                    server.in_flight -= 1
+                    server.idle.notify_all()
 
         def do_GET(self):
             self._answer("GET")
@@ -262,9 +320,4 @@ def make_http_server(api: RestApi, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, format, *args):  # Request logs go to the debug logger, not stderr.
             logging.getLogger("shoes_serve.http").debug(format, *args)
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 256  # The listen backlog: the default of 5 resets connections under load.
-
-    server = Server((host, port), Handler)
-    return server
+    return RestServer((host, port), Handler)

@@ -132,7 +132,7 @@ def running_server(entries, **options):
     """A started ShoesServer on free ports (models polled only when asked), stopped on exit."""
     from serving.server.app import ShoesServer
 
-    server = ShoesServer(entries, port=0, rest_port=0, **{"poll_seconds": 0, **options}).start()
+    server = ShoesServer(entries, **{"port": 0, "rest_port": 0, "poll_seconds": 0, **options}).start()
     try:
         yield server
     finally:
