@@ -219,15 +219,34 @@ class BaseClient:
         outputs = self.predict(generate_inputs(n, seed, truncation, labels), signature_name=signature, output_filter=["image_bytes"])
         return decode_images(outputs)
 
-    def translate(self, image: Image.Image | str | Path | bytes, *, signature: str = DEFAULT_SIGNATURE) -> Image.Image:
-        """Runs an image-to-image model (sketch -> shoe...) on one image.
+    def translate(
+        self,
+        image: Image.Image | str | Path | bytes,
+        *,
+        mask: Image.Image | str | Path | bytes | None = None,
+        alpha: float | None = None,
+        signature: str = DEFAULT_SIGNATURE,
+    ) -> Image.Image:
+        """Runs an image-to-image model (sketch -> shoe, photo + mask -> product shot, A -> B) on one image.
 
         Args:
             image: a PIL image, an image path or encoded image bytes; sent as PNG ``image_bytes`` [1].
-            signature: the signature to run.
+            mask: the mask of a photo + mask model, sent as ``mask_bytes``.
+            alpha: a CycleGAN blend weight in [0, 1] (0 keeps the input's design, 1 is the full
+                translation); calls the ``blend`` signature.
+            signature: the signature to run (``b_to_a`` for a CycleGAN's way back).
         """
         inputs = {"image_bytes": np.array([encode_image(image)], dtype=object)}
+        if mask is not None:
+            inputs["mask_bytes"] = np.array([encode_image(mask)], dtype=object)
+        if alpha is not None:
+            inputs["alpha"] = np.array([alpha], dtype=np.float32)
+            signature = "blend"
         return decode_images(self.predict(inputs, signature, output_filter=["image_bytes"]))[0]
+
+    def sketch_to_shoe(self, sketch: Image.Image | str | Path | bytes) -> Image.Image:
+        """A shoe drawn from a sketch (dark lines on white) by a pix2pix sketch model."""
+        return self.translate(sketch)
 
     def labels(self) -> dict[str, list[str]]:
         """Label name -> valid values (``{}`` for a model without a ``labels`` signature).

@@ -1,6 +1,8 @@
-"""Config -> compiled `GAN`: picks the networks by family and sets precision and optimizers."""
+"""Config -> compiled model: picks the networks by family and sets precision, optimizers and schedules."""
 
 from __future__ import annotations
+
+import contextlib
 
 import keras
 
@@ -72,3 +74,91 @@ def build_gan(config: ExperimentConfig, vocabularies: Vocabularies | None = None
     )
     gan.build_optimizers()
     return gan
+
+
+@contextlib.contextmanager
+def dtype_policy(precision: str):
+    """Builds layers under `precision` ("float32", "mixed_bfloat16", "mixed_float16"), then restores the policy."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _learning_rate(config: ExperimentConfig, rate: float, steps_per_epoch: int | None):
+    """`rate`, or pix2pix/CycleGAN's schedule: constant, then linear decay to 0 over the last `decay_epochs`."""
+    train = config.train
+    if not train.decay_epochs or not steps_per_epoch:
+        return rate
+    from shoes_generator.schedules import LinearDecay
+
+    return LinearDecay(rate, (train.epochs - train.decay_epochs) * steps_per_epoch, train.decay_epochs * steps_per_epoch)
+
+
+def build_image_to_image(config: ExperimentConfig, steps_per_epoch: int | None = None, mask_input: bool = False) -> keras.Model:
+    """A compiled `Pix2Pix` or `CycleGAN` for `config`, optimizers built (ready to restore a checkpoint).
+
+    Args:
+        config: the experiment (family "pix2pix" or "cyclegan").
+        steps_per_epoch: steps of one epoch (sets the learning-rate decay).
+        mask_input: pix2pix with a mask channel beside the input (photo + mask).
+    """
+    model, data, train = config.model, config.data, config.train
+    size, channels = data.image_size, data.channels
+    with dtype_policy(train.precision):
+        if model.family == "pix2pix":
+            from shoes_generator.gans.pix2pix import Pix2Pix
+            from shoes_generator.models.patchgan import build_patchgan_discriminator
+            from shoes_generator.models.unet import build_unet_generator
+
+            source = channels + (1 if mask_input else 0)
+            generator = build_unet_generator(
+                size, in_channels=source, out_channels=channels, base_filters=model.g_filters, norm=model.norm,
+                depth=model.unet_depth or None,
+            )
+            discriminator = build_patchgan_discriminator(
+                size, in_channels=source, target_channels=channels, base_filters=model.d_filters, n_layers=model.d_layers,
+                norm=model.norm,
+            )
+            wrapper = Pix2Pix(generator, discriminator, lambda_l1=train.lambda_l1, loss=train.loss, mask_input=mask_input)
+        else:
+            from shoes_generator.gans.cyclegan import CycleGAN
+            from shoes_generator.models.patchgan import build_patchgan_discriminator
+            from shoes_generator.models.resnet_generator import build_resnet_generator
+
+            def generator(name):
+                return build_resnet_generator(size, channels, base_filters=model.g_filters, n_blocks=model.resnet_blocks,
+                                              norm=model.norm, name=name)
+
+            def discriminator(name):
+                return build_patchgan_discriminator(size, in_channels=channels, base_filters=model.d_filters, n_layers=model.d_layers,
+                                                    norm=model.norm, conditional=False, name=name)
+
+            wrapper = CycleGAN(
+                generator("generator_ab"), generator("generator_ba"), discriminator("discriminator_a"), discriminator("discriminator_b"),
+                lambda_cycle=train.lambda_cycle, lambda_identity=train.lambda_identity, pool_size=train.pool_size, loss=train.loss,
+                seed=train.seed,
+            )
+    wrapper.compile(
+        g_optimizer=keras.optimizers.Adam(_learning_rate(config, train.g_lr, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2),
+        d_optimizer=keras.optimizers.Adam(_learning_rate(config, train.d_lr, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2),
+        jit_compile=train.jit_compile,
+        steps_per_execution=train.steps_per_execution,
+    )
+    wrapper.build_optimizers()
+    return wrapper
+
+
+def build_model(config: ExperimentConfig, vocabularies: Vocabularies | None = None, steps_per_epoch: int | None = None) -> keras.Model:
+    """The compiled training model of any family: `GAN`, `Pix2Pix` or `CycleGAN`.
+
+    Args:
+        config: the experiment.
+        vocabularies: the conditioning labels (conditional family only).
+        steps_per_epoch: steps of one epoch (image-to-image learning-rate decay).
+    """
+    if config.image_to_image:
+        return build_image_to_image(config, steps_per_epoch, mask_input=config.data.source == "triplets")
+    return build_gan(config, vocabularies)

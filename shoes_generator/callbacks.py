@@ -89,16 +89,56 @@ class SampleGrid(keras.callbacks.Callback):
         return to_uint8(self.model(self.inputs, training=False)).numpy()
 
     def on_epoch_end(self, epoch, logs=None):
-        step = global_step(self.model)
-        images = self.samples()
-        path = save_labelled_grid(
-            images, self.rows, self.cols, self.out_dir / f"epoch_{epoch + 1:04d}.png",
-            self.row_labels, self.col_labels, f"epoch {epoch + 1}, step {step}",
-        )
-        (self.out_dir / "latest.png").write_bytes(path.read_bytes())
-        if self.writer is not None:
-            with self.writer.as_default():
-                tf.summary.image("samples", images[: min(16, len(images))], step=step, max_outputs=16)
+        write_grid(self, epoch, self.samples(), self.rows, self.cols, self.row_labels, self.col_labels)
+
+
+def write_grid(callback, epoch: int, images: np.ndarray, rows: int, cols: int, row_labels=(), col_labels=()) -> Path:
+    """Saves ``epoch_XXXX.png`` and ``latest.png`` in ``callback.out_dir`` and logs the images to ``callback.writer``."""
+    step = global_step(callback.model)
+    path = save_labelled_grid(
+        images, rows, cols, callback.out_dir / f"epoch_{epoch + 1:04d}.png", row_labels, col_labels, f"epoch {epoch + 1}, step {step}"
+    )
+    (callback.out_dir / "latest.png").write_bytes(path.read_bytes())
+    if callback.writer is not None:
+        with callback.writer.as_default():
+            tf.summary.image("samples", images[: min(16, len(images))], step=step, max_outputs=16)
+    return path
+
+
+class TranslationGrid(keras.callbacks.Callback):
+    """After every epoch, a grid of fixed examples translated by the model (PNG + TensorBoard).
+
+    pix2pix rows read input | output | target; CycleGAN rows read
+    A | G_AB(A) | G_BA(G_AB(A)) | B | G_BA(B) | G_AB(G_BA(B)).
+
+    Args:
+        out_dir: folder of ``epoch_XXXX.png`` and ``latest.png``.
+        examples: a fixed batch (``{"input", "target"[, "mask"]}`` or ``{"a", "b"}``).
+        log_dir: TensorBoard folder for the grid's images, or None.
+    """
+
+    def __init__(self, out_dir: str | Path, examples: dict, log_dir: str | Path | None = None):
+        super().__init__()
+        self.out_dir = Path(out_dir)
+        self.examples = {key: np.asarray(value) for key, value in examples.items()}
+        self.writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else None
+
+    def columns(self) -> tuple[list[np.ndarray], list[str]]:
+        """The grid's columns (float images in [-1, 1]) and their captions."""
+        model, x = self.model, self.examples
+        if "a" in x:
+            ab = model.generator_ab(x["a"], training=False)
+            ba = model.generator_ba(x["b"], training=False)
+            columns = [x["a"], ab, model.generator_ba(ab, training=False), x["b"], ba, model.generator_ab(ba, training=False)]
+            return columns, ["A", "A->B", "A->B->A", "B", "B->A", "B->A->B"]
+        source = np.concatenate([x["input"], x["mask"]], -1) if "mask" in x else x["input"]
+        return [x["input"], model.generator(source, training=False), x["target"]], ["input", "output", "target"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        columns, captions = self.columns()
+        images = np.stack([to_uint8(column).numpy() for column in columns], axis=1)  # [rows, cols, H, W, C]
+        rows, cols = images.shape[:2]
+        write_grid(self, epoch, images.reshape(rows * cols, *images.shape[2:]), rows, cols, col_labels=captions)
 
 
 class MetricsLog(keras.callbacks.Callback):
@@ -165,16 +205,21 @@ class Checkpointer(keras.callbacks.Callback):
         self._save()
 
 
-def gan_checkpoint(gan) -> tf.train.Checkpoint:
-    """Everything a resumed run needs: both networks, EMA copy, both optimizers, step, noise RNG state."""
-    objects = {
-        "step": gan.step,
-        "generator": gan.generator,
-        "discriminator": gan.discriminator,
-        "g_optimizer": gan.g_optimizer,
-        "d_optimizer": gan.d_optimizer,
-        "noise_seed": gan.noise_seed.state,
-    }
-    if gan.ema_generator is not None:
-        objects["ema_generator"] = gan.ema_generator
+CHECKPOINTED = (
+    "step", "generator", "discriminator", "ema_generator",  # GAN, pix2pix
+    "generator_ab", "generator_ba", "discriminator_a", "discriminator_b", "pool_a", "pool_b",  # CycleGAN
+    "g_optimizer", "d_optimizer",
+)
+
+
+def training_checkpoint(model) -> tf.train.Checkpoint:
+    """Everything a resumed run needs: the networks (and EMA copy or image pools), both optimizers,
+    the step and the noise RNG state, whichever of them `model` has."""
+    objects = {name: getattr(model, name) for name in CHECKPOINTED if getattr(model, name, None) is not None}
+    if getattr(model, "noise_seed", None) is not None:
+        objects["noise_seed"] = model.noise_seed.state
+    for name, network in list(objects.items()):  # Dropout's RNG state, so a resumed run drops the same units.
+        for layer in getattr(network, "layers", ()):
+            if isinstance(getattr(layer, "seed_generator", None), keras.random.SeedGenerator):
+                objects[f"{name}/{layer.name}/seed"] = layer.seed_generator.state
     return tf.train.Checkpoint(**objects)

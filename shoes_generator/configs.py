@@ -13,8 +13,10 @@ import typing
 from typing import Callable
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-DATA_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")
-FAMILIES = ("dcgan", "conditional")
+DATA_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges")
+PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets")
+FAMILIES = ("dcgan", "conditional", "pix2pix", "cyclegan")
+NOISE_FAMILIES = ("dcgan", "conditional")
 
 
 @dataclasses.dataclass
@@ -23,7 +25,9 @@ class DataConfig:
 
     Attributes:
         source: "fmnist" (grayscale Fashion-MNIST shoes), "fmnist_color" (tinted
-            into the 11 catalogue colours), "folder", "manifest" or "tfrecords".
+            into the 11 catalogue colours), "folder", "manifest", "tfrecords";
+            for pix2pix "pairs" (``A|B`` images), "triplets" (input/mask/target
+            folders) or "fmnist_edges" (Fashion-MNIST shoes and their sketches).
         path: folder, manifest CSV or TFRecord directory (not for fmnist sources).
         image_size: square side in pixels (power of two).
         channels: 3 (RGB) or 1.
@@ -32,6 +36,10 @@ class DataConfig:
         flip: random horizontal flips.
         cache: cache decoded examples in memory.
         seed: seed of colour assignment and shuffling.
+        jitter: pix2pix's random jitter (resize to 286/256 of the size, random crop back).
+        direction: "AtoB" or "BtoA" (which side of a pair is the input).
+        domain_a: CycleGAN's domain A as a label filter, e.g. "category=sneaker".
+        domain_b: CycleGAN's domain B, e.g. "category=ankle_boot" or "brand=adidas".
     """
 
     source: str = "fmnist"
@@ -43,6 +51,10 @@ class DataConfig:
     flip: bool = False
     cache: bool = True
     seed: int = 0
+    jitter: bool = False
+    direction: str = "AtoB"
+    domain_a: str | None = None
+    domain_b: str | None = None
 
 
 @dataclasses.dataclass
@@ -50,8 +62,9 @@ class ModelConfig:
     """The networks.
 
     Attributes:
-        family: "dcgan" (unconditional) or "conditional" (label embeddings +
-            projection discriminator).
+        family: "dcgan" (unconditional), "conditional" (label embeddings +
+            projection discriminator), "pix2pix" (U-Net + PatchGAN) or "cyclegan"
+            (two ResNet generators + two PatchGANs).
         latent_dim: noise size (nz).
         g_filters: generator feature maps of the last hidden block (ngf).
         d_filters: discriminator feature maps of the first block (ndf).
@@ -60,6 +73,10 @@ class ModelConfig:
         d_batch_norm: BatchNorm in the conditional discriminator's trunk.
         minibatch_std: minibatch standard deviation channel in the conditional
             discriminator (against mode collapse).
+        unet_depth: pix2pix U-Net downsamplings (0: log2 of the image size, as unet_256 = 8).
+        resnet_blocks: CycleGAN generator residual blocks (9 at 256 px, 6 at 128 px).
+        d_layers: PatchGAN strided layers (3: the 70x70 PatchGAN at 256 px).
+        norm: "instance" (the default for served image-to-image models) or "batch".
     """
 
     family: str = "dcgan"
@@ -70,6 +87,10 @@ class ModelConfig:
     spectral_norm: bool = False
     d_batch_norm: bool = True
     minibatch_std: bool = False
+    unet_depth: int = 0
+    resnet_blocks: int = 9
+    d_layers: int = 3
+    norm: str = "instance"
 
 
 @dataclasses.dataclass
@@ -96,7 +117,13 @@ class TrainConfig:
         checkpoint_every: also checkpoint every N steps (0: at epoch ends only).
         keep_checkpoints: checkpoints kept by the CheckpointManager.
         sample_columns: grid side (unconditional) or samples per label cell
-            of the sample grid (conditional).
+            of the sample grid (conditional); rows of image-to-image grids.
+        decay_epochs: the last N epochs decay both learning rates linearly to 0
+            (pix2pix/CycleGAN's n_epochs_decay; 0: constant).
+        lambda_l1: pix2pix's L1 weight.
+        lambda_cycle: CycleGAN's cycle-consistency weight.
+        lambda_identity: CycleGAN's identity weight (times lambda_cycle).
+        pool_size: CycleGAN's history of generated images per discriminator.
     """
 
     batch_size: int = 128
@@ -118,6 +145,11 @@ class TrainConfig:
     checkpoint_every: int = 200
     keep_checkpoints: int = 3
     sample_columns: int = 8
+    decay_epochs: int = 0
+    lambda_l1: float = 100.0
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5
+    pool_size: int = 50
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -132,8 +164,13 @@ class ExperimentConfig:
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
-    def validate(self) -> "ExperimentConfig":
-        """Checks the choices; raises ValueError naming the bad field and value."""
+    def validate(self, require_path: bool = True) -> "ExperimentConfig":
+        """Checks the choices; raises ValueError naming the bad field and value.
+
+        Args:
+            require_path: whether a path-based source must already have ``data.path``
+                (presets leave it to ``shoes-train --data``).
+        """
         checks = [
             ("data.source", self.data.source, DATA_SOURCES),
             ("model.family", self.model.family, FAMILIES),
@@ -144,7 +181,8 @@ class ExperimentConfig:
                 raise ValueError(f"{key} must be one of {list(allowed)}. Received: {key}={value!r}")
         if self.model.family == "conditional" and not self.data.labels:
             raise ValueError("model.family='conditional' needs data.labels (e.g. color,category). Received: data.labels=()")
-        if self.data.source in ("folder", "manifest", "tfrecords") and not self.data.path:
+        self._validate_image_to_image()
+        if require_path and self.data.source in PATH_SOURCES and not self.data.path:
             raise ValueError(f"data.source={self.data.source!r} needs data.path. Received: data.path=None")
         from shoes_generator.losses import LOSSES
 
@@ -172,6 +210,28 @@ class ExperimentConfig:
                     f"executions). Received: {key}={value}"
                 )
         return self
+
+    def _validate_image_to_image(self) -> None:
+        family, data = self.model.family, self.data
+        paired = data.source in ("pairs", "triplets", "fmnist_edges")
+        if family == "pix2pix" and not paired:
+            raise ValueError(f"model.family='pix2pix' trains on pairs, triplets or fmnist_edges. Received: data.source={data.source!r}")
+        if paired and family != "pix2pix":
+            raise ValueError(f"data.source={data.source!r} holds aligned pairs: use model.family='pix2pix'. Received: model.family={family!r}")
+        if family == "cyclegan" and not (data.domain_a and data.domain_b):
+            raise ValueError("model.family='cyclegan' needs data.domain_a and data.domain_b (e.g. category=sneaker). "
+                             f"Received: domain_a={data.domain_a!r}, domain_b={data.domain_b!r}")
+        if data.direction not in ("AtoB", "BtoA"):
+            raise ValueError(f"data.direction must be 'AtoB' or 'BtoA'. Received: data.direction={data.direction!r}")
+        if self.model.norm not in ("instance", "batch"):
+            raise ValueError(f"model.norm must be 'instance' or 'batch'. Received: model.norm={self.model.norm!r}")
+        if not 0 <= self.train.decay_epochs <= self.train.epochs:
+            raise ValueError(f"train.decay_epochs must lie in [0, train.epochs={self.train.epochs}]. Received: {self.train.decay_epochs}")
+
+    @property
+    def image_to_image(self) -> bool:
+        """Whether this is a pix2pix or CycleGAN experiment (no noise, no labels)."""
+        return self.model.family not in NOISE_FAMILIES
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (what `config.json` holds)."""
@@ -242,7 +302,7 @@ def override(config: ExperimentConfig, assignments: list[str]) -> ExperimentConf
             values[section][field] = _parse_value(text.strip(), annotations[field])
         except ValueError as error:
             raise ValueError(f"Bad value for {key}: {error}. Received: {assignment!r}") from None
-    return ExperimentConfig.from_dict(values).validate()
+    return ExperimentConfig.from_dict(values).validate(require_path=False)
 
 
 # -------------------------------------------------------------------- presets
@@ -262,10 +322,13 @@ def tiny(config: ExperimentConfig) -> ExperimentConfig:
     return dataclasses.replace(
         config,
         name=f"{config.name}_tiny",
-        data=dataclasses.replace(config.data, image_size=16, limit=32),
-        model=dataclasses.replace(config.model, latent_dim=16, g_filters=8, d_filters=8, embed_dim=4),
+        data=dataclasses.replace(config.data, image_size=16, limit=32, jitter=False),
+        model=dataclasses.replace(
+            config.model, latent_dim=16, g_filters=8, d_filters=8, embed_dim=4, unet_depth=0, resnet_blocks=2, d_layers=2
+        ),
         train=dataclasses.replace(
-            config.train, batch_size=4, epochs=2, steps_per_epoch=2, checkpoint_every=1, sample_columns=2
+            config.train, batch_size=4, epochs=2, steps_per_epoch=2, checkpoint_every=1, sample_columns=2,
+            decay_epochs=min(config.train.decay_epochs, 1), pool_size=min(config.train.pool_size, 4),
         ),
     )
 
@@ -312,6 +375,70 @@ def cgan_fmnist_color() -> ExperimentConfig:
     )
 
 
+@register_preset
+def pix2pix_edges2shoes() -> ExperimentConfig:
+    """pix2pix on edges2shoes ``A|B`` folders, the paper's settings: unet_256, 70x70 PatchGAN,
+    lambda_L1 100, Adam 2e-4/0.5, batch 1, jitter (286 -> 256 crop) and flips, 15 epochs."""
+    return ExperimentConfig(
+        name="pix2pix_edges2shoes",
+        data=DataConfig(source="pairs", image_size=256, channels=3, flip=True, jitter=True, direction="AtoB"),
+        model=ModelConfig(family="pix2pix", g_filters=64, d_filters=64, unet_depth=8, d_layers=3, norm="instance"),
+        train=TrainConfig(batch_size=1, epochs=15, ema_decay=0.0, sample_columns=4, checkpoint_every=2000),
+    )
+
+
+@register_preset
+def pix2pix_fmnist_edges() -> ExperimentConfig:
+    """Sketch -> shoe on Fashion-MNIST (sketches drawn from the shoes), sized for a CPU demo: 32 px,
+    a 5-level U-Net with 32 base filters, batch 16, bf16, 10 epochs of 400 steps (the last 4 decaying)."""
+    return ExperimentConfig(
+        name="pix2pix_fmnist_edges",
+        data=DataConfig(source="fmnist_edges", image_size=32, channels=3, flip=True),
+        model=ModelConfig(family="pix2pix", g_filters=32, d_filters=32, d_layers=2, norm="instance"),
+        train=TrainConfig(batch_size=16, epochs=10, decay_epochs=4, steps_per_epoch=400, ema_decay=0.0,
+                          precision="mixed_bfloat16", sample_columns=8, checkpoint_every=200),
+    )
+
+
+@register_preset
+def pix2pix_mask2product() -> ExperimentConfig:
+    """Worn photo + its mask -> frontal product shot (input/mask/target triplet folders), 128 px,
+    unet_128 with a 4-channel input, 70x70 PatchGAN, lambda_L1 100, batch 1."""
+    return ExperimentConfig(
+        name="pix2pix_mask2product",
+        data=DataConfig(source="triplets", image_size=128, channels=3, flip=True, jitter=True),
+        model=ModelConfig(family="pix2pix", g_filters=64, d_filters=64, unet_depth=7, d_layers=3, norm="instance"),
+        train=TrainConfig(batch_size=1, epochs=100, decay_epochs=50, ema_decay=0.0, sample_columns=4, checkpoint_every=2000),
+    )
+
+
+@register_preset
+def cyclegan_sneaker2boot() -> ExperimentConfig:
+    """Sneakers <-> ankle boots on Fashion-MNIST (unpaired), sized for a CPU demo: 32 px, ResNet
+    generators with 6 blocks and 32 filters, LSGAN, lambda_cycle 10, identity 0.5, pool 50, batch 8."""
+    return ExperimentConfig(
+        name="cyclegan_sneaker2boot",
+        data=DataConfig(source="fmnist", image_size=32, channels=3, domain_a="category=sneaker", domain_b="category=ankle_boot"),
+        model=ModelConfig(family="cyclegan", g_filters=32, d_filters=32, resnet_blocks=6, d_layers=2, norm="instance"),
+        train=TrainConfig(batch_size=8, epochs=6, decay_epochs=2, steps_per_epoch=300, loss="least_squares", ema_decay=0.0,
+                          precision="mixed_bfloat16", sample_columns=6, checkpoint_every=150),
+    )
+
+
+@register_preset
+def cyclegan_brands() -> ExperimentConfig:
+    """One brand's design language -> another's on UT-Zappos (``--data`` the image tree), the paper's
+    256 px settings: 9-block ResNet generators, 70x70 PatchGANs, LSGAN, lambda_cycle 10, identity 0.5,
+    pool 50, batch 1, 100 + 100 decaying epochs."""
+    return ExperimentConfig(
+        name="cyclegan_brands",
+        data=DataConfig(source="folder", image_size=256, channels=3, flip=True, domain_a="brand=Nike", domain_b="brand=adidas"),
+        model=ModelConfig(family="cyclegan", g_filters=64, d_filters=64, resnet_blocks=9, d_layers=3, norm="instance"),
+        train=TrainConfig(batch_size=1, epochs=200, decay_epochs=100, loss="least_squares", ema_decay=0.0, sample_columns=4,
+                          checkpoint_every=2000),
+    )
+
+
 def get_preset(name: str) -> ExperimentConfig:
     """A fresh, validated copy of the preset `name`.
 
@@ -320,4 +447,4 @@ def get_preset(name: str) -> ExperimentConfig:
     """
     if name not in PRESETS:
         raise ValueError(f"Unknown preset. Known presets: {sorted(PRESETS)}. Received: config={name!r}")
-    return PRESETS[name]().validate()
+    return PRESETS[name]().validate(require_path=False)

@@ -23,6 +23,7 @@ Every export carries ``assets.extra/tf_serving_warmup_requests``.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 import shutil
@@ -219,8 +220,25 @@ def generator_warmup(vocabularies: Vocabularies | None, label_names: tuple[str, 
     return requests
 
 
-def export_translator(translator: keras.Model, image_size: int, path: str | Path, inputs: tuple[str, ...] = ("image",)) -> Path:
-    """Writes an image-to-image model's SavedModel at `path` (temporary folder, then renamed into place).
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """One image-to-image function to serve.
+
+    Attributes:
+        fn: fitted inputs (images float32 in [-1, 1], scalars float32 [B]) -> images in [-1, 1].
+        images: the image inputs and their channels (a mask has 1).
+        scalars: extra float32 [B] inputs, e.g. ``("alpha",)``.
+    """
+
+    fn: Callable[[dict[str, tf.Tensor]], tf.Tensor]
+    images: tuple[tuple[str, int], ...] = (("image", 3),)
+    scalars: tuple[str, ...] = ()
+
+
+def export_translator(
+    translator: keras.Model, image_size: int, path: str | Path, inputs: tuple[str, ...] = ("image",)
+) -> Path:
+    """Writes a single image-to-image model (``serving_default`` + ``from_pixels``) at `path`.
 
     Args:
         translator: ``[B, S, S, 3]`` images in [-1, 1] (a dict of them when it has several inputs) -> images.
@@ -228,33 +246,88 @@ def export_translator(translator: keras.Model, image_size: int, path: str | Path
         path: the SavedModel directory to create; must not exist.
         inputs: the model's image inputs; each arrives as ``<name>_bytes`` (encoded) or ``<name>`` (uint8).
     """
+    route = Route(lambda images: translator(images[inputs[0]] if len(inputs) == 1 else images, training=False),
+                  tuple((name, 3) for name in inputs))
+    return export_routes({"serving_default": route}, image_size, path, [translator])
+
+
+def export_routes(routes: dict[str, Route], image_size: int, path: str | Path, trackables: list) -> Path:
+    """Writes image-to-image signatures at `path` (temporary folder, then renamed into place).
+
+    Each route ``R`` becomes two signatures: ``R`` takes encoded images
+    (``<input>_bytes`` string [B], PNG or JPEG of any size, fitted to `image_size`
+    with white padding; masks padded as background) and ``R_pixels`` takes
+    ``uint8 [B, H, W, C]`` arrays; the route named ``serving_default`` gets
+    ``from_pixels`` for its second. Both answer ``images`` and ``image_bytes``.
+
+    Args:
+        routes: signature name -> what it computes.
+        image_size: the models' input size.
+        path: the SavedModel directory to create; must not exist.
+        trackables: the models (and modules) the routes use.
+    """
     archive = keras.export.ExportArchive()
-    archive.track(translator)
+    for trackable in trackables:
+        archive.track(trackable)
+    warmup = []
+    for name, route in routes.items():
+        pixels_name = "from_pixels" if name == "serving_default" else f"{name}_pixels"
 
-    def translate(images: dict[str, tf.Tensor]):
-        model_inputs = images[inputs[0]] if len(inputs) == 1 else images
-        return image_outputs(translator(model_inputs, training=False))
+        def fitted(value, channels, route=route):
+            pad = -1.0 if channels == 1 else 1.0
+            return fit_image(to_float(value), image_size, pad_value=pad)
 
-    def from_bytes(encoded):
-        def prepare(data):
-            return fit_image(to_float(decode_image(data)), image_size)
+        def from_bytes(inputs, route=route):
+            images = {
+                key: tf.map_fn(lambda data, c=channels: fitted(decode_image(data, c), c), inputs[f"{key}_bytes"], fn_output_signature=tf.float32)
+                for key, channels in route.images
+            }
+            return image_outputs(route.fn({**images, **{key: inputs[key] for key in route.scalars}}))
 
-        return translate({name: tf.map_fn(prepare, encoded[f"{name}_bytes"], fn_output_signature=tf.float32) for name in inputs})
+        def from_pixels(inputs, route=route):
+            images = {
+                key: tf.map_fn(lambda image, c=channels: fitted(image, c), inputs[key], fn_output_signature=tf.float32)
+                for key, channels in route.images
+            }
+            return image_outputs(route.fn({**images, **{key: inputs[key] for key in route.scalars}}))
 
-    def from_pixels(pixels):
-        return translate({name: fit_image_batch(pixels[name], image_size) for name in inputs})
-
-    byte_specs = [tf.TensorSpec([None], tf.string, name=f"{name}_bytes") for name in inputs]
-    pixel_specs = [tf.TensorSpec([None, None, None, 3], tf.uint8, name=name) for name in inputs]
-    archive.add_endpoint("serving_default", _endpoint(from_bytes, byte_specs), input_signature=byte_specs)
-    archive.add_endpoint("from_pixels", _endpoint(from_pixels, pixel_specs), input_signature=pixel_specs)
-    blank = np.full((1, image_size, image_size, 3), 255, np.uint8)
-    png = tf.io.encode_png(blank[0]).numpy()
-    warmup = [
-        WarmupRequest("serving_default", {f"{name}_bytes": np.asarray([png], object) for name in inputs}),
-        WarmupRequest("from_pixels", {name: blank for name in inputs}),
-    ]
+        scalar_specs = [tf.TensorSpec([None], tf.float32, name=key) for key in route.scalars]
+        byte_specs = [tf.TensorSpec([None], tf.string, name=f"{key}_bytes") for key, _ in route.images] + scalar_specs
+        pixel_specs = [tf.TensorSpec([None, None, None, c], tf.uint8, name=key) for key, c in route.images] + scalar_specs
+        archive.add_endpoint(name, _endpoint(from_bytes, byte_specs), input_signature=byte_specs)
+        archive.add_endpoint(pixels_name, _endpoint(from_pixels, pixel_specs), input_signature=pixel_specs)
+        scalars = {key: np.full([1], 0.5, np.float32) for key in route.scalars}
+        blanks = {key: np.full((1, image_size, image_size, c), 255, np.uint8) for key, c in route.images}
+        encoded = {f"{key}_bytes": np.asarray([tf.io.encode_png(blank[0]).numpy()], object) for key, blank in blanks.items()}
+        warmup += [WarmupRequest(name, {**encoded, **scalars}), WarmupRequest(pixels_name, {**blanks, **scalars})]
     return write_archive(archive, path, warmup)
+
+
+def export_cyclegan(model, image_size: int, path: str | Path) -> Path:
+    """Writes a CycleGAN's two directions and its design-language blend at `path`.
+
+    Signatures: ``serving_default`` (A -> B), ``b_to_a``, and ``blend`` (A -> B
+    with ``alpha`` float32 [B]: every residual block of G_AB adds ``alpha``
+    times its change, so 1 is exactly the full translation and smaller values
+    weaken it inside the network, where one coherent shoe is rendered rather
+    than two images ghosting; 0 is G_AB's encoder-decoder without its residual
+    translation, a path no loss trained to reproduce A); each also as
+    ``*_pixels`` / ``from_pixels`` with uint8 inputs.
+
+    Args:
+        model: the trained `CycleGAN`.
+        image_size: the generators' input size.
+        path: the SavedModel directory to create; must not exist.
+    """
+    from shoes_generator.models.resnet_generator import with_alpha
+
+    blend = with_alpha(model.generator_ab)
+    routes = {
+        "serving_default": Route(lambda x: model.generator_ab(x["image"], training=False)),
+        "b_to_a": Route(lambda x: model.generator_ba(x["image"], training=False)),
+        "blend": Route(lambda x: blend({"image": x["image"], "alpha": x["alpha"]}, training=False), scalars=("alpha",)),
+    }
+    return export_routes(routes, image_size, path, [model.generator_ab, model.generator_ba, blend])
 
 
 def fit_image_batch(pixels: tf.Tensor, size: int) -> tf.Tensor:

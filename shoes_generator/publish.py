@@ -8,9 +8,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from shoes_generator.builders import build_gan
-from shoes_generator.callbacks import gan_checkpoint, global_step
-from shoes_generator.export import export_generator
+from shoes_generator.builders import build_model
+from shoes_generator.callbacks import global_step, training_checkpoint
 from shoes_generator.labels import Vocabularies
 from shoes_generator.runs import read_config
 
@@ -42,7 +41,8 @@ def next_version(model_dir: str | Path) -> int:
 
 
 def export_run(run_dir: str | Path, model_base: str | Path, name: str, version: int | None = None) -> tuple[Path, int]:
-    """Rebuilds a run's networks, restores its latest checkpoint and exports the (EMA) generator.
+    """Rebuilds a run's networks, restores its latest checkpoint and exports its servable model
+    (the EMA generator of a GAN, a pix2pix generator, both CycleGAN directions).
 
     The version is written to a hidden temporary folder and renamed into
     place, so a server polling the model base never sees half of it.
@@ -66,15 +66,16 @@ def export_run(run_dir: str | Path, model_base: str | Path, name: str, version: 
     config = read_config(run_dir)
     vocab_file = run_dir / "vocabularies.json"
     vocabularies = Vocabularies(json.loads(vocab_file.read_text())) if vocab_file.is_file() else None
-    gan = build_gan(config, vocabularies)
+    gan = build_model(config, vocabularies)
     checkpoint = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     if checkpoint is None:
         raise FileNotFoundError(f"{run_dir} has no checkpoint to export (checkpoints/ is empty); train it first.")
-    gan_checkpoint(gan).restore(checkpoint).expect_partial()
-    gan.refresh_sampler_statistics()
+    training_checkpoint(gan).restore(checkpoint).expect_partial()
     model_dir = Path(model_base) / name
     version = next_version(model_dir) if version is None else int(version)
     if version < 1:
         raise ValueError(f"Versions are positive integers. Received: {version}")
-    path = export_generator(gan.sampler, config.model.latent_dim, vocabularies, gan.label_names, model_dir / str(version))
+    from shoes_generator.trainer import export_model
+
+    path = export_model(gan, config, vocabularies, model_dir / str(version))
     return path, global_step(gan)

@@ -11,11 +11,11 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from shoes_generator.builders import build_gan
-from shoes_generator.callbacks import Checkpointer, MetricsLog, SampleGrid, gan_checkpoint, global_step
+from shoes_generator.builders import build_model
+from shoes_generator.callbacks import Checkpointer, MetricsLog, SampleGrid, TranslationGrid, global_step, training_checkpoint
 from shoes_generator.configs import ExperimentConfig
 from shoes_generator.data.training_data import training_data
-from shoes_generator.export import export_generator
+from shoes_generator.export import Route, export_cyclegan, export_generator, export_routes
 from shoes_generator.runs import next_run_dir, read_config, write_config
 
 logger = logging.getLogger("shoes_generator.trainer")
@@ -124,9 +124,9 @@ def train(
     run_dir = Path(resume) if resume is not None else next_run_dir(out, config.name)
     _check_vocabularies(run_dir, data.vocabularies)
     write_config(run_dir, config)
-    gan = build_gan(config, data.vocabularies)
+    gan = build_model(config, data.vocabularies, steps_per_epoch)
     manager = tf.train.CheckpointManager(
-        gan_checkpoint(gan), str(run_dir / "checkpoints"), max_to_keep=config.train.keep_checkpoints
+        training_checkpoint(gan), str(run_dir / "checkpoints"), max_to_keep=config.train.keep_checkpoints
     )
     step = _restore(gan, manager)
     if resume is not None:
@@ -136,15 +136,7 @@ def train(
     callbacks = [
         Checkpointer(manager, config.train.checkpoint_every),
         MetricsLog(run_dir, every=max(1, min(50, steps_per_epoch // 4 or 1))),
-        SampleGrid(
-            run_dir / "samples",
-            config.model.latent_dim,
-            data.vocabularies if data.labels else None,
-            data.labels,
-            per_cell=config.train.sample_columns,
-            seed=config.train.seed + 1234,
-            log_dir=run_dir / "logs" / "samples",
-        ),
+        _sample_callback(config, data, run_dir),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), update_freq="epoch", write_graph=False),
         *(extra_callbacks or []),
     ]
@@ -167,6 +159,43 @@ def train(
     export_dir = run_dir / "saved_model"
     if export_dir.exists():
         shutil.rmtree(export_dir)
-    gan.refresh_sampler_statistics()
-    export_generator(gan.sampler, config.model.latent_dim, data.vocabularies, gan.label_names, export_dir)
+    export_model(gan, config, data.vocabularies, export_dir)
     return RunResult(run_dir, global_step(gan), gan, history)
+
+
+def _sample_callback(config: ExperimentConfig, data, run_dir: Path) -> keras.callbacks.Callback:
+    """The per-epoch picture of a run: a noise sample grid, or translations of fixed examples."""
+    log_dir = run_dir / "logs" / "samples"
+    if config.image_to_image:
+        examples = next(iter(data.elements.batch(config.train.sample_columns).take(1)))
+        return TranslationGrid(run_dir / "samples", {key: examples[key] for key in data.image_keys}, log_dir=log_dir)
+    return SampleGrid(
+        run_dir / "samples",
+        config.model.latent_dim,
+        data.vocabularies if data.labels else None,
+        data.labels,
+        per_cell=config.train.sample_columns,
+        seed=config.train.seed + 1234,
+        log_dir=log_dir,
+    )
+
+
+def export_model(model, config: ExperimentConfig, vocabularies, path: Path) -> Path:
+    """Exports a trained model of any family as a servable SavedModel at `path`.
+
+    Generators get `export_generator`'s signatures (EMA BatchNorm statistics
+    refreshed first); pix2pix `serving_default`/`from_pixels` (+ the mask input);
+    CycleGAN both directions and the alpha blend (see `export_cyclegan`).
+    """
+    if config.model.family == "pix2pix":
+        images = (("image", config.data.channels), ("mask", 1)) if model.mask_input else (("image", config.data.channels),)
+
+        def translate(inputs):
+            source = tf.concat([inputs["image"], inputs["mask"]], -1) if model.mask_input else inputs["image"]
+            return model.generator(source, training=False)
+
+        return export_routes({"serving_default": Route(translate, images)}, config.data.image_size, path, [model.generator])
+    if config.model.family == "cyclegan":
+        return export_cyclegan(model, config.data.image_size, path)
+    model.refresh_sampler_statistics()
+    return export_generator(model.sampler, config.model.latent_dim, vocabularies, model.label_names, path)

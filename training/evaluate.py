@@ -15,7 +15,12 @@ from pathlib import Path
 
 EPILOG = """
 MODEL is a run directory (its saved_model/ is measured and the figures are
-appended to its metrics.jsonl) or a SavedModel directory.
+appended to its metrics.jsonl) or a SavedModel directory of a generator.
+pix2pix and CycleGAN runs are measured on held-out data (the Fashion-MNIST
+test split): pix2pix l1, psnr, ssim, frechet_distance and type_accuracy of
+outputs; CycleGAN the share of A->B outputs classified as B shoes (beside the
+share of untranslated shoes), cycle_l1_aba/bab and the Frechet distance of
+translated vs real B shoes. -n is the number of held-out examples there.
 
 The judge is a small shoe-type classifier the project trains on Fashion-MNIST
 once (about a minute) and caches in $SHOES_CACHE or ~/.cache/shoes_generator.
@@ -32,7 +37,7 @@ it does not know, e.g. UT-Zappos categories) is replaced by a *_note key.
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="shoes-eval", description="Measure a trained shoe generator.", epilog=EPILOG,
+        prog="shoes-eval", description="Measure a trained shoe generator or image-to-image model.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", metavar="MODEL", help="a run directory or a SavedModel directory")
@@ -65,9 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"shoes-eval: error: {error}", file=sys.stderr)
         return 2
-    from shoes_generator.evaluation.generator_eval import evaluate_saved_model
+    config = None
+    if run_dir is not None:
+        from shoes_generator.runs import read_config
 
-    report = evaluate_saved_model(saved_model, args.samples, args.seed, args.cache)
+        config = read_config(run_dir)
+    if config is not None and config.image_to_image:
+        from shoes_generator.evaluation.translation_eval import evaluate_translation
+
+        report = evaluate_translation(saved_model, config, args.samples, args.cache)
+    else:
+        from shoes_generator.evaluation.generator_eval import evaluate_saved_model
+
+        report = evaluate_saved_model(saved_model, args.samples, args.seed, args.cache)
     width = max(len(key) for key in report)
     for key, value in report.items():
         if not isinstance(value, dict):

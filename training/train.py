@@ -52,10 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def data_overrides(path: str) -> list[str]:
-    """The ``data.*`` overrides that point a preset at `path`."""
+def data_overrides(path: str, source: str = "") -> list[str]:
+    """The ``data.*`` overrides that point a preset at `path` (pair and triplet presets keep their source)."""
     from pathlib import Path
 
+    if source in ("pairs", "triplets"):
+        return [f"data.path={path}"]
     target = Path(path)
     if target.is_file() and target.suffix == ".csv":
         source = "manifest"
@@ -78,11 +80,11 @@ def main(argv: list[str] | None = None) -> int:
             config = read_config(args.resume)
         else:
             config = get_preset(args.config)
-            overrides = (data_overrides(args.data) if args.data else []) + args.overrides
+            overrides = (data_overrides(args.data, config.data.source) if args.data else []) + args.overrides
             config = override(config, overrides) if overrides else config
         if args.epochs:
             config = override(config, [f"train.epochs={args.epochs}"])
-        config.validate()
+        config.validate(require_path=not args.dry_run)
     except (ValueError, FileNotFoundError) as error:
         print(f"shoes-train: error: {error}", file=sys.stderr)
         return 2

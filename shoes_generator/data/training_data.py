@@ -18,11 +18,13 @@ class TrainingData:
     """The examples of a run and how they become batches.
 
     Attributes:
-        elements: unbatched ``{"image", <label>...}`` dicts in a fixed order.
+        elements: unbatched ``{"image", <label>...}`` dicts in a fixed order
+            (``{"input", "target"[, "mask"]}`` for pix2pix, ``{"a", "b"}`` for CycleGAN).
         num_examples: how many elements one epoch holds.
         options: batching, shuffling and augmentation options (seeded).
         vocabularies: label vocabularies (None for unlabelled data).
         labels: the conditioning labels, encoded to int32 ids in `stream`.
+        image_keys: the image entries of an element (augmented together).
     """
 
     elements: tf.data.Dataset
@@ -30,6 +32,7 @@ class TrainingData:
     options: PipelineOptions
     vocabularies: Vocabularies | None
     labels: tuple[str, ...]
+    image_keys: tuple[str, ...] = ("image",)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -45,9 +48,9 @@ class TrainingData:
         Args:
             start_step: batches already consumed by earlier (killed) runs.
         """
-        keep = ["image", *self.labels]
+        keep = [*self.image_keys, *self.labels]
         elements = self.elements.map(lambda example: {key: example[key] for key in keep})
-        stream = epoch_stream(elements, self.options, start_step)
+        stream = epoch_stream(elements, self.options, start_step, self.image_keys)
         if self.vocabularies is not None and self.labels:
             stream = stream.map(self.vocabularies.encoder())
         return stream
@@ -63,6 +66,7 @@ def pipeline_options(config: DataConfig, batch_size: int, seed: int) -> Pipeline
         cache=config.cache,
         seed=seed,
         flip=config.flip,
+        jitter=config.jitter,
     )
 
 
@@ -101,6 +105,10 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
     """
     options = pipeline_options(config, batch_size, seed)
     unshuffled = options.replace(shuffle=False)
+    if config.domain_a and config.domain_b:
+        return _unpaired_data(config, options, split)
+    if config.source in ("pairs", "triplets", "fmnist_edges"):
+        return _paired_data(config, options, split)
     if config.source in ("fmnist", "fmnist_color"):
         from shoes_generator.data import fmnist
 
@@ -127,10 +135,73 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
         raise ValueError(f"data.labels {unknown} are not in the data. Available labels: {sorted(vocabularies)}")
     if config.limit:
         elements, count = elements.take(config.limit), min(count, config.limit)
+    _check_one_batch(count, batch_size, config)
+    used = {name: vocabularies[name] for name in config.labels}
+    return TrainingData(elements, count, options, Vocabularies(used) if used else None, tuple(config.labels))
+
+
+def _check_one_batch(count: int, batch_size: int, config: DataConfig) -> None:
     if count < batch_size:
         raise ValueError(
             f"The training data holds {count} example(s), less than one batch of {batch_size} "
             f"(source={config.source!r}, path={config.path!r})."
         )
-    used = {name: vocabularies[name] for name in config.labels}
-    return TrainingData(elements, count, options, Vocabularies(used) if used else None, tuple(config.labels))
+
+
+def _paired_data(config: DataConfig, options: PipelineOptions, split: str) -> TrainingData:
+    """pix2pix data: ``{"input", "target"}`` (+ ``"mask"`` for triplets) in a fixed order."""
+    unshuffled = options.replace(shuffle=False, flip=False, jitter=False)
+    if config.source == "fmnist_edges":
+        from shoes_generator.data.fmnist_edges import sketch_pair_elements
+
+        elements, count = sketch_pair_elements(split, unshuffled, config.limit)
+        keys = ("input", "target")
+        if config.direction == "BtoA":
+            elements = elements.map(lambda e: {**e, "input": e["target"], "target": e["input"]})
+    elif config.source == "pairs":
+        from shoes_generator.data.paired import PAIR_KEYS, pair_elements, pair_table
+
+        table = pair_table(config.path)
+        elements, count, keys = pair_elements(table, unshuffled, config.direction), len(table), PAIR_KEYS
+    else:
+        from shoes_generator.data.paired import TRIPLET_KEYS, triplet_elements, triplet_table
+
+        table = triplet_table(config.path)
+        elements, count, keys = triplet_elements(table, unshuffled), len(table), TRIPLET_KEYS
+    if config.limit:
+        elements, count = elements.take(config.limit), min(count, config.limit)
+    _check_one_batch(count, options.batch_size, config)
+    return TrainingData(elements, count, options, None, (), tuple(keys))
+
+
+def _domain_elements(config: DataConfig, expression: str, options: PipelineOptions, split: str) -> tuple[tf.data.Dataset, int]:
+    """One CycleGAN domain (a label filter such as "category=sneaker") as unbatched ``{"image"}`` dicts."""
+    from shoes_generator.data.unpaired import fmnist_domain, parse_filter, select_domain
+
+    if config.source in ("fmnist", "fmnist_color"):
+        conditions = parse_filter(expression)
+        categories = conditions.get("category") or conditions.get("", ())
+        if set(conditions) - {"category", ""}:
+            raise ValueError(f"Fashion-MNIST domains filter by category only. Received: {expression!r}")
+        shoes = fmnist_domain(categories, options, split, colored=config.source == "fmnist_color", limit=config.limit)
+        return shoes.map(lambda shoe: {"image": shoe["image"]}), int(shoes.cardinality())
+    from shoes_generator.data.folders import table_elements
+
+    table = select_domain(_file_table(config), expression)
+    return table_elements(table, options, columns=()), len(table)
+
+
+def _unpaired_data(config: DataConfig, options: PipelineOptions, split: str) -> TrainingData:
+    """CycleGAN data: ``{"a", "b"}`` pairs of the two domains; the smaller domain repeats (epoch = the larger).
+
+    Domain B is put in a fixed seeded order first, so A and B images meet in other
+    pairings than their file order; `epoch_stream` then reshuffles the pairs each epoch.
+    """
+    unshuffled = options.replace(shuffle=False, flip=False, jitter=False)
+    (a, size_a), (b, size_b) = (_domain_elements(config, side, unshuffled, split) for side in (config.domain_a, config.domain_b))
+    for side, size in ((config.domain_a, size_a), (config.domain_b, size_b)):
+        _check_one_batch(size, options.batch_size, dataclasses.replace(config, source=f"{config.source} [{side}]"))
+    b = b.shuffle(size_b, seed=options.seed + 1, reshuffle_each_iteration=False)
+    count = max(size_a, size_b)
+    pairs = tf.data.Dataset.zip(a.repeat(), b.repeat()).take(count).map(lambda x, y: {"a": x["image"], "b": y["image"]})
+    return TrainingData(pairs, count, options, None, (), ("a", "b"))

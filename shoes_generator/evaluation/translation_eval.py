@@ -1,0 +1,112 @@
+"""Measures exported image-to-image models on held-out data, through their served signatures.
+
+pix2pix: L1 (on the [-1, 1] scale the model trains on), PSNR and SSIM of outputs
+against targets, the Frechet distance of the shoe classifier's features of
+outputs vs targets, and, when the data knows shoe types (Fashion-MNIST
+sketches), the share of outputs the classifier calls the right type.
+CycleGAN: the share of A -> B outputs the classifier calls a B shoe (e.g. a
+boot), the cycle-consistency L1 of A -> B -> A (and B -> A -> B), and the
+Frechet distance of translated shoes vs real B shoes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from shoes_generator.configs import ExperimentConfig
+from shoes_generator.data.pipeline import to_uint8
+from shoes_generator.evaluation.classifier import feature_extractor, load_or_train_classifier
+from shoes_generator.evaluation.frechet import frechet_distance
+
+
+def _batches(dataset: tf.data.Dataset, keys: tuple[str, ...], count: int) -> dict[str, np.ndarray]:
+    """The first `count` examples of an unbatched dataset as uint8 images (other keys as they are)."""
+    columns = {key: [] for key in keys}
+    for batch in dataset.take(count).batch(256):
+        for key in keys:
+            value = batch[key]
+            columns[key].append(to_uint8(value).numpy() if value.dtype.is_floating else value.numpy())
+    return {key: np.concatenate(parts) for key, parts in columns.items()}
+
+
+def _run(signature, pixels: np.ndarray, batch_size: int = 128, **extra) -> np.ndarray:
+    """A ``*_pixels`` signature over `pixels` in batches -> uint8 outputs."""
+    name = next(iter(signature.structured_input_signature[1]))
+    return np.concatenate(
+        [signature(**{name: tf.constant(pixels[i : i + batch_size])}, **extra)["images"].numpy() for i in range(0, len(pixels), batch_size)]
+    )
+
+
+def _l1(a: np.ndarray, b: np.ndarray) -> float:
+    return round(float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean() / 127.5), 4)
+
+
+def evaluate_translation(saved_model: str | Path, config: ExperimentConfig, count: int = 1000, cache_dir=None) -> dict:
+    """The held-out figures of a pix2pix or CycleGAN export (see the module docstring).
+
+    Args:
+        saved_model: the exported SavedModel directory.
+        config: the run's config (family and data).
+        count: held-out examples (the test split of Fashion-MNIST sources).
+        cache_dir: the shoe classifier's cache.
+    """
+    from shoes_generator.data.fmnist import CATEGORY_NAMES
+    from shoes_generator.data.training_data import training_data
+
+    model = tf.saved_model.load(str(saved_model))
+    fmnist = config.data.source.startswith("fmnist")
+    data = training_data(config.data, 1, config.train.seed, split="test" if fmnist else "train")
+    size = config.data.image_size
+    classifier, info = load_or_train_classifier(size, cache_dir)
+    extractor = feature_extractor(classifier)
+
+    def judge(images):
+        features, logits = extractor.predict(images, batch_size=256, verbose=0)
+        return features, np.asarray(CATEGORY_NAMES)[logits.argmax(1)]
+
+    report = {"model": str(saved_model), "family": config.model.family, "held_out": "test split" if fmnist else "training data",
+              "classifier_test_accuracy": info["test_accuracy"]}
+    if config.model.family == "pix2pix":
+        keys = tuple(data.image_keys) + (("category",) if config.data.source == "fmnist_edges" else ())
+        held = _batches(data.elements, keys, count)
+        inputs = {"image": tf.constant(held["input"])}
+        if "mask" in held:
+            inputs["mask"] = tf.constant(held["mask"])
+        outputs = np.concatenate([model.signatures["from_pixels"](**{k: v[i : i + 128] for k, v in inputs.items()})["images"].numpy()
+                                  for i in range(0, len(held["input"]), 128)])
+        targets = held["target"]
+        out_features, out_types = judge(outputs)
+        target_features, _ = judge(targets)
+        report.update({
+            "examples": int(len(outputs)),
+            "l1": _l1(outputs, targets),
+            "psnr": round(float(tf.reduce_mean(tf.image.psnr(outputs, targets, 255)).numpy()), 3),
+            "ssim": round(float(tf.reduce_mean(tf.image.ssim(outputs, targets, 255)).numpy()), 4),
+            "frechet_distance": round(frechet_distance(out_features, target_features), 3),
+        })
+        if "category" in held:
+            categories = np.asarray([c.decode() if isinstance(c, bytes) else c for c in held["category"]])
+            report["type_accuracy"] = round(float((out_types == categories).mean()), 4)
+        return report
+    pairs = _batches(data.elements, ("a", "b"), count)
+    a, b = pairs["a"][:count], pairs["b"][:count]
+    a_to_b = _run(model.signatures["from_pixels"], a)
+    b_to_a = _run(model.signatures["b_to_a_pixels"], b)
+    report.update({
+        "examples": int(len(a)),
+        "cycle_l1_aba": _l1(_run(model.signatures["b_to_a_pixels"], a_to_b), a),
+        "cycle_l1_bab": _l1(_run(model.signatures["from_pixels"], b_to_a), b),
+        "frechet_distance_a_to_b_vs_b": round(frechet_distance(judge(a_to_b)[0], judge(b)[0]), 3),
+    })
+    for side, images, expression in (("a_to_b", a_to_b, config.data.domain_b), ("b_to_a", b_to_a, config.data.domain_a)):
+        wanted = expression.split("=", 1)[-1]
+        if wanted in CATEGORY_NAMES:
+            report[f"{side}_classified_as_{wanted}"] = round(float((judge(images)[1] == wanted).mean()), 4)
+    for side, images, expression in (("a", a, config.data.domain_b), ("b", b, config.data.domain_a)):
+        wanted = expression.split("=", 1)[-1]
+        if wanted in CATEGORY_NAMES:  # The same share for untranslated shoes: what translation adds.
+            report[f"untranslated_{side}_classified_as_{wanted}"] = round(float((judge(images)[1] == wanted).mean()), 4)
+    return report
