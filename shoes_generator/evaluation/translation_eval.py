@@ -32,12 +32,14 @@ def _batches(dataset: tf.data.Dataset, keys: tuple[str, ...], count: int) -> dic
     return {key: np.concatenate(parts) for key, parts in columns.items()}
 
 
-def _run(signature, pixels: np.ndarray, batch_size: int = 128, **extra) -> np.ndarray:
-    """A ``*_pixels`` signature over `pixels` in batches -> uint8 outputs."""
-    name = next(iter(signature.structured_input_signature[1]))
-    return np.concatenate(
-        [signature(**{name: tf.constant(pixels[i : i + batch_size])}, **extra)["images"].numpy() for i in range(0, len(pixels), batch_size)]
-    )
+def _run(signature, pixels: np.ndarray, batch_size: int = 128, alpha: float | None = None) -> np.ndarray:
+    """A ``*_pixels`` signature over `pixels` in batches (with a blend `alpha` per image when given) -> uint8 outputs."""
+    outputs = []
+    for start in range(0, len(pixels), batch_size):
+        chunk = tf.constant(pixels[start : start + batch_size])
+        extra = {} if alpha is None else {"alpha": tf.fill([len(chunk)], float(alpha))}
+        outputs.append(signature(image=chunk, **extra)["images"].numpy())
+    return np.concatenate(outputs)
 
 
 def _l1(a: np.ndarray, b: np.ndarray) -> float:
@@ -105,6 +107,13 @@ def evaluate_translation(saved_model: str | Path, config: ExperimentConfig, coun
         wanted = expression.split("=", 1)[-1]
         if wanted in CATEGORY_NAMES:
             report[f"{side}_classified_as_{wanted}"] = round(float((judge(images)[1] == wanted).mean()), 4)
+    wanted_b = config.data.domain_b.split("=", 1)[-1]
+    if wanted_b in CATEGORY_NAMES and "blend_pixels" in model.signatures:  # How the design language shifts with alpha.
+        for alpha in (0.25, 0.5, 0.75):
+            blended = _run(model.signatures["blend_pixels"], a, alpha=alpha)
+            report[f"blend_{alpha:g}_classified_as_{wanted_b}"] = round(float((judge(blended)[1] == wanted_b).mean()), 4)
+        pixel = np.round(0.5 * a.astype(np.float32) + 0.5 * a_to_b.astype(np.float32)).astype(np.uint8)
+        report[f"pixel_blend_0.5_classified_as_{wanted_b}"] = round(float((judge(pixel)[1] == wanted_b).mean()), 4)
     for side, images, expression in (("a", a, config.data.domain_b), ("b", b, config.data.domain_a)):
         wanted = expression.split("=", 1)[-1]
         if wanted in CATEGORY_NAMES:  # The same share for untranslated shoes: what translation adds.
