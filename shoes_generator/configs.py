@@ -383,7 +383,7 @@ def pix2pix_edges2shoes() -> ExperimentConfig:
         name="pix2pix_edges2shoes",
         data=DataConfig(source="pairs", image_size=256, channels=3, flip=True, jitter=True, direction="AtoB"),
         model=ModelConfig(family="pix2pix", g_filters=64, d_filters=64, unet_depth=8, d_layers=3, norm="instance"),
-        train=TrainConfig(batch_size=1, epochs=15, ema_decay=0.0, sample_columns=4, checkpoint_every=2000),
+        train=TrainConfig(batch_size=1, epochs=15, ema_decay=0.0, precision="mixed_bfloat16", sample_columns=4, checkpoint_every=2000),
     )
 
 
@@ -408,7 +408,8 @@ def pix2pix_mask2product() -> ExperimentConfig:
         name="pix2pix_mask2product",
         data=DataConfig(source="triplets", image_size=128, channels=3, flip=True, jitter=True),
         model=ModelConfig(family="pix2pix", g_filters=64, d_filters=64, unet_depth=7, d_layers=3, norm="instance"),
-        train=TrainConfig(batch_size=1, epochs=100, decay_epochs=50, ema_decay=0.0, sample_columns=4, checkpoint_every=2000),
+        train=TrainConfig(batch_size=1, epochs=100, decay_epochs=50, ema_decay=0.0, precision="mixed_bfloat16", sample_columns=4,
+                          checkpoint_every=2000),
     )
 
 
@@ -434,8 +435,8 @@ def cyclegan_brands() -> ExperimentConfig:
         name="cyclegan_brands",
         data=DataConfig(source="folder", image_size=256, channels=3, flip=True, domain_a="brand=Nike", domain_b="brand=adidas"),
         model=ModelConfig(family="cyclegan", g_filters=64, d_filters=64, resnet_blocks=9, d_layers=3, norm="instance"),
-        train=TrainConfig(batch_size=1, epochs=200, decay_epochs=100, loss="least_squares", ema_decay=0.0, sample_columns=4,
-                          checkpoint_every=2000),
+        train=TrainConfig(batch_size=1, epochs=200, decay_epochs=100, loss="least_squares", ema_decay=0.0, precision="mixed_bfloat16",
+                          sample_columns=4, checkpoint_every=2000),
     )
 
 
