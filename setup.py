@@ -44,6 +44,7 @@ setup(
             "shoes-export = serving.export_cli:main",
             "shoes-serve = serving.server.cli:main",
             "shoes-client = serving.client_cli:main",
+            "shoes-explore = shoes_generator.explore_cli:main",
         ]
     },
 )

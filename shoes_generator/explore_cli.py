@@ -1,0 +1,174 @@
+"""``shoes-explore``: walk the latent space of an exported generator (interpolations, attribute directions).
+
+    shoes-explore interpolate RUN_DIR --seeds 1,2,3 --steps 8 --method slerp \\
+        --label color=red --label category=sneaker --out explore/
+    shoes-explore direction RUN_DIR --attribute height --samples 1000 \\
+        --label color=black --label category=ankle_boot --out explore/
+    shoes-explore direction --server localhost:8500 --name shoes --attribute boot --out explore/
+
+MODEL is a training run directory (its ``saved_model/`` is used) or a SavedModel directory;
+``--server HOST:PORT --name NAME`` asks a served model instead. Conditional models need one value
+per label; labels left out default to the first value of their vocabulary (and the JSON says so).
+Errors print ``shoes-explore: error: <message>`` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+PROG = "shoes-explore"
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 1,2,3. Received: {text!r}") from None
+    if len(seeds) < 2:
+        raise argparse.ArgumentTypeError(f"expected at least two seeds, e.g. 1,2,3. Received: {text!r}")
+    return seeds
+
+
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        if not text.lstrip("-").isdigit() or int(text) < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}. Received: {text!r}")
+        return int(text)
+
+    return parse
+
+
+def _label(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. color=red. Received: {text!r}")
+    return name, value
+
+
+def _common(command: argparse.ArgumentParser) -> None:
+    command.add_argument("model", nargs="?", metavar="MODEL", help="run directory (uses its saved_model/) or SavedModel directory")
+    command.add_argument("--server", metavar="HOST:PORT", help="use a served model (shoes-serve / TF Serving gRPC) instead of MODEL")
+    command.add_argument("--name", default="shoes", help="model name on --server (default: %(default)s)")
+    command.add_argument(
+        "--label", type=_label, action="append", default=[], metavar="NAME=VALUE",
+        help="label value for every shoe, e.g. --label color=red (repeatable; missing labels default to the first value)",
+    )
+    command.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Explore the latent space of an exported shoe generator (calls its from_latent signature).",
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    interpolate = commands.add_parser(
+        "interpolate", help="interpolate between the noise of consecutive seeds (grid PNG + GIF)",
+        description="Walks from each seed's noise to the next one's; writes interpolation.png (one row per pair), "
+        "interpolation.gif (the whole path, looping) and interpolation.json.",
+        epilog="example: shoes-explore interpolate RUN_DIR --seeds 1,2,3 --steps 8 --method slerp --label color=red --out explore/",
+    )
+    _common(interpolate)
+    interpolate.add_argument("--seeds", type=_seeds, default=[0, 1, 2], help="comma-separated seeds (default: 0,1,2)")
+    interpolate.add_argument("--steps", type=_at_least(2), default=8, help="images per pair, endpoints included (default: %(default)s)")
+    interpolate.add_argument("--method", choices=("slerp", "lerp"), default="slerp", help="interpolation (default: %(default)s)")
+    interpolate.add_argument("--fps", type=float, default=8.0, help="GIF frames per second (default: %(default)s)")
+    direction = commands.add_parser(
+        "direction", help="fit the latent direction of an attribute and check it on an edit grid",
+        description="Samples latents, measures an attribute (height: the foreground's vertical extent as a fraction of the "
+        "image; boot: the shoe classifier's ankle-boot probability), fits a linear direction, and walks new latents along it. "
+        "Writes edit_grid.png, direction.json (r2 on held-out samples, monotonic share, rank correlation) and direction.npy.",
+        epilog="example: shoes-explore direction RUN_DIR --attribute height --samples 1000 --label category=ankle_boot --out explore/",
+    )
+    _common(direction)
+    direction.add_argument("--attribute", choices=("height", "boot"), required=True, help="what to steer")
+    direction.add_argument("--samples", type=_at_least(10), default=1000, help="latents to fit on (default: %(default)s)")
+    direction.add_argument("--seeds", type=_at_least(1), default=8, help="rows of the edit grid (default: %(default)s)")
+    direction.add_argument("--strength", type=float, default=3.0, help="largest edit, in std of z (default: %(default)s)")
+    direction.add_argument("--steps", type=_at_least(2), default=7, help="edit strengths from -S to S (default: %(default)s)")
+    direction.add_argument("--seed", type=int, default=0, help="numpy seed of the sampled latents (default: %(default)s)")
+    return parser
+
+
+def _interpolate(model, labels: dict, args) -> dict:
+    from shoes_generator.latent import animation_frames, interpolation_grid, save_gif
+    from shoes_generator.plots import save_labelled_grid
+
+    grid = interpolation_grid(model, args.seeds, args.steps, args.method, labels)
+    out = Path(args.out)
+    rows = [f"{a}->{b}" for a, b in zip(args.seeds, args.seeds[1:])]
+    columns = [f"{t:.2f}" for t in np.linspace(0, 1, args.steps)]
+    png = save_labelled_grid(grid.reshape((-1,) + grid.shape[2:]), len(rows), args.steps, out / "interpolation.png", rows, columns,
+                             title=f"{args.method} between seeds")
+    frames = animation_frames(grid)
+    gif = save_gif(frames, out / "interpolation.gif", args.fps)
+    return {"seeds": args.seeds, "steps": args.steps, "method": args.method, "frames": len(frames), "grid": str(png), "gif": str(gif)}
+
+
+def _direction(model, labels: dict, args) -> dict:
+    from shoes_generator.latent import explore_direction
+    from shoes_generator.plots import save_labelled_grid
+
+    strengths = np.linspace(-args.strength, args.strength, args.steps).tolist()
+    result = explore_direction(model, args.attribute, args.samples, args.seeds, strengths, labels, args.seed)
+    images, direction = result.pop("images"), result.pop("direction")
+    out = Path(args.out)
+    r2 = "n/a" if result["r2"] is None else f"{result['r2']:.2f}"
+    monotonic = "n/a" if result["monotonic_share"] is None else f"{result['monotonic_share']:.0%}"
+    png = save_labelled_grid(images.reshape((-1,) + images.shape[2:]), args.seeds, len(strengths), out / "edit_grid.png",
+                             [f"z{i}" for i in range(args.seeds)], [f"{s:+.1f}" for s in strengths],
+                             title=f"{args.attribute} direction: held-out r2 {r2}, monotonic {monotonic}")
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "direction.npy", direction)
+    return {**result, "grid": str(png), "direction_file": str(out / "direction.npy")}
+
+
+def run(args) -> dict:
+    from shoes_generator.latent import open_model, resolve_labels
+
+    model = open_model(args.model, args.server, args.name)
+    labels, defaulted = resolve_labels(model.vocabularies, dict(args.label))
+    source = {"server": args.server, "name": args.name} if args.server else {"model": str(args.model)}
+    summary = {"command": args.command, **source, "labels": labels, "defaulted_labels": defaulted}
+    if defaulted:
+        summary["note"] = f"label(s) {', '.join(defaulted)} not given: used the first value of each vocabulary"
+    summary.update(_interpolate(model, labels, args) if args.command == "interpolate" else _direction(model, labels, args))
+    summary["labels"], summary["defaulted_labels"] = labels, defaulted
+    name = "interpolation.json" if args.command == "interpolate" else "direction.json"
+    Path(args.out, name).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `shoes-explore`; returns the exit code (2 on errors)."""
+    from serving.client import ServingError
+
+    args = build_parser().parse_args(argv)
+    if args.model is None and not args.server:
+        print(f"{PROG}: error: give a MODEL (run directory or SavedModel) or --server HOST:PORT", file=sys.stderr)
+        return 2
+    try:
+        summary = run(args)
+    except ServingError as error:
+        print(f"{PROG}: error: {error.code}: {error.message}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    brief = {key: value for key, value in summary.items() if key != "values"}
+    print(json.dumps(brief, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
