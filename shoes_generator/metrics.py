@@ -52,8 +52,8 @@ def _batched(model: Callable, images: np.ndarray, batch_size: int, prepare: Call
     """``model(prepare(chunk))`` over chunks of `images`: one list of float64 arrays per model output."""
     parts: list[list[np.ndarray]] = []
     for start in range(0, len(images), batch_size):
-        outputs = model(prepare(images[start : start + batch_size]), training=False)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        # tf.nest: a reloaded model may answer with a wrapped list, which isinstance(list) misses.
+        outputs = tf.nest.flatten(model(prepare(images[start : start + batch_size]), training=False))
         if not parts:
             parts = [[] for _ in outputs]
         for part, output in zip(parts, outputs):

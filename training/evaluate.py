@@ -30,7 +30,10 @@ classifier's features, samples vs real test shoes; frechet_floor_real_vs_real:
 real train vs real test shoes of the same count (the best to expect).
 within_label_spread: mean feature distance between samples asked for with the
 same labels, beside within_label_spread_real for real shoes of one colour and
-type (far below it = mode collapse). An accuracy the judge cannot give (labels
+type (far below it = mode collapse). --metrics fid,kid,pr adds FID, KID and
+improved precision/recall over the chosen features (--features classifier, or
+inception with ImageNet weights), each beside its real-vs-real floor.
+--server HOST:PORT --name NAME measures a served model through the gRPC client. An accuracy the judge cannot give (labels
 it does not know, e.g. UT-Zappos categories) is replaced by a *_note key.
 """
 
@@ -40,11 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="shoes-eval", description="Measure a trained shoe generator or image-to-image model.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("model", metavar="MODEL", help="a run directory or a SavedModel directory")
+    parser.add_argument("model", metavar="MODEL", nargs="?", help="a run directory or a SavedModel directory (or use --server)")
     parser.add_argument("-n", "--samples", type=int, default=2000, help="generated samples (default 2000)")
     parser.add_argument("--seed", type=int, default=0, help="first noise seed (default 0)")
     parser.add_argument("--out", metavar="JSON", help="also write the report to this file")
     parser.add_argument("--cache", metavar="DIR", help="classifier cache folder")
+    parser.add_argument("--metrics", default="", help="extra feature metrics: any of fid,kid,pr (e.g. fid,kid,pr)")
+    parser.add_argument("--features", choices=["classifier", "inception"], default="classifier",
+                        help="feature extractor of --metrics (inception needs ImageNet weights; default classifier)")
+    parser.add_argument("--inception-weights", metavar="H5", help="InceptionV3 notop weights file (offline machines)")
+    parser.add_argument("--server", metavar="HOST:PORT", help="measure a served generator over gRPC instead of MODEL")
+    parser.add_argument("--name", default="shoes", help="the served model's name (with --server; default shoes)")
     return parser
 
 
@@ -65,9 +74,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.samples < 2:
         print(f"shoes-eval: error: -n must be at least 2. Received: {args.samples}", file=sys.stderr)
         return 2
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    unknown = sorted(set(metrics) - {"fid", "kid", "pr", "acc"})
+    if unknown or (args.model is None) == (args.server is None):
+        problem = f"unknown --metrics {unknown} (known: fid, kid, pr, acc)" if unknown else "give MODEL or --server (one of them)"
+        print(f"shoes-eval: error: {problem}", file=sys.stderr)
+        return 2
+    metrics = [m for m in metrics if m != "acc"]  # Accuracies are always reported.
+    saved_model, run_dir = None, None
     try:
-        saved_model, run_dir = resolve(args.model)
-    except FileNotFoundError as error:
+        if args.model is not None:
+            saved_model, run_dir = resolve(args.model)
+        extractor = None
+        if metrics and args.features == "inception":
+            from shoes_generator.metrics import InceptionFeatures
+
+            extractor = InceptionFeatures(args.inception_weights)
+    except (FileNotFoundError, RuntimeError) as error:
         print(f"shoes-eval: error: {error}", file=sys.stderr)
         return 2
     config = None
@@ -80,9 +103,10 @@ def main(argv: list[str] | None = None) -> int:
 
         report = evaluate_translation(saved_model, config, args.samples, args.cache)
     else:
-        from shoes_generator.evaluation.generator_eval import evaluate_saved_model
+        from shoes_generator.evaluation.generator_eval import ServedSampler, evaluate_saved_model
 
-        report = evaluate_saved_model(saved_model, args.samples, args.seed, args.cache)
+        server = ServedSampler(args.server, args.name) if args.server else None
+        report = evaluate_saved_model(saved_model, args.samples, args.seed, args.cache, metrics=metrics, metric_features=extractor, server=server)
     width = max(len(key) for key in report)
     for key, value in report.items():
         if not isinstance(value, dict):

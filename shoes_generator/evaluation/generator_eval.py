@@ -23,23 +23,59 @@ def requested_labels(vocabularies: dict[str, list[str]], count: int) -> dict[str
     return {name: np.asarray([row[k] for row in rows]) for k, name in enumerate(names)}
 
 
-def generate(saved_model, count: int, seed: int = 0, batch_size: int = 250) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """`count` ``uint8`` samples from a SavedModel's ``serving_default`` and the labels asked for.
+class ServedSampler:
+    """A served generator (TF Serving or shoes-serve) asked through the thin gRPC client.
 
     Args:
-        saved_model: the loaded SavedModel (see `shoes_generator.export`).
+        target: ``host:port`` of the gRPC API.
+        name: the model name.
+    """
+
+    def __init__(self, target: str, name: str = "shoes"):
+        from serving.client import ShoesClient
+
+        self.client = ShoesClient(target, name, timeout=120)
+        self.vocabularies = self.client.labels()
+
+    def __call__(self, seeds: np.ndarray, labels: dict[str, np.ndarray]) -> np.ndarray:
+        inputs = {"seed": np.asarray(seeds, np.int64), **{name: np.asarray(values, object) for name, values in labels.items()}}
+        return self.client.predict(inputs, output_filter=["images"])["images"]
+
+
+def generate(source, count: int, seed: int = 0, batch_size: int = 250) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """`count` ``uint8`` samples and the labels asked for, from a loaded SavedModel's ``serving_default``
+    or a `ServedSampler`.
+
+    Args:
+        source: the loaded SavedModel (see `shoes_generator.export`) or a `ServedSampler`.
         count: how many samples.
         seed: first noise seed (samples use seeds ``seed .. seed + count - 1``).
         batch_size: samples per call.
     """
-    vocabularies = label_vocabularies(saved_model)
+    served = isinstance(source, ServedSampler)
+    vocabularies = source.vocabularies if served else label_vocabularies(source)
     labels = requested_labels(vocabularies, count) if vocabularies else {}
     images = []
     for start in range(0, count, batch_size):
         stop = min(count, start + batch_size)
-        out = sample(saved_model, np.arange(seed + start, seed + stop), {name: values[start:stop] for name, values in labels.items()})
-        images.append(out["images"].numpy())
+        seeds, chunk = np.arange(seed + start, seed + stop), {name: values[start:stop] for name, values in labels.items()}
+        images.append(source(seeds, chunk) if served else sample(source, seeds, chunk)["images"].numpy())
     return np.concatenate(images), labels
+
+
+def feature_metrics(images: np.ndarray, real_test: np.ndarray, real_train: np.ndarray, metrics, extractor) -> dict:
+    """FID / KID / precision-recall of `images` against real test shoes under `extractor`, with the
+    real-train-vs-real-test floor beside each (keys suffixed with the extractor's name)."""
+    from shoes_generator.metrics import compare, features_of
+
+    def stats(array):
+        return features_of((array[i : i + 250] for i in range(0, len(array), 250)), extractor)
+
+    test = stats(real_test)
+    fake, floor = compare(test, stats(images), metrics), compare(test, stats(real_train), metrics)
+    report = {f"{key}_{extractor.name}": round(float(value), 4) for key, value in fake.items()}
+    report.update({f"{key}_{extractor.name}_floor_real_vs_real": round(float(value), 4) for key, value in floor.items()})
+    return report
 
 
 def label_accuracy(
@@ -102,7 +138,14 @@ def within_group_spread(features: np.ndarray, groups: np.ndarray, max_per_group:
 
 
 def evaluate_saved_model(
-    path: str | Path, count: int = 2000, seed: int = 0, cache_dir: str | Path | None = None, reference_limit: int | None = None
+    path: str | Path | None,
+    count: int = 2000,
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    reference_limit: int | None = None,
+    metrics=(),
+    metric_features=None,
+    server: ServedSampler | None = None,
 ) -> dict:
     """Type accuracy, colour accuracy and Frechet distances of the generator exported at `path`.
 
@@ -123,12 +166,15 @@ def evaluate_saved_model(
         seed: first noise seed.
         cache_dir: the classifier cache.
         reference_limit: at most this many real shoes per split (tests).
+        metrics: extra feature metrics ("fid", "kid", "pr"; see `shoes_generator.metrics`).
+        metric_features: their feature extractor (default: the project classifier's features).
+        server: measure this served model instead of `path`.
     """
     from shoes_generator.data.fmnist import CATEGORY_NAMES
     from shoes_generator.imaging.colors import COLOR_NAMES, classify_batch
 
-    model = tf.saved_model.load(str(path))
-    vocabularies = label_vocabularies(model)
+    model = server if server is not None else tf.saved_model.load(str(path))
+    vocabularies = server.vocabularies if server is not None else label_vocabularies(model)
     images, labels = generate(model, count, seed)
     image_size = images.shape[1]
     colored = "color" in labels
@@ -146,7 +192,7 @@ def evaluate_saved_model(
     test_features, _ = features(real_test)
     train_features, _ = features(real_train)
     report = {
-        "model": str(path),
+        "model": str(path) if server is None else f"served {server.client.model} at {server.client.target}",
         "samples": int(len(images)),
         "image_size": int(image_size),
         "classifier_test_accuracy": info["test_accuracy"],
@@ -165,4 +211,9 @@ def evaluate_saved_model(
         report.update(
             label_accuracy("color_accuracy", labels["color"], found, vocabularies["color"], COLOR_NAMES, "color_accuracy_per_color")
         )
+    if metrics:
+        from shoes_generator.metrics import ClassifierFeatures
+
+        features_for_metrics = metric_features or ClassifierFeatures(image_size, cache_dir)
+        report.update(feature_metrics(images, real_test, real_train, metrics, features_for_metrics))
     return report

@@ -159,3 +159,36 @@ def test_within_group_spread_exposes_a_collapsed_generator():
     assert within_group_spread(collapsed, groups) < 0.1
     with pytest.raises(ValueError, match="no group holds two items|No group holds two items"):
         within_group_spread(varied[:2], np.array(["a", "b"]))
+
+
+@pytest.mark.slow
+@pytest.mark.fmnist
+@needs_fmnist
+def test_shoes_eval_adds_fid_kid_and_precision_recall_locally_and_for_a_served_model(tmp_path, classifier_cache, capsys):
+    from serving.server.app import ShoesServer
+    from serving.server.model_store import entries_from_base
+    from shoes_generator.configs import get_preset
+    from shoes_generator.publish import export_run
+    from shoes_generator.trainer import train
+    from training.evaluate import main as shoes_eval
+
+    run = train(get_preset("cgan_fmnist_color_tiny"), out=tmp_path / "runs", verbose=0).run_dir
+    common = ["-n", "60", "--cache", str(classifier_cache), "--metrics", "fid,kid,pr,acc"]
+    assert shoes_eval([str(run), *common, "--out", str(tmp_path / "local.json")]) == 0
+    local = json.loads((tmp_path / "local.json").read_text())
+    for key in ("fid_classifier", "kid_classifier", "precision_classifier", "recall_classifier"):
+        assert key in local and f"{key}_floor_real_vs_real" in local
+    # The streaming FID uses the same features as the one-shot Frechet distance.
+    assert local["fid_classifier"] == pytest.approx(local["frechet_distance"], rel=1e-2, abs=1e-2)
+    assert local["fid_classifier"] > 5 * local["fid_classifier_floor_real_vs_real"]
+    assert local["precision_classifier_floor_real_vs_real"] > local["precision_classifier"]
+
+    export_run(run, tmp_path / "models", "shoes")
+    server = ShoesServer(entries_from_base(tmp_path / "models"), port=0, rest_port=None, poll_seconds=0).start()
+    try:
+        assert shoes_eval(["--server", f"127.0.0.1:{server.port}", "--name", "shoes", *common, "--out", str(tmp_path / "served.json")]) == 0
+    finally:
+        server.stop(grace=1)
+    served = json.loads((tmp_path / "served.json").read_text())
+    assert served["model"].startswith("served shoes") and served["type_accuracy"] == pytest.approx(local["type_accuracy"], abs=0.05)
+    assert shoes_eval([str(run), "--server", "x:1"]) == 2 and shoes_eval([str(run), "--metrics", "is"]) == 2
