@@ -17,6 +17,10 @@ examples:
   shoes-train --config cgan_fmnist_color                 # the main job's model
   shoes-train --config dcgan64_paper --dry-run           # print the resolved config
   shoes-train --config dcgan64_paper --data ~/zappos --set data.image_size=64
+  shoes-train --config pix2pix_fmnist_edges              # sketch -> shoe on Fashion-MNIST
+  shoes-train --config pix2pix_edges2shoes --data ~/edges2shoes/train
+  shoes-train --config cyclegan_sneaker2boot             # sneaker <-> ankle boot
+  shoes-train --config cyclegan_brands --data ~/ut-zap50k-images-square --set data.domain_b=brand=Converse
   shoes-train --config cgan_fmnist_color --set train.precision=float32 --epochs 3
   shoes-train --resume runs/00002-cgan_fmnist_color      # continue after a kill
 
@@ -29,7 +33,7 @@ A run directory holds config.json, metrics.jsonl, loss_curve.png, samples/
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shoes-train",
-        description="Train a shoe GAN with model.fit from a named preset.",
+        description="Train a shoe GAN, pix2pix or CycleGAN with model.fit from a named preset.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -43,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data", metavar="PATH",
         help="train on a folder, a manifest CSV or a TFRecord directory instead of the preset's data "
-        "(the Fashion-MNIST default); sets data.source and data.path",
+        "(the Fashion-MNIST default); sets data.source and data.path (pix2pix presets: the A|B folder or "
+        "the input/mask/target folder, keeping their source)",
     )
     parser.add_argument("--epochs", type=int, help="total epochs (also extends a resumed run)")
     parser.add_argument("--out", default="runs", metavar="DIR", help="where run directories go (default: runs)")
