@@ -26,87 +26,39 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format, wrappers_pb2
+from google.protobuf import message_factory, text_format, wrappers_pb2
 
-_Field = descriptor_pb2.FieldDescriptorProto
+from serving.descriptors import build_pool, message, proto3_file
 
 _INT64 = ".google.protobuf.Int64Value"
 _STRING = ".google.protobuf.StringValue"
 _BOOL = ".google.protobuf.BoolValue"
 
-# (name, number, type or message type name, repeated) in upstream's order of declaration.
+# (name, number, kind) in upstream's order of declaration; kinds as `serving.descriptors.field` takes them.
 _BATCHING_PARAMETERS = (
-    ("max_batch_size", 1, _INT64, False),
-    ("batch_timeout_micros", 2, _INT64, False),
-    ("max_enqueued_batches", 3, _INT64, False),
-    ("num_batch_threads", 4, _INT64, False),
-    ("thread_pool_name", 5, _STRING, False),
-    ("enable_large_batch_splitting", 8, _BOOL, False),
-    ("max_execution_batch_size", 9, _INT64, False),
-    ("allowed_batch_sizes", 6, _Field.TYPE_INT64, True),
-    ("pad_variable_length_inputs", 7, _Field.TYPE_BOOL, False),
+    ("max_batch_size", 1, _INT64),
+    ("batch_timeout_micros", 2, _INT64),
+    ("max_enqueued_batches", 3, _INT64),
+    ("num_batch_threads", 4, _INT64),
+    ("thread_pool_name", 5, _STRING),
+    ("enable_large_batch_splitting", 8, _BOOL),
+    ("max_execution_batch_size", 9, _INT64),
+    ("allowed_batch_sizes", 6, "repeated int64"),
+    ("pad_variable_length_inputs", 7, "bool"),
 )
-_PROMETHEUS_CONFIG = (
-    ("enable", 1, _Field.TYPE_BOOL, False),
-    ("path", 2, _Field.TYPE_STRING, False),
-)
-_MONITORING_CONFIG = (("prometheus_config", 1, ".tensorflow.serving.PrometheusConfig", False),)
+_PROMETHEUS_CONFIG = (("enable", 1, "bool"), ("path", 2, "string"))
+_MONITORING_CONFIG = (("prometheus_config", 1, ".tensorflow.serving.PrometheusConfig"),)
 
 
-def _message(file: descriptor_pb2.FileDescriptorProto, name: str, fields) -> None:
-    """Appends message `name` with `fields` to `file`.
-
-    Args:
-        file: the file descriptor to extend.
-        name: the message's short name.
-        fields: ``(name, number, type, repeated)`` rows; ``type`` is a scalar ``TYPE_*`` constant or a
-            fully qualified message name (leading dot).
-    """
-    message = file.message_type.add(name=name)
-    for field_name, number, kind, repeated in fields:
-        field = message.field.add(name=field_name, number=number, json_name=_json_name(field_name))
-        field.label = _Field.LABEL_REPEATED if repeated else _Field.LABEL_OPTIONAL
-        if isinstance(kind, str):
-            field.type, field.type_name = _Field.TYPE_MESSAGE, kind
-        else:
-            field.type = kind
-
-
-def _json_name(name: str) -> str:
-    """protoc's JSON name: ``max_batch_size`` -> ``maxBatchSize``.
-
-    Args:
-        name: a snake_case field name.
-    """
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-def _file(name: str, dependencies: tuple[str, ...] = ()) -> descriptor_pb2.FileDescriptorProto:
-    """An empty proto3 file of package ``tensorflow.serving``.
-
-    Args:
-        name: the file's upstream path.
-        dependencies: the files it imports.
-    """
-    return descriptor_pb2.FileDescriptorProto(name=name, package="tensorflow.serving", syntax="proto3", dependency=dependencies)
-
-
-def _build_pool() -> descriptor_pool.DescriptorPool:
-    pool = descriptor_pool.DescriptorPool()
-    wrappers = descriptor_pb2.FileDescriptorProto()
-    wrappers_pb2.DESCRIPTOR.CopyToProto(wrappers)
-    pool.Add(wrappers)
-
-    batching = _file("tensorflow_serving/servables/tensorflow/session_bundle_config.proto", (wrappers.name,))
-    _message(batching, "BatchingParameters", _BATCHING_PARAMETERS)
-    pool.Add(batching)
-
-    monitoring = _file("tensorflow_serving/config/monitoring_config.proto")
-    _message(monitoring, "PrometheusConfig", _PROMETHEUS_CONFIG)
-    _message(monitoring, "MonitoringConfig", _MONITORING_CONFIG)
-    pool.Add(monitoring)
-    return pool
+def _build_pool():
+    batching = proto3_file(
+        "tensorflow_serving/servables/tensorflow/session_bundle_config.proto", "tensorflow.serving", wrappers_pb2.DESCRIPTOR.name
+    )
+    message(batching, "BatchingParameters", *_BATCHING_PARAMETERS)
+    monitoring = proto3_file("tensorflow_serving/config/monitoring_config.proto", "tensorflow.serving")
+    message(monitoring, "PrometheusConfig", *_PROMETHEUS_CONFIG)
+    message(monitoring, "MonitoringConfig", *_MONITORING_CONFIG)
+    return build_pool((wrappers_pb2,), (batching, monitoring))
 
 
 _POOL = _build_pool()

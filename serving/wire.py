@@ -13,8 +13,10 @@ are imported in one process.
 from __future__ import annotations
 
 import numpy as np
-from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory, wrappers_pb2
+from google.protobuf import any_pb2, message_factory, wrappers_pb2
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+from serving.descriptors import build_pool, enum as _enum, field as _field, message as _message, proto3_file
 
 PREDICT = "/tensorflow.serving.PredictionService/Predict"
 GET_MODEL_METADATA = "/tensorflow.serving.PredictionService/GetModelMetadata"
@@ -24,18 +26,6 @@ MULTI_INFERENCE = "/tensorflow.serving.PredictionService/MultiInference"
 GET_MODEL_STATUS = "/tensorflow.serving.ModelService/GetModelStatus"
 HANDLE_RELOAD_CONFIG_REQUEST = "/tensorflow.serving.ModelService/HandleReloadConfigRequest"
 
-_F = descriptor_pb2.FieldDescriptorProto
-_SCALARS = {
-    "bool": _F.TYPE_BOOL,
-    "int32": _F.TYPE_INT32,
-    "int64": _F.TYPE_INT64,
-    "uint32": _F.TYPE_UINT32,
-    "uint64": _F.TYPE_UINT64,
-    "float": _F.TYPE_FLOAT,
-    "double": _F.TYPE_DOUBLE,
-    "string": _F.TYPE_STRING,
-    "bytes": _F.TYPE_BYTES,
-}
 # tensorflow/core/framework/types.proto, values 0..33 in order (the *_REF types never travel).
 _DATA_TYPES = """DT_INVALID DT_FLOAT DT_DOUBLE DT_INT32 DT_UINT8 DT_INT16 DT_INT8 DT_STRING DT_COMPLEX64 DT_INT64
 DT_BOOL DT_QINT8 DT_QUINT8 DT_QINT32 DT_BFLOAT16 DT_QINT16 DT_QUINT16 DT_UINT16 DT_COMPLEX128 DT_HALF DT_RESOURCE
@@ -61,65 +51,8 @@ _TENSOR_VALUES = (  # TensorProto's repeated value fields: (name, number, type);
 )
 
 
-def _field(message, name: str, number: int, kind: str, oneof: int | None = None) -> None:
-    """Adds a field to a DescriptorProto.
-
-    Args:
-        message: the DescriptorProto.
-        name: field name.
-        number: field number.
-        kind: a scalar type (``"int64"``), ``"enum .full.Name"`` or ``".full.Message"``, optionally
-            prefixed with ``"repeated "``.
-        oneof: index of the message's oneof the field belongs to.
-    """
-    field = message.field.add(name=name, number=number, label=_F.LABEL_OPTIONAL)
-    if kind.startswith("repeated "):
-        field.label, kind = _F.LABEL_REPEATED, kind.removeprefix("repeated ")
-    if kind in _SCALARS:
-        field.type = _SCALARS[kind]
-    elif kind.startswith("enum "):
-        field.type, field.type_name = _F.TYPE_ENUM, kind.removeprefix("enum ")
-    else:
-        field.type, field.type_name = _F.TYPE_MESSAGE, kind
-    if oneof is not None:
-        field.oneof_index = oneof
-
-
-def _message(file, name: str, *fields, maps=(), oneof: str | None = None):
-    """Adds a message to a FileDescriptorProto and returns its DescriptorProto.
-
-    Args:
-        file: the FileDescriptorProto.
-        name: message name (no package).
-        *fields: ``(name, number, kind[, oneof index])`` tuples, see `_field`.
-        maps: ``(name, number, value kind)`` of ``map<string, value>`` fields; each becomes a nested
-            ``<Name>Entry`` message marked ``map_entry`` plus a repeated field of it, as protoc writes them.
-        oneof: name of the message's one oneof, when it has one.
-    """
-    message = file.message_type.add(name=name)
-    if oneof:
-        message.oneof_decl.add(name=oneof)
-    for field in fields:
-        _field(message, *field)
-    for map_name, number, value_kind in maps:
-        entry = message.nested_type.add(name="".join(part.title() for part in map_name.split("_")) + "Entry")
-        entry.options.map_entry = True
-        _field(entry, "key", 1, "string")
-        _field(entry, "value", 2, value_kind)
-        _field(message, map_name, number, f"repeated .{file.package}.{name}.{entry.name}")
-    return message
-
-
-def _enum(parent, name: str, values: dict[str, int]) -> None:
-    enum = parent.enum_type.add(name=name)
-    for value_name, number in values.items():
-        enum.value.add(name=value_name, number=number)
-
-
 def _file(name: str, package: str, *dependencies: str):
-    return descriptor_pb2.FileDescriptorProto(
-        name=f"shoes_wire/{name}.proto", package=package, syntax="proto3", dependency=dependencies
-    )
+    return proto3_file(f"shoes_wire/{name}.proto", package, *dependencies)
 
 
 def _tensorflow_file():
@@ -201,18 +134,7 @@ def _serving_file():
     return file
 
 
-def _build_pool() -> descriptor_pool.DescriptorPool:
-    pool = descriptor_pool.DescriptorPool()
-    for module in (any_pb2, wrappers_pb2):
-        file = descriptor_pb2.FileDescriptorProto()
-        module.DESCRIPTOR.CopyToProto(file)
-        pool.Add(file)
-    for file in (_tensorflow_file(), _error_codes_file(), _serving_file()):
-        pool.Add(file)
-    return pool
-
-
-POOL = _build_pool()
+POOL = build_pool((any_pb2, wrappers_pb2), (_tensorflow_file(), _error_codes_file(), _serving_file()))
 
 
 def _class(full_name: str):

@@ -273,24 +273,22 @@ def export_routes(routes: dict[str, Route], image_size: int, path: str | Path, t
     for name, route in routes.items():
         pixels_name = "from_pixels" if name == "serving_default" else f"{name}_pixels"
 
-        def fitted(value, channels, route=route):
-            pad = -1.0 if channels == 1 else 1.0
-            return fit_image(to_float(value), image_size, pad_value=pad)
+        def body(suffix: str, decode: Callable[[tf.Tensor, int], tf.Tensor], route=route) -> Callable[[dict], dict]:
+            """The route over its image inputs ``<key><suffix>``, each decoded, then fitted (masks padded as background)."""
 
-        def from_bytes(inputs, route=route):
-            images = {
-                key: tf.map_fn(lambda data, c=channels: fitted(decode_image(data, c), c), inputs[f"{key}_bytes"], fn_output_signature=tf.float32)
-                for key, channels in route.images
-            }
-            return image_outputs(route.fn({**images, **{key: inputs[key] for key in route.scalars}}))
+            def fitted(value, channels):
+                return fit_image(to_float(decode(value, channels)), image_size, pad_value=-1.0 if channels == 1 else 1.0)
 
-        def from_pixels(inputs, route=route):
-            images = {
-                key: tf.map_fn(lambda image, c=channels: fitted(image, c), inputs[key], fn_output_signature=tf.float32)
-                for key, channels in route.images
-            }
-            return image_outputs(route.fn({**images, **{key: inputs[key] for key in route.scalars}}))
+            def run(inputs):
+                images = {
+                    key: tf.map_fn(lambda value, c=channels: fitted(value, c), inputs[key + suffix], fn_output_signature=tf.float32)
+                    for key, channels in route.images
+                }
+                return image_outputs(route.fn({**images, **{key: inputs[key] for key in route.scalars}}))
 
+            return run
+
+        from_bytes, from_pixels = body("_bytes", decode_image), body("", lambda image, channels: image)
         scalar_specs = [tf.TensorSpec([None], tf.float32, name=key) for key in route.scalars]
         byte_specs = [tf.TensorSpec([None], tf.string, name=f"{key}_bytes") for key, _ in route.images] + scalar_specs
         pixel_specs = [tf.TensorSpec([None, None, None, c], tf.uint8, name=key) for key, c in route.images] + scalar_specs
@@ -330,12 +328,7 @@ def export_cyclegan(model, image_size: int, path: str | Path) -> Path:
     return export_routes(routes, image_size, path, [model.generator_ab, model.generator_ba, blend])
 
 
-def fit_image_batch(pixels: tf.Tensor, size: int) -> tf.Tensor:
-    """``uint8 [B, H, W, 3]`` -> ``float32 [B, size, size, 3]`` in [-1, 1], padded with white to a square."""
-    return tf.map_fn(lambda image: fit_image(to_float(image), size), pixels, fn_output_signature=tf.float32)
-
-
-def signature_names(saved_model) -> list[str]:
+def _label_names(saved_model) -> list[str]:
     """The label names of a loaded generator: the string inputs of its ``serving_default``."""
     spec = saved_model.signatures["serving_default"].structured_input_signature[1]
     return [name for name, tensor in spec.items() if tensor.dtype == tf.string]
@@ -345,7 +338,7 @@ def label_vocabularies(saved_model) -> dict[str, list[str]]:
     """Label name -> vocabulary of a loaded generator, from its ``labels`` signature (``{}`` when it has none)."""
     if "labels" not in saved_model.signatures:
         return {}
-    names = signature_names(saved_model)
+    names = _label_names(saved_model)
     out = saved_model.signatures["labels"](name=tf.constant(names))
     return {
         name: [v.decode() for v in row[:count]] for name, row, count in zip(names, out["values"].numpy(), out["counts"].numpy())

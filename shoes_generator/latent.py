@@ -292,7 +292,15 @@ def fit_direction(z: np.ndarray, values: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: the attribute does not vary linearly with z (all coefficients zero).
     """
-    coefficients, _ = fit_linear(z, values)
+    return unit_direction(fit_linear(z, values)[0])
+
+
+def unit_direction(coefficients: np.ndarray) -> np.ndarray:
+    """`coefficients` of a linear fit scaled to unit length (float32).
+
+    Raises:
+        ValueError: all coefficients zero (the attribute does not vary with z).
+    """
     norm = np.linalg.norm(coefficients)
     if not norm > 1e-12:
         raise ValueError("The attribute does not vary with z (constant values); no direction to fit")
@@ -383,7 +391,7 @@ def explore_direction(
     train, test = slice(0, samples - held), slice(samples - held, samples)
     coefficients, intercept = fit_linear(z[train], values[train])
     try:
-        direction, found = fit_direction(z[train], values[train]), True
+        direction, found = unit_direction(coefficients), True
     except ValueError:  # a constant attribute (e.g. an untrained model that draws no shoe): nothing to steer
         direction, found = np.zeros(model.latent_dim, np.float32), False
     starts = rng.standard_normal((seeds, model.latent_dim)).astype(np.float32)

@@ -91,6 +91,13 @@ class ClassifierFeatures:
         features, logits = _batched(self._extractor, images, self.batch_size, lambda x: [_resized(x, self.image_size)])
         return np.concatenate(features), np.concatenate(logits)
 
+    def judge(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``([B, 128] features, [B] type names)``: the features and the shoe type the classifier reads in each image."""
+        from shoes_generator.data.fmnist import CATEGORY_NAMES
+
+        features, logits = self.features_and_logits(images)
+        return features, np.asarray(CATEGORY_NAMES)[logits.argmax(1)]
+
     def __call__(self, images: np.ndarray) -> np.ndarray:
         return self.features_and_logits(images)[0]
 

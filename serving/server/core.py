@@ -81,5 +81,5 @@ class ServingCore:
             status = grpc.StatusCode.INTERNAL.name
             raise
         finally:  # Names the server does not serve share one series, so random names cannot grow the page.
-            known = model if model in self.store.model_names() else "<unknown>"
+            known = model if self.store.serves(model) else "<unknown>"
             self.metrics.request(known, api, status, (time.perf_counter() - started) * 1e6)

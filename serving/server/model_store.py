@@ -188,6 +188,10 @@ class ModelStore:
             raise not_found(f"Could not find any versions of model {name}")
         return sorted(versions.items(), reverse=True)
 
+    def serves(self, name: str) -> bool:
+        """Whether `name` is in the config (a lock-free dict lookup: cheap enough for every request)."""
+        return name in self._entries
+
     def model_names(self) -> list[str]:
         with self._lock:
             return sorted(self._entries)

@@ -222,7 +222,7 @@ class RestApi:
     def _predict(self, name: str, version: str | None, label: str | None, body: bytes) -> dict:
         servable = self.core.store.resolve(name, _version(version), label)
         signature_name, inputs, row_format = parse_predict_body(body, servable.signature)
-        _, _, outputs = self.core.predict(name, servable.version, None, signature_name, inputs)
+        _, _, outputs = self.core.predict(name, servable.version, None, signature_name, inputs, servable=servable)
         return predict_json(outputs, row_format)
 
 

@@ -11,11 +11,11 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
 
+from serving.client import DEFAULT_SIGNATURE
 from serving.server.errors import ServingError, from_tensorflow, invalid_argument
 from shoes_generator.warmup import read_warmup_requests
 
 logger = logging.getLogger("shoes_serve")
-DEFAULT_SIGNATURE = "serving_default"
 
 def read_signature_defs(path: str | Path) -> dict[str, meta_graph_pb2.SignatureDef]:
     """The SignatureDefs of the ``serve`` MetaGraph in ``<path>/saved_model.pb``."""
@@ -57,6 +57,13 @@ class Servable:
             sig: {alias: tf.make_ndarray(proto) for alias, proto in signature.defaults.items()}
             for sig, signature in self.signature_defs.items()
         }
+        # Per signature, what every request needs: the input dtypes and the input/default alias sets.
+        self._input_dtypes = {
+            sig: {alias: tf.dtypes.as_dtype(info.dtype) for alias, info in signature.inputs.items()}
+            for sig, signature in self.signature_defs.items()
+        }
+        self._input_aliases = {sig: frozenset(signature.inputs) for sig, signature in self.signature_defs.items()}
+        self._default_aliases = {sig: frozenset(signature.defaults) for sig, signature in self.signature_defs.items()}
 
     def warm_up(self) -> int:
         """Replays the export's ``tf_serving_warmup_requests``; returns how many ran.
@@ -99,12 +106,13 @@ class Servable:
             ServingError: INVALID_ARGUMENT for missing, extra, mistyped or misshaped inputs.
         """
         signature = self.signature(signature_name)
-        expected = set(signature.inputs)
-        extra = sorted(set(inputs) - expected)
-        missing = sorted(expected - set(inputs) - set(signature.defaults))
+        signature_name = signature_name or DEFAULT_SIGNATURE
+        expected = self._input_aliases[signature_name]
+        extra = sorted(inputs.keys() - expected)
+        missing = sorted(expected - inputs.keys() - self._default_aliases[signature_name])
         if extra or missing:
             raise invalid_argument(
-                f"Inputs of signature {signature_name or DEFAULT_SIGNATURE!r} are {{{', '.join(sorted(expected))}}}"
+                f"Inputs of signature {signature_name!r} are {{{', '.join(sorted(expected))}}}"
                 f" (defaults: {{{', '.join(sorted(signature.defaults))}}}). Sent extra: {{{', '.join(extra)}}}. "
                 f"Missing but required: {{{', '.join(missing)}}}."
             )
@@ -118,7 +126,7 @@ class Servable:
                 raise invalid_argument(f"Input {alias!r} expects {dtype_name(info.dtype)} but {dtype_name(sent)} was provided")
             self._check_shape(alias, value, info)
             prepared[alias] = value
-        for alias, default in self.defaults[signature_name or DEFAULT_SIGNATURE].items():
+        for alias, default in self.defaults[signature_name].items():
             prepared.setdefault(alias, default)  # As TF Serving: the default as recorded, not broadcast.
         return prepared
 
@@ -133,10 +141,12 @@ class Servable:
 
     def run(self, signature_name: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Calls the signature on prepared inputs; TensorFlow errors keep their code and message."""
-        function = self.functions[signature_name or DEFAULT_SIGNATURE]
-        signature = self.signature(signature_name)
+        signature_name = signature_name or DEFAULT_SIGNATURE
+        if signature_name not in self.functions or signature_name not in self.signature_defs:
+            self.signature(signature_name)  # raises FAILED_PRECONDITION
+        function, dtypes = self.functions[signature_name], self._input_dtypes[signature_name]
         try:
-            tensors = {alias: tf.constant(value, dtype=tf.dtypes.as_dtype(signature.inputs[alias].dtype)) for alias, value in inputs.items()}
+            tensors = {alias: tf.constant(value, dtype=dtypes[alias]) for alias, value in inputs.items()}
             outputs = function(**tensors)
         except tf.errors.OpError as error:
             raise from_tensorflow(error) from None

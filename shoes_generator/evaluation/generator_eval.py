@@ -9,10 +9,10 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from shoes_generator.evaluation.classifier import feature_extractor, load_or_train_classifier
 from shoes_generator.evaluation.frechet import frechet_distance
 from shoes_generator.evaluation.reference import real_shoes
 from shoes_generator.export import label_vocabularies, sample
+from shoes_generator.metrics import ClassifierFeatures
 
 
 def requested_labels(vocabularies: dict[str, list[str]], count: int) -> dict[str, np.ndarray]:
@@ -178,13 +178,8 @@ def evaluate_saved_model(
     images, labels = generate(model, count, seed)
     image_size = images.shape[1]
     colored = "color" in labels
-    classifier, info = load_or_train_classifier(image_size, cache_dir)
-    extractor = feature_extractor(classifier)
-
-    def features(x):
-        feats, logits = extractor.predict(x, batch_size=256, verbose=0)  # uint8 as is: the model rescales.
-        return feats, np.asarray(CATEGORY_NAMES)[logits.argmax(1)]
-
+    classifier = ClassifierFeatures(image_size, cache_dir)
+    features = classifier.judge
     fake_features, fake_types = features(images)
     limit = min(count, reference_limit) if reference_limit else count
     real_test, test_categories, test_colors = real_shoes("test", image_size, colored, limit, seed=7)
@@ -195,7 +190,7 @@ def evaluate_saved_model(
         "model": str(path) if server is None else f"served {server.client.model} at {server.client.target}",
         "samples": int(len(images)),
         "image_size": int(image_size),
-        "classifier_test_accuracy": info["test_accuracy"],
+        "classifier_test_accuracy": classifier.info["test_accuracy"],
         "frechet_distance": round(frechet_distance(fake_features, test_features), 3),
         "frechet_floor_real_vs_real": round(frechet_distance(train_features, test_features), 3),
     }
@@ -212,8 +207,5 @@ def evaluate_saved_model(
             label_accuracy("color_accuracy", labels["color"], found, vocabularies["color"], COLOR_NAMES, "color_accuracy_per_color")
         )
     if metrics:
-        from shoes_generator.metrics import ClassifierFeatures
-
-        features_for_metrics = metric_features or ClassifierFeatures(image_size, cache_dir)
-        report.update(feature_metrics(images, real_test, real_train, metrics, features_for_metrics))
+        report.update(feature_metrics(images, real_test, real_train, metrics, metric_features or classifier))
     return report

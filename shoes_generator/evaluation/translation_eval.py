@@ -18,8 +18,8 @@ import tensorflow as tf
 
 from shoes_generator.configs import ExperimentConfig
 from shoes_generator.data.pipeline import to_uint8
-from shoes_generator.evaluation.classifier import feature_extractor, load_or_train_classifier
 from shoes_generator.evaluation.frechet import frechet_distance
+from shoes_generator.metrics import ClassifierFeatures
 
 
 def _batches(dataset: tf.data.Dataset, keys: tuple[str, ...], count: int) -> dict[str, np.ndarray]:
@@ -62,15 +62,11 @@ def evaluate_translation(saved_model: str | Path, config: ExperimentConfig, coun
     fmnist = config.data.source.startswith("fmnist")
     data = training_data(config.data, 1, config.train.seed, split="test" if fmnist else "train")
     size = config.data.image_size
-    classifier, info = load_or_train_classifier(size, cache_dir)
-    extractor = feature_extractor(classifier)
-
-    def judge(images):
-        features, logits = extractor.predict(images, batch_size=256, verbose=0)
-        return features, np.asarray(CATEGORY_NAMES)[logits.argmax(1)]
+    classifier = ClassifierFeatures(size, cache_dir)
+    judge = classifier.judge
 
     report = {"model": str(saved_model), "family": config.model.family, "held_out": "test split" if fmnist else "training data",
-              "classifier_test_accuracy": info["test_accuracy"]}
+              "classifier_test_accuracy": classifier.info["test_accuracy"]}
     if config.model.family == "pix2pix":
         keys = tuple(data.image_keys) + (("category",) if config.data.source == "fmnist_edges" else ())
         held = _batches(data.elements, keys, count)

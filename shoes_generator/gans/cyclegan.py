@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from shoes_generator.gans.gan import GAN
+from shoes_generator.gans.gan import GAN, computes_in_float16
 from shoes_generator.gans.image_pool import ImagePool
 from shoes_generator.gans.pix2pix import Pix2Pix, l1_distance, patch_gan_criterion
 
@@ -66,8 +66,7 @@ class CycleGAN(keras.Model):
         self.generator_ba = generator_ba
         self.discriminator_a = discriminator_a
         self.discriminator_b = discriminator_b
-        layers = [layer for model in self.networks for layer in model.layers]
-        self.uses_float16 = any(layer.dtype_policy.compute_dtype == "float16" for layer in layers)
+        self.uses_float16 = computes_in_float16(*self.networks)
         self.lambda_cycle = float(lambda_cycle)
         self.lambda_identity = float(lambda_identity)
         self.pool_size = int(pool_size)
@@ -220,10 +219,6 @@ class CycleGAN(keras.Model):
             "seed": self.seed,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in NETWORKS:
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
+    NETWORK_KEYS = NETWORKS
+    from_config = classmethod(GAN.from_config.__func__)  # Deserializes NETWORK_KEYS, then cls(**config).
 

@@ -17,6 +17,11 @@ from shoes_generator.gans.ema import clone_for_ema, ema_update
 from shoes_generator.losses import get_loss, gradient_penalty
 
 
+def computes_in_float16(*models: keras.Model) -> bool:
+    """Whether any layer of `models` computes in float16 (loss scaling needed)."""
+    return any(layer.dtype_policy.compute_dtype == "float16" for model in models for layer in model.layers)
+
+
 @keras.saving.register_keras_serializable(package="shoes_generator")
 class GAN(keras.Model):
     """Adversarial training of `generator` against `discriminator` with `model.fit`.
@@ -40,6 +45,8 @@ class GAN(keras.Model):
         seed: seed of the noise drawn during training.
     """
 
+    NETWORK_KEYS = ("generator", "discriminator")  # The config entries `from_config` deserializes.
+
     def __init__(
         self,
         generator: keras.Model,
@@ -62,9 +69,7 @@ class GAN(keras.Model):
             raise ValueError(f"ema_decay must lie in [0, 1). Received: ema_decay={ema_decay}")
         self.generator = generator
         self.discriminator = discriminator
-        layers = generator.layers + discriminator.layers
-        # Any float16 layer needs loss scaling.
-        self.uses_float16 = any(layer.dtype_policy.compute_dtype == "float16" for layer in layers)
+        self.uses_float16 = computes_in_float16(generator, discriminator)
         self.latent_dim = int(latent_dim)
         self.label_names = tuple(label_names)
         self.label_sizes = {name: int(size) for name, size in (label_sizes or {}).items()}
@@ -286,6 +291,6 @@ class GAN(keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        for name in cls.NETWORK_KEYS:
+            config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)

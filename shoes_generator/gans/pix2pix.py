@@ -17,7 +17,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from shoes_generator.gans.gan import GAN
+from shoes_generator.gans.gan import GAN, computes_in_float16
 
 PATCH_LOSSES = ("non_saturating", "least_squares")
 
@@ -82,8 +82,7 @@ class Pix2Pix(keras.Model):
             )
         self.generator = generator
         self.discriminator = discriminator
-        layers = generator.layers + discriminator.layers
-        self.uses_float16 = any(layer.dtype_policy.compute_dtype == "float16" for layer in layers)
+        self.uses_float16 = computes_in_float16(generator, discriminator)
         self.lambda_l1 = float(lambda_l1)
         self.loss_name = loss
         self.criterion = patch_gan_criterion(loss)
@@ -198,4 +197,5 @@ class Pix2Pix(keras.Model):
             "mask_input": self.mask_input,
         }
 
-    from_config = classmethod(GAN.from_config.__func__)  # Deserializes "generator" and "discriminator", then cls(**config).
+    NETWORK_KEYS = GAN.NETWORK_KEYS
+    from_config = classmethod(GAN.from_config.__func__)  # Deserializes NETWORK_KEYS, then cls(**config).

@@ -81,3 +81,40 @@ class MinibatchStdDev(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], input_shape[-1] + 1)
+
+
+IMG2IMG_NORMS = ("instance", "batch", "none")
+
+
+def check_norm(norm: str, allowed: tuple[str, ...] = IMG2IMG_NORMS) -> str:
+    """Returns `norm` when it is one of `allowed`.
+
+    Raises:
+        ValueError: not one of `allowed` (the message lists them).
+    """
+    if norm not in allowed:
+        raise ValueError(f"Unknown norm. Expected one of {list(allowed)}. Received: norm={norm!r}")
+    return norm
+
+
+def norm_layer(norm: str, name: str, dtype=None, affine: bool = True, allowed: tuple[str, ...] = IMG2IMG_NORMS) -> keras.layers.Layer:
+    """The image-to-image networks' norm layer by name.
+
+    "instance" is per-example, per-channel normalization
+    (``GroupNormalization(groups=-1)``, eps 1e-5), with a learned scale and
+    offset when `affine` (PyTorch's InstanceNorm2d default has none); nothing
+    depends on the batch. "batch" is BatchNorm with PyTorch's defaults
+    (`dcgan_batch_norm`); "none" an identity layer of that name.
+
+    Args:
+        norm: one of `allowed`.
+        name: layer name.
+        dtype: layer dtype policy.
+        affine: learned scale and offset for "instance".
+        allowed: the norms the caller accepts.
+    """
+    if check_norm(norm, allowed) == "batch":
+        return dcgan_batch_norm(name, dtype)
+    if norm == "none":
+        return keras.layers.Identity(name=name, dtype=dtype)
+    return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=affine, scale=affine, name=name, dtype=dtype)

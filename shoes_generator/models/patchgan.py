@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import keras
 
-from shoes_generator.models.blocks import dcgan_conv_init
-from shoes_generator.models.unet import check_norm, normalization
+from shoes_generator.models.blocks import check_norm, dcgan_conv_init, norm_layer
+from shoes_generator.models.unet import NORMS
 
 KERNEL = 4
 PADDING = 1
@@ -84,7 +84,7 @@ def build_patchgan_discriminator(
         ValueError: bad `n_layers`, `norm`, channel counts, or an `image_size`
             too small for `n_layers`.
     """
-    check_norm(norm)
+    check_norm(norm, NORMS)
     if not isinstance(image_size, int) or patch_map_size(max(image_size, 0), n_layers) < 1:
         raise ValueError(
             f"image_size too small for n_layers={n_layers}: the logits map would be empty "
@@ -119,7 +119,7 @@ def build_patchgan_discriminator(
             dtype=dtype,
         )(x)
         if layer > 0:
-            x = normalization(norm, f"conv{layer}_norm", dtype)(x)
+            x = norm_layer(norm, f"conv{layer}_norm", dtype, allowed=NORMS)(x)
         x = keras.layers.LeakyReLU(0.2, name=f"conv{layer}_lrelu", dtype=dtype)(x)
     x = keras.layers.ZeroPadding2D(PADDING, name="logits_pad", dtype=dtype)(x)
     logits = keras.layers.Conv2D(

@@ -22,9 +22,9 @@ import re
 import keras
 import tensorflow as tf
 
-from shoes_generator.models.blocks import dcgan_batch_norm, dcgan_conv_init
+from shoes_generator.models.blocks import IMG2IMG_NORMS, dcgan_conv_init, norm_layer
 
-NORMS = ("instance", "batch", "none")
+NORMS = IMG2IMG_NORMS  # "instance" without affine parameters, as the reference.
 
 
 @keras.saving.register_keras_serializable(package="shoes_generator")
@@ -79,24 +79,6 @@ class ScaledResidual(keras.layers.Layer):
         return input_shape[0]
 
 
-def norm_layer(norm: str, name: str, dtype=None) -> keras.layers.Layer:
-    """The reference's normalization by name: "instance" (no affine parameters, as
-    PyTorch's InstanceNorm2d default), "batch" (PyTorch defaults) or "none".
-
-    Args:
-        norm: "instance", "batch" or "none".
-        name: layer name.
-        dtype: layer dtype policy.
-    """
-    if norm == "instance":
-        return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=False, scale=False, name=name, dtype=dtype)
-    if norm == "batch":
-        return dcgan_batch_norm(name, dtype)
-    if norm == "none":
-        return keras.layers.Identity(name=name, dtype=dtype)
-    raise ValueError(f"Unknown norm. Expected one of {list(NORMS)}. Received: norm={norm!r}")
-
-
 def _make_layers(channels: int, base_filters: int, n_blocks: int, norm: str, dtype=None) -> dict:
     """Every layer of the generator by name (convs carry a bias unless BatchNorm follows, as in the reference)."""
     layers = {}
@@ -108,7 +90,7 @@ def _make_layers(channels: int, base_filters: int, n_blocks: int, norm: str, dty
         kind = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
         padding = "valid" if strides == 1 else "same"
         add(kind(filters, kernel, strides=strides, padding=padding, use_bias=norm != "batch", kernel_initializer=dcgan_conv_init(), name=f"{name}_conv", dtype=dtype))
-        add(norm_layer(norm, f"{name}_norm", dtype))
+        add(norm_layer(norm, f"{name}_norm", dtype, affine=False, allowed=NORMS))
 
     def relu(name):
         add(keras.layers.ReLU(name=f"{name}_relu", dtype=dtype))

@@ -16,40 +16,11 @@ import math
 
 import keras
 
-from shoes_generator.models.blocks import dcgan_batch_norm, dcgan_conv_init
+from shoes_generator.models.blocks import check_norm, dcgan_conv_init, norm_layer
 
-NORMS = ("instance", "batch")
+NORMS = ("instance", "batch")  # "instance" with a learned scale and offset (served models).
 UNET_DEPTHS = {"unet_256": 8, "unet_128": 7}
 DROPOUT_BLOCKS = 3  # Decoder blocks with dropout, counted from the bottleneck.
-
-
-def check_norm(norm: str) -> str:
-    """Returns `norm` when it names a known normalization.
-
-    Raises:
-        ValueError: not one of `NORMS`.
-    """
-    if norm not in NORMS:
-        raise ValueError(f"Unknown norm. Expected one of {list(NORMS)}. Received: norm={norm!r}")
-    return norm
-
-
-def normalization(norm: str, name: str, dtype=None) -> keras.layers.Layer:
-    """The image-to-image networks' norm layer.
-
-    "instance" is per-example, per-channel normalization
-    (``GroupNormalization(groups=-1)``, eps 1e-5, with a learned scale and
-    offset): the default for served models, as nothing depends on the batch.
-    "batch" is BatchNorm with PyTorch's defaults (the pix2pix reference's).
-
-    Args:
-        norm: "instance" or "batch".
-        name: layer name.
-        dtype: layer dtype policy.
-    """
-    if check_norm(norm) == "batch":
-        return dcgan_batch_norm(name, dtype)
-    return keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name, dtype=dtype)
 
 
 def unet_depth(image_size: int, depth: int | None = None) -> int:
@@ -106,7 +77,7 @@ def build_unet_generator(
         ValueError: bad `image_size`, `depth`, `norm`, `dropout`, or channel counts.
     """
     depth = unet_depth(image_size, depth)
-    check_norm(norm)
+    check_norm(norm, NORMS)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must lie in [0, 1). Received: dropout={dropout}")
     if min(in_channels, out_channels, base_filters) < 1:
@@ -128,7 +99,7 @@ def build_unet_generator(
         if level == depth - 1:
             break  # The bottleneck: no norm, no skip.
         if level > 0:
-            x = normalization(norm, f"down{level}_norm", dtype)(x)
+            x = norm_layer(norm, f"down{level}_norm", dtype, allowed=NORMS)(x)
         x = keras.layers.LeakyReLU(0.2, name=f"down{level}_lrelu", dtype=dtype)(x)
         skips.append(x)
     for block, level in enumerate(reversed(range(depth - 1))):
@@ -136,7 +107,7 @@ def build_unet_generator(
         x = keras.layers.Conv2DTranspose(
             filters(level), 4, strides=2, padding="same", use_bias=use_bias, kernel_initializer=dcgan_conv_init(), name=f"up{level}", dtype=dtype
         )(x)
-        x = normalization(norm, f"up{level}_norm", dtype)(x)
+        x = norm_layer(norm, f"up{level}_norm", dtype, allowed=NORMS)(x)
         if dropout > 0 and block < DROPOUT_BLOCKS:
             x = keras.layers.Dropout(dropout, name=f"up{level}_dropout", dtype=dtype)(x)
         x = keras.layers.Concatenate(name=f"skip{level}", dtype=dtype)([skips[level], x])

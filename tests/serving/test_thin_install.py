@@ -16,9 +16,9 @@ def test_client_extra_installs_and_generates_without_tensorflow(tmp_path, server
     env_dir = tmp_path / "thin"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    # A copy of the source tree, so the build leaves nothing in the checkout.
+    # A copy of the working tree (tracked and new, unignored files), so the build leaves nothing in the checkout.
     source = tmp_path / "src"
-    files = subprocess.run(["git", "-C", str(REPO), "ls-files"], check=True, capture_output=True, text=True).stdout.split()
+    files = subprocess.run(["git", "-C", str(REPO), "ls-files", "--cached", "--others", "--exclude-standard"], check=True, capture_output=True, text=True).stdout.split()
     for name in files:
         if (REPO / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
