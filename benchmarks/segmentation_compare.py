@@ -43,8 +43,7 @@ def main(argv=None) -> dict:
             model_options={"base_filters": args.base_filters},
         )
         seconds = time.perf_counter() - start
-        scores = evaluate_segmenter(model, test_images, test_masks, len(CLASS_NAMES))
-        scores["per_class_iou"] = {CLASS_NAMES[int(k)]: v for k, v in scores["per_class_iou"].items()}
+        scores = evaluate_segmenter(model, test_images, test_masks, len(CLASS_NAMES), class_names=CLASS_NAMES)
         results[architecture] = {**scores, "params": int(model.count_params()), "train_seconds": round(seconds, 1)}
     results["setup"] = {**{k: v for k, v in vars(args).items() if k != "out"}, "train_images": len(train_images), "test_images": len(test_images)}
     text = json.dumps(results, indent=2)

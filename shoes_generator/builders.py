@@ -151,14 +151,41 @@ def build_image_to_image(config: ExperimentConfig, steps_per_epoch: int | None =
     return wrapper
 
 
+def build_segmentation(config: ExperimentConfig, steps_per_epoch: int | None = None) -> keras.Model:
+    """A compiled `Segmenter` for `config` (family "segmentation"), optimizer built (ready to restore a checkpoint).
+
+    Args:
+        config: the experiment: ``model.segmenter`` picks the network, ``model.g_filters`` its base
+            filters, ``data.classes`` its outputs, ``train.g_lr`` / ``beta_1`` / ``beta_2`` the Adam optimizer.
+        steps_per_epoch: steps of one epoch (the learning-rate decay of ``train.decay_epochs``).
+    """
+    from shoes_generator.segmentation.segmenter import Segmenter
+    from shoes_generator.segmentation.train import build_segmenter
+
+    model, train = config.model, config.train
+    options = {"base_filters": model.g_filters, **({"depth": model.unet_depth or None} if model.segmenter == "unet" else {})}
+    with dtype_policy(train.precision):
+        network = build_segmenter(model.segmenter, config.data.image_size, len(config.data.classes), **options)
+        segmenter = Segmenter(network, name=f"{model.segmenter}_segmentation")
+    segmenter.compile(
+        optimizer=keras.optimizers.Adam(_learning_rate(config, train.g_lr, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2),
+        jit_compile=train.jit_compile,
+        steps_per_execution=train.steps_per_execution,
+    )
+    segmenter.build_optimizers()
+    return segmenter
+
+
 def build_model(config: ExperimentConfig, vocabularies: Vocabularies | None = None, steps_per_epoch: int | None = None) -> keras.Model:
-    """The compiled training model of any family: `GAN`, `Pix2Pix` or `CycleGAN`.
+    """The compiled training model of any family: `GAN`, `Pix2Pix`, `CycleGAN` or `Segmenter`.
 
     Args:
         config: the experiment.
         vocabularies: the conditioning labels (conditional family only).
         steps_per_epoch: steps of one epoch (image-to-image learning-rate decay).
     """
+    if config.segmentation:
+        return build_segmentation(config, steps_per_epoch)
     if config.image_to_image:
         return build_image_to_image(config, steps_per_epoch, mask_input=config.data.source == "triplets")
     return build_gan(config, vocabularies)

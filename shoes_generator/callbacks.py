@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from shoes_generator.data.pipeline import to_uint8
 from shoes_generator.labels import Vocabularies
-from shoes_generator.plots import save_labelled_grid, save_loss_curve
+from shoes_generator.plots import class_colors, save_labelled_grid, save_loss_curve
 
 
 def global_step(gan) -> int:
@@ -109,11 +109,12 @@ class TranslationGrid(keras.callbacks.Callback):
     """After every epoch, a grid of fixed examples translated by the model (PNG + TensorBoard).
 
     pix2pix rows read input | output | target; CycleGAN rows read
-    A | G_AB(A) | G_BA(G_AB(A)) | B | G_BA(B) | G_AB(G_BA(B)).
+    A | G_AB(A) | G_BA(G_AB(A)) | B | G_BA(B) | G_AB(G_BA(B)); segmenter rows
+    image | predicted classes | labelled classes (coloured by `class_colors`).
 
     Args:
         out_dir: folder of ``epoch_XXXX.png`` and ``latest.png``.
-        examples: a fixed batch (``{"input", "target"[, "mask"]}`` or ``{"a", "b"}``).
+        examples: a fixed batch (``{"input", "target"[, "mask"]}``, ``{"a", "b"}`` or ``{"image", "mask"}``).
         log_dir: TensorBoard folder for the grid's images, or None.
     """
 
@@ -131,6 +132,10 @@ class TranslationGrid(keras.callbacks.Callback):
             ba = model.generator_ba(x["b"], training=False)
             columns = [x["a"], ab, model.generator_ba(ab, training=False), x["b"], ba, model.generator_ab(ba, training=False)]
             return columns, ["A", "A->B", "A->B->A", "B", "B->A", "B->A->B"]
+        if "image" in x:
+            predicted = np.argmax(np.asarray(model(x["image"], training=False)), axis=-1)
+            labelled = np.round(x["mask"][..., 0]).astype(np.int64)
+            return [x["image"], *(class_colors(c) / 127.5 - 1.0 for c in (predicted, labelled))], ["image", "predicted", "labels"]
         source = np.concatenate([x["input"], x["mask"]], -1) if "mask" in x else x["input"]
         return [x["input"], model.generator(source, training=False), x["target"]], ["input", "output", "target"]
 
@@ -209,6 +214,7 @@ CHECKPOINTED = (
     "step", "generator", "discriminator", "ema_generator",  # GAN, pix2pix
     "generator_ab", "generator_ba", "discriminator_a", "discriminator_b", "pool_a", "pool_b",  # CycleGAN
     "g_optimizer", "d_optimizer",
+    "network", "optimizer",  # Segmenter (GAN wrappers set `optimizer` to None)
 )
 
 

@@ -13,10 +13,14 @@ import typing
 from typing import Callable
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-DATA_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges")
-PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets")
-FAMILIES = ("dcgan", "conditional", "pix2pix", "cyclegan")
-NOISE_FAMILIES = ("dcgan", "conditional")
+DATA_SOURCES = (
+    "fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges", "fmnist_masks", "segments",
+)
+PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets", "segments")
+SEGMENTATION_SOURCES = ("fmnist_masks", "segments")
+FAMILIES = ("dcgan", "conditional", "pix2pix", "cyclegan", "segmentation")
+IMAGE_TO_IMAGE_FAMILIES = ("pix2pix", "cyclegan")
+SEGMENTERS = ("unet", "fcn")
 
 
 @dataclasses.dataclass
@@ -27,8 +31,11 @@ class DataConfig:
         source: "fmnist" (grayscale Fashion-MNIST shoes), "fmnist_color" (tinted
             into the 11 catalogue colours), "folder", "manifest", "tfrecords";
             for pix2pix "pairs" (``A|B`` images), "triplets" (input/mask/target
-            folders) or "fmnist_edges" (Fashion-MNIST shoes and their sketches).
-        path: folder, manifest CSV or TFRecord directory (not for fmnist sources).
+            folders) or "fmnist_edges" (Fashion-MNIST shoes and their sketches);
+            for segmentation "fmnist_masks" (coloured Fashion-MNIST shoes on white and
+            their foreground masks) or "segments" (images beside label PNGs).
+        path: folder, manifest CSV or TFRecord directory (not for fmnist sources);
+            for "segments" the image folder (or a folder holding ``image/`` and ``label/``).
         image_size: square side in pixels (power of two).
         channels: 3 (RGB) or 1.
         labels: conditioning label columns (e.g. ``("color", "category")``).
@@ -40,6 +47,9 @@ class DataConfig:
         direction: "AtoB" or "BtoA" (which side of a pair is the input).
         domain_a: CycleGAN's domain A as a label filter, e.g. "category=sneaker".
         domain_b: CycleGAN's domain B, e.g. "category=ankle_boot" or "brand=adidas".
+        label_path: "segments": the folder of label PNGs mirroring ``path`` (class index per
+            pixel, or the 0/255 masks `shoes-data masks` writes); None: ``path/label``.
+        classes: segmentation class names in index order (background first).
     """
 
     source: str = "fmnist"
@@ -55,6 +65,8 @@ class DataConfig:
     direction: str = "AtoB"
     domain_a: str | None = None
     domain_b: str | None = None
+    label_path: str | None = None
+    classes: tuple[str, ...] = ("background", "shoe")
 
 
 @dataclasses.dataclass
@@ -64,7 +76,8 @@ class ModelConfig:
     Attributes:
         family: "dcgan" (unconditional), "conditional" (label embeddings +
             projection discriminator), "pix2pix" (U-Net + PatchGAN) or "cyclegan"
-            (two ResNet generators + two PatchGANs).
+            (two ResNet generators + two PatchGANs); "segmentation" (a U-Net or
+            FCN segmenter, `segmenter`) learns per-pixel classes instead.
         latent_dim: noise size (nz).
         g_filters: generator feature maps of the last hidden block (ngf).
         d_filters: discriminator feature maps of the first block (ndf).
@@ -77,6 +90,7 @@ class ModelConfig:
         resnet_blocks: CycleGAN generator residual blocks (9 at 256 px, 6 at 128 px).
         d_layers: PatchGAN strided layers (3: the 70x70 PatchGAN at 256 px).
         norm: "instance" (the default for served image-to-image models) or "batch".
+        segmenter: the segmentation network, "unet" or "fcn" (family "segmentation").
     """
 
     family: str = "dcgan"
@@ -91,6 +105,7 @@ class ModelConfig:
     resnet_blocks: int = 9
     d_layers: int = 3
     norm: str = "instance"
+    segmenter: str = "unet"
 
 
 @dataclasses.dataclass
@@ -182,6 +197,7 @@ class ExperimentConfig:
         if self.model.family == "conditional" and not self.data.labels:
             raise ValueError("model.family='conditional' needs data.labels (e.g. color,category). Received: data.labels=()")
         self._validate_image_to_image()
+        self._validate_segmentation()
         if require_path and self.data.source in PATH_SOURCES and not self.data.path:
             raise ValueError(f"data.source={self.data.source!r} needs data.path. Received: data.path=None")
         from shoes_generator.losses import LOSSES
@@ -228,10 +244,32 @@ class ExperimentConfig:
         if not 0 <= self.train.decay_epochs <= self.train.epochs:
             raise ValueError(f"train.decay_epochs must lie in [0, train.epochs={self.train.epochs}]. Received: {self.train.decay_epochs}")
 
+    def _validate_segmentation(self) -> None:
+        family, data = self.model.family, self.data
+        segmented = data.source in SEGMENTATION_SOURCES
+        if (family == "segmentation") != segmented:
+            raise ValueError(
+                f"model.family='segmentation' and data.source in {list(SEGMENTATION_SOURCES)} go together. "
+                f"Received: model.family={family!r}, data.source={data.source!r}"
+            )
+        if not segmented:
+            return
+        if self.model.segmenter not in SEGMENTERS:
+            raise ValueError(f"model.segmenter must be one of {list(SEGMENTERS)}. Received: model.segmenter={self.model.segmenter!r}")
+        if len(data.classes) < 2 or len(set(data.classes)) != len(data.classes):
+            raise ValueError(f"data.classes must name two or more distinct classes, background first. Received: data.classes={data.classes!r}")
+        if data.source == "fmnist_masks" and len(data.classes) != 2:
+            raise ValueError(f"fmnist_masks has two classes (background, shoe). Received: data.classes={data.classes!r}")
+
     @property
     def image_to_image(self) -> bool:
-        """Whether this is a pix2pix or CycleGAN experiment (no noise, no labels)."""
-        return self.model.family not in NOISE_FAMILIES
+        """Whether this is a pix2pix or CycleGAN experiment (an image in, a new image out)."""
+        return self.model.family in IMAGE_TO_IMAGE_FAMILIES
+
+    @property
+    def segmentation(self) -> bool:
+        """Whether this experiment trains a segmenter (an image in, a class per pixel out)."""
+        return self.model.family == "segmentation"
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (what `config.json` holds)."""
@@ -250,8 +288,9 @@ class ExperimentConfig:
             unknown = sorted(set(fields) - known)
             if unknown:
                 raise ValueError(f"Unknown {section} settings {unknown}. Known: {sorted(known)}")
-            if "labels" in fields:
-                fields["labels"] = tuple(fields["labels"])
+            for key in ("labels", "classes"):
+                if key in fields:
+                    fields[key] = tuple(fields[key])
             kwargs[section] = klass(**fields)
         return cls(**kwargs)
 
@@ -437,6 +476,41 @@ def cyclegan_brands() -> ExperimentConfig:
         model=ModelConfig(family="cyclegan", g_filters=64, d_filters=64, resnet_blocks=9, d_layers=3, norm="instance"),
         train=TrainConfig(batch_size=1, epochs=200, decay_epochs=100, loss="least_squares", ema_decay=0.0, precision="mixed_bfloat16",
                           sample_columns=4, checkpoint_every=2000),
+    )
+
+
+def _segmenter_preset(name: str, segmenter: str) -> ExperimentConfig:
+    """Shoe vs background on coloured Fashion-MNIST shoes (masks as `shoes-data masks` draws them):
+    32 px, 32 base filters, Adam 1e-3, batch 64, 3 epochs over 6,000 shoes, flips."""
+    return ExperimentConfig(
+        name=name,
+        data=DataConfig(source="fmnist_masks", image_size=32, channels=3, limit=6000, flip=True, classes=("background", "shoe")),
+        model=ModelConfig(family="segmentation", segmenter=segmenter, g_filters=32),
+        train=TrainConfig(batch_size=64, epochs=3, g_lr=1e-3, beta_1=0.9, ema_decay=0.0, sample_columns=8, checkpoint_every=0),
+    )
+
+
+@register_preset
+def segment_fmnist_unet() -> ExperimentConfig:
+    """U-Net segmenter (the pix2pix U-Net, a logits head, no dropout): shoe vs background, 32 px."""
+    return _segmenter_preset("segment_fmnist_unet", "unet")
+
+
+@register_preset
+def segment_fmnist_fcn() -> ExperimentConfig:
+    """FCN-8s-style segmenter (strided convs to 1/8, upsampled scores plus skips): shoe vs background, 32 px."""
+    return _segmenter_preset("segment_fmnist_fcn", "fcn")
+
+
+@register_preset
+def segment_parts() -> ExperimentConfig:
+    """Shoe parts from label PNGs (``--data`` a folder with ``image/`` and ``label/``, or
+    ``--set data.label_path=``): background / sole / heel / upper, 128 px U-Net, batch 8, 40 epochs."""
+    return ExperimentConfig(
+        name="segment_parts",
+        data=DataConfig(source="segments", image_size=128, channels=3, flip=True, classes=("background", "sole", "heel", "upper")),
+        model=ModelConfig(family="segmentation", segmenter="unet", g_filters=32),
+        train=TrainConfig(batch_size=8, epochs=40, g_lr=1e-3, beta_1=0.9, ema_decay=0.0, sample_columns=6, checkpoint_every=500),
     )
 
 

@@ -63,13 +63,13 @@ def save_labelled_grid(
     return path
 
 
-def save_loss_curve(metrics_jsonl: str | Path, path: str | Path, keys: Sequence[str] = ("d_loss", "g_loss")) -> Path | None:
+def save_loss_curve(metrics_jsonl: str | Path, path: str | Path, keys: Sequence[str] = ("d_loss", "g_loss", "loss")) -> Path | None:
     """Plots `keys` over training steps from a run's ``metrics.jsonl`` (step records).
 
     Args:
         metrics_jsonl: the metrics file (one JSON object per line, with ``step``).
         path: the PNG to write.
-        keys: the series to plot.
+        keys: the series to plot (those the run logs: GANs' d_loss/g_loss, a segmenter's loss).
 
     Returns:
         The PNG path, or None when there is nothing to plot yet.
@@ -93,3 +93,16 @@ def save_loss_curve(metrics_jsonl: str | Path, path: str | Path, keys: Sequence[
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+# Distinct colours of class maps (background white), cycled beyond ten classes.
+CLASS_PALETTE = np.array(
+    [[255, 255, 255], [230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48],
+     [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [128, 128, 0]],
+    np.uint8,
+)
+
+
+def class_colors(classes: np.ndarray) -> np.ndarray:
+    """``[..., ] int`` class indices -> ``uint8 [..., 3]`` colours from `CLASS_PALETTE` (0, background, is white)."""
+    return CLASS_PALETTE[np.asarray(classes, np.int64) % len(CLASS_PALETTE)]

@@ -42,7 +42,7 @@ def next_version(model_dir: str | Path) -> int:
 
 def export_run(run_dir: str | Path, model_base: str | Path, name: str, version: int | None = None) -> tuple[Path, int]:
     """Rebuilds a run's networks, restores its latest checkpoint and exports its servable model
-    (the EMA generator of a GAN, a pix2pix generator, both CycleGAN directions).
+    (the EMA generator of a GAN, a pix2pix generator, both CycleGAN directions, a segmenter).
 
     The version is written to a hidden temporary folder and renamed into
     place, so a server polling the model base never sees half of it.

@@ -20,7 +20,10 @@ pix2pix and CycleGAN runs are measured on held-out data (the Fashion-MNIST
 test split): pix2pix l1, psnr, ssim, frechet_distance and type_accuracy of
 outputs; CycleGAN the share of A->B outputs classified as B shoes (beside the
 share of untranslated shoes), cycle_l1_aba/bab and the Frechet distance of
-translated vs real B shoes. -n is the number of held-out examples there.
+translated vs real B shoes. Segmentation runs are scored on their held-out
+split (Fashion-MNIST's test split, or a stable tenth of a label folder) through
+the exported segment signature: pixel_accuracy, mean_iou and per_class_iou.
+-n is the number of held-out examples there.
 
 The judge is a small shoe-type classifier the project trains on Fashion-MNIST
 once (about a minute) and caches in $SHOES_CACHE or ~/.cache/shoes_generator.
@@ -67,6 +70,18 @@ def resolve(model: str) -> tuple[Path, Path | None]:
     raise FileNotFoundError(f"MODEL must be a run directory with saved_model/ or a SavedModel directory. Received: {model!r}")
 
 
+def print_table(report: dict) -> None:
+    """The report as an aligned two-column table on stderr (nested dicts as ``key.inner`` rows)."""
+    rows = []
+    for key, value in report.items():
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        rows += [(key if inner is None else f"{key}.{inner}", v) for inner, v in items]
+    width = max(len(key) for key, _ in rows)
+    for key, value in rows:
+        shown = f"{value:.4f}" if isinstance(value, float) else value
+        print(f"{key:<{width}}  {shown}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `shoes-eval`; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -98,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         from shoes_generator.runs import read_config
 
         config = read_config(run_dir)
-    if config is not None and config.image_to_image:
+    if config is not None and config.segmentation:
+        from shoes_generator.segmentation.evaluate import evaluate_exported_segmenter
+
+        report = evaluate_exported_segmenter(saved_model, config, args.samples)
+    elif config is not None and config.image_to_image:
         from shoes_generator.evaluation.translation_eval import evaluate_translation
 
         report = evaluate_translation(saved_model, config, args.samples, args.cache)
@@ -107,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
         server = ServedSampler(args.server, args.name) if args.server else None
         report = evaluate_saved_model(saved_model, args.samples, args.seed, args.cache, metrics=metrics, metric_features=extractor, server=server)
-    width = max(len(key) for key in report)
-    for key, value in report.items():
-        if not isinstance(value, dict):
-            print(f"{key:<{width}}  {value}", file=sys.stderr)
+    print_table(report)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

@@ -21,6 +21,10 @@ examples:
   shoes-train --config pix2pix_edges2shoes --data ~/edges2shoes/train
   shoes-train --config cyclegan_sneaker2boot             # sneaker <-> ankle boot
   shoes-train --config cyclegan_brands --data ~/ut-zap50k-images-square --set data.domain_b=brand=Converse
+  shoes-train --config segment_fmnist_unet               # shoe vs background, U-Net (segment_fmnist_fcn: FCN)
+  shoes-train --config segment_parts --data ~/parts      # parts from ~/parts/image + ~/parts/label PNGs
+  shoes-train --config segment_fmnist_unet --set data.source=segments --data ~/photos \
+      --set data.label_path=~/photo-masks                # masks written by `shoes-data masks ~/photos ~/photo-masks`
   shoes-train --config cgan_fmnist_color --set train.precision=float32 --epochs 3
   shoes-train --resume runs/00002-cgan_fmnist_color      # continue after a kill
 
@@ -33,7 +37,7 @@ A run directory holds config.json, metrics.jsonl, loss_curve.png, samples/
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shoes-train",
-        description="Train a shoe GAN, pix2pix or CycleGAN with model.fit from a named preset.",
+        description="Train a shoe GAN, pix2pix, CycleGAN or segmenter with model.fit from a named preset.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -48,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", metavar="PATH",
         help="train on a folder, a manifest CSV or a TFRecord directory instead of the preset's data "
         "(the Fashion-MNIST default); sets data.source and data.path (pix2pix presets: the A|B folder or "
-        "the input/mask/target folder, keeping their source)",
+        "the input/mask/target folder, keeping their source; segment_parts: the folder holding image/ and label/)",
     )
     parser.add_argument("--epochs", type=int, help="total epochs (also extends a resumed run)")
     parser.add_argument("--out", default="runs", metavar="DIR", help="where run directories go (default: runs)")
@@ -58,10 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def data_overrides(path: str, source: str = "") -> list[str]:
-    """The ``data.*`` overrides that point a preset at `path` (pair and triplet presets keep their source)."""
+    """The ``data.*`` overrides that point a preset at `path` (pair, triplet and label-folder presets keep their source)."""
     from pathlib import Path
 
-    if source in ("pairs", "triplets"):
+    if source in ("pairs", "triplets", "segments"):
         return [f"data.path={path}"]
     target = Path(path)
     if target.is_file() and target.suffix == ".csv":

@@ -19,7 +19,8 @@ class TrainingData:
 
     Attributes:
         elements: unbatched ``{"image", <label>...}`` dicts in a fixed order
-            (``{"input", "target"[, "mask"]}`` for pix2pix, ``{"a", "b"}`` for CycleGAN).
+            (``{"input", "target"[, "mask"]}`` for pix2pix, ``{"a", "b"}`` for CycleGAN,
+            ``{"image", "mask"}`` for segmentation).
         num_examples: how many elements one epoch holds.
         options: batching, shuffling and augmentation options (seeded).
         vocabularies: label vocabularies (None for unlabelled data).
@@ -109,6 +110,8 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
         return _unpaired_data(config, options, split)
     if config.source in ("pairs", "triplets", "fmnist_edges"):
         return _paired_data(config, options, split)
+    if config.source in ("fmnist_masks", "segments"):
+        return _segmentation_data(config, options, split)
     if config.source in ("fmnist", "fmnist_color"):
         from shoes_generator.data import fmnist
 
@@ -172,6 +175,23 @@ def _paired_data(config: DataConfig, options: PipelineOptions, split: str) -> Tr
         elements, count = elements.take(config.limit), min(count, config.limit)
     _check_one_batch(count, options.batch_size, config)
     return TrainingData(elements, count, options, None, (), tuple(keys))
+
+
+def _segmentation_data(config: DataConfig, options: PipelineOptions, split: str) -> TrainingData:
+    """Segmentation data: ``{"image": [S, S, 3] in [-1, 1], "mask": float32 [S, S, 1] class indices}``.
+
+    The mask rides along as an image channel so flips and jitter (nearest-neighbour
+    resizing, see `augment_together`) move it with the image and keep its indices whole.
+    """
+    from shoes_generator.data.pipeline import to_float
+    from shoes_generator.segmentation.data import segmentation_arrays
+
+    images, masks = segmentation_arrays(config, split, config.limit)
+    _check_one_batch(len(images), options.batch_size, config)
+    elements = tf.data.Dataset.from_tensor_slices({"image": images, "mask": masks[..., None]}).map(
+        lambda example: {"image": to_float(example["image"]), "mask": tf.cast(example["mask"], tf.float32)}
+    )
+    return TrainingData(elements, len(images), options, None, (), ("image", "mask"))
 
 
 def _domain_elements(config: DataConfig, expression: str, options: PipelineOptions, split: str) -> tuple[tf.data.Dataset, int]:

@@ -1,12 +1,16 @@
 """Segmentation data: images paired with per-pixel class maps.
 
 Two sources: Fashion-MNIST shoes tinted on white with their foreground masks
-(the masks `shoes-data masks` writes; 0 background, 1 shoe), and a folder of
-``image/<stem>.png|jpg`` beside ``label/<stem>.png`` class-index maps.
+(the masks `shoes-data masks` writes; 0 background, 1 shoe), and an image
+folder beside a label folder at the same relative paths (class-index PNGs, or
+the 0/255 masks of `shoes-data masks`), split into train and a stable held-out
+tenth by a hash of each path. `segmentation_arrays` picks by a `DataConfig`.
 """
 
 from __future__ import annotations
 
+import logging
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +21,9 @@ from shoes_generator.data.pipeline import to_float
 from shoes_generator.imaging.masks import foreground_mask
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+HELD_OUT_EVERY = 10
+
+logger = logging.getLogger("shoes_generator.segmentation")
 
 
 def binary_masks(images: np.ndarray) -> np.ndarray:
@@ -44,54 +51,126 @@ def fmnist_mask_pairs(split: str, image_size: int = 32, limit: int | None = None
     return images, binary_masks(images)
 
 
-def _stems(folder: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
+def _files(folder: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
+    """``{relative path without suffix: path}`` of the files below `folder` with one of `suffixes`."""
     if not folder.is_dir():
         raise FileNotFoundError(f"Expected a folder of images at {str(folder)!r}; it does not exist.")
-    return {path.stem: path for path in sorted(folder.iterdir()) if path.suffix.lower() in suffixes}
+    return {
+        path.relative_to(folder).with_suffix("").as_posix(): path
+        for path in sorted(folder.rglob("*"))
+        if path.suffix.lower() in suffixes and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    }
 
 
-def label_folder_pairs(root: str | Path, image_size: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Reads ``root/image/<stem>.png|jpg`` and ``root/label/<stem>.png`` pairs.
+def held_out(key: str, share: int = HELD_OUT_EVERY) -> bool:
+    """Whether the pair `key` (its relative path) belongs to the held-out split: a stable ~1/`share` of the keys."""
+    return zlib.crc32(key.encode("utf-8")) % share == 0
+
+
+def _class_map(label: Image.Image, path: Path) -> Image.Image:
+    """A label image as class indices: 0/255 masks (`shoes-data masks`) become 0/1, index PNGs stay."""
+    if label.mode not in ("L", "P", "I", "I;16"):
+        raise ValueError(f"Label PNGs must be single-channel class indices or 0/255 masks. Received: mode={label.mode!r} for {str(path)!r}")
+    values = np.asarray(label)
+    if values.max(initial=0) == 255 and set(np.unique(values).tolist()) <= {0, 255}:
+        return Image.fromarray((values // 255).astype(np.uint8), mode="L")
+    return label
+
+
+def _read_pair(image_path: Path, label_path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One image (bilinear) and its label (nearest neighbour), both resized to ``size x size``."""
+    with Image.open(image_path) as image, Image.open(label_path) as label:
+        if image.size != label.size:
+            raise ValueError(f"Image and label sizes differ for {str(image_path)!r}. Received: image {image.size}, label {label.size}")
+        classes = _class_map(label, label_path)
+        return (
+            np.asarray(image.convert("RGB").resize((size, size), Image.BILINEAR), np.uint8),
+            np.asarray(classes.resize((size, size), Image.NEAREST)).astype(np.uint8),
+        )
+
+
+def label_tree_pairs(
+    image_root: str | Path, label_root: str | Path, image_size: int, split: str | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Reads images below `image_root` and the label PNGs at the same relative paths below `label_root`.
 
     Each label PNG holds a class index per pixel (e.g. 0 background, 1 sole,
-    2 heel, 3 upper). Images are resized bilinearly, labels with nearest
-    neighbours, both to ``image_size x image_size``.
+    2 heel, 3 upper), or is a 0/255 mask as `shoes-data masks` writes it (read
+    as 0 background, 1 shoe). Images are resized bilinearly, labels with
+    nearest neighbours. Unreadable files are skipped, counted and logged.
 
     Args:
-        root: the folder holding ``image/`` and ``label/``.
+        image_root: the image folder (searched recursively; PNG or JPEG).
+        label_root: the label folder mirroring it (``<relative path>.png``).
         image_size: output side in pixels.
+        split: None for every pair, "train" or "test" for the held-out split by `held_out`.
 
     Returns:
         images ``uint8 [N, S, S, 3]``, labels ``uint8 [N, S, S]``, and the number of classes (max label + 1).
 
     Raises:
         FileNotFoundError: a folder is missing, or an image or label has no partner (both are named).
-        ValueError: no pairs, a bad `image_size`, or an image and its label differ in size.
+        ValueError: no readable pairs, a bad `image_size` or `split`, or an image and its label differ in size.
     """
     if not isinstance(image_size, int) or image_size < 1:
         raise ValueError(f"image_size must be a positive integer. Received: image_size={image_size!r}")
-    root = Path(root)
-    images, labels = _stems(root / "image", IMAGE_SUFFIXES), _stems(root / "label", (".png",))
-    missing_labels = [str(root / "label" / f"{stem}.png") for stem in images if stem not in labels]
+    if split not in (None, "train", "test"):
+        raise ValueError(f"split must be None, 'train' or 'test'. Received: split={split!r}")
+    image_root, label_root = Path(image_root), Path(label_root)
+    images, labels = _files(image_root, IMAGE_SUFFIXES), _files(label_root, (".png",))
+    missing_labels = [str(label_root / f"{key}.png") for key in images if key not in labels]
     if missing_labels:
-        raise FileNotFoundError(f"Images without a label PNG; expected: {', '.join(missing_labels)}")
-    missing_images = [str(labels[stem]) for stem in labels if stem not in images]
+        raise FileNotFoundError(f"Images without a label PNG; expected: {', '.join(missing_labels[:20])}")
+    missing_images = [str(labels[key]) for key in labels if key not in images]
     if missing_images:
-        raise FileNotFoundError(f"Labels without an image (image/<stem>.png|jpg): {', '.join(missing_images)}")
-    if not images:
-        raise ValueError(f"No image/label pairs under {str(root)!r}.")
-    image_arrays, label_arrays = [], []
-    for stem, image_path in images.items():
-        with Image.open(image_path) as image, Image.open(labels[stem]) as label:
-            if image.size != label.size:
-                raise ValueError(f"Image and label sizes differ for {stem!r}. Received: image {image.size}, label {label.size}")
-            if label.mode not in ("L", "P", "I", "I;16"):
-                raise ValueError(f"Label PNGs must be single-channel class indices. Received: mode={label.mode!r} for {str(labels[stem])!r}")
-            size = (image_size, image_size)
-            image_arrays.append(np.asarray(image.convert("RGB").resize(size, Image.BILINEAR), np.uint8))
-            label_arrays.append(np.asarray(label.resize(size, Image.NEAREST)).astype(np.uint8))
-    label_stack = np.stack(label_arrays)
-    return np.stack(image_arrays), label_stack, int(label_stack.max()) + 1
+        raise FileNotFoundError(f"Labels without an image (<same relative path>.png|jpg): {', '.join(missing_images[:20])}")
+    keys = [key for key in images if split is None or held_out(key) == (split == "test")]
+    pairs, skipped = [], []
+    for key in keys:
+        try:
+            pairs.append(_read_pair(images[key], labels[key], image_size))
+        except (OSError, SyntaxError) as error:  # PIL's errors for truncated or corrupt files.
+            skipped.append(f"{key} ({error})")
+    if skipped:
+        logger.warning("Skipped %d unreadable image/label pair(s): %s", len(skipped), "; ".join(skipped[:10]))
+    if not pairs:
+        which = "" if split is None else f" in the {split} split"
+        raise ValueError(f"No readable image/label pairs{which} under {str(image_root)!r} and {str(label_root)!r} ({len(skipped)} skipped).")
+    label_stack = np.stack([label for _, label in pairs])
+    return np.stack([image for image, _ in pairs]), label_stack, int(label_stack.max()) + 1
+
+
+def label_folder_pairs(root: str | Path, image_size: int, split: str | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """`label_tree_pairs` of ``root/image`` and ``root/label``."""
+    return label_tree_pairs(Path(root) / "image", Path(root) / "label", image_size, split)
+
+
+def segmentation_arrays(config, split: str = "train", limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The images and class maps of a segmentation `DataConfig` ("fmnist_masks" or "segments").
+
+    Args:
+        config: the data section (`source`, `path`, `label_path`, `image_size`, `classes`).
+        split: "train" or "test" (Fashion-MNIST's test split, or the folder's held-out tenth).
+        limit: at most this many pairs.
+
+    Raises:
+        ValueError: a label holds a class index outside ``config.classes``, or the source is not a segmentation one.
+    """
+    if config.source == "fmnist_masks":
+        images, masks = fmnist_mask_pairs(split, config.image_size, limit)
+    elif config.source == "segments":
+        root = Path(config.path).expanduser()
+        image_root, label_root = (root, Path(config.label_path).expanduser()) if config.label_path else (root / "image", root / "label")
+        images, masks, _ = label_tree_pairs(image_root, label_root, config.image_size, split)
+        images, masks = images[:limit], masks[:limit]
+    else:
+        raise ValueError(f"Not a segmentation source. Expected 'fmnist_masks' or 'segments'. Received: data.source={config.source!r}")
+    if masks.max(initial=0) >= len(config.classes):
+        raise ValueError(
+            f"The labels hold class {int(masks.max())}, but data.classes names {len(config.classes)}: {list(config.classes)}. "
+            "Set data.classes to every class name, background first."
+        )
+    return images, masks
 
 
 def segmentation_dataset(

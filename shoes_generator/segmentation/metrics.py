@@ -63,3 +63,21 @@ class MeanIoUFromLogits(keras.metrics.MeanIoU):
     def __init__(self, num_classes: int, name: str = "mean_iou", **kwargs):
         kwargs.update(sparse_y_true=True, sparse_y_pred=False)
         super().__init__(num_classes=num_classes, name=name, **kwargs)
+
+
+def segmentation_scores(cm: np.ndarray, class_names=None) -> dict:
+    """``{"pixel_accuracy", "mean_iou", "per_class_iou"}`` of a confusion matrix.
+
+    Args:
+        cm: ``[C, C]`` counts (see `confusion_matrix`).
+        class_names: the C class names keying ``per_class_iou`` (default: the indices as strings).
+
+    Returns:
+        The scores; a class neither present nor predicted has IoU None.
+    """
+    names = [str(name) for name in class_names] if class_names is not None else [str(index) for index in range(len(cm))]
+    return {
+        "pixel_accuracy": pixel_accuracy(cm),
+        "mean_iou": mean_iou(cm),
+        "per_class_iou": {name: (None if np.isnan(iou) else float(iou)) for name, iou in zip(names, per_class_iou(cm))},
+    }

@@ -10,8 +10,9 @@ import numpy as np
 
 from shoes_generator.data.pipeline import to_float
 from shoes_generator.segmentation.data import segmentation_dataset
-from shoes_generator.segmentation.metrics import MeanIoUFromLogits, confusion_matrix, mean_iou, per_class_iou, pixel_accuracy
+from shoes_generator.segmentation.metrics import confusion_matrix, segmentation_scores
 from shoes_generator.segmentation.models import ARCHITECTURES
+from shoes_generator.segmentation.segmenter import Segmenter
 
 
 def build_segmenter(architecture: str, image_size: int, num_classes: int, **options) -> keras.Model:
@@ -37,7 +38,8 @@ def train_segmenter(
     model_options: dict | None = None,
     learning_rate: float = 1e-3,
 ) -> tuple[keras.Model, keras.callbacks.History]:
-    """Trains a segmenter with Adam and per-pixel sparse cross-entropy on logits.
+    """Trains a segmenter on in-memory arrays with Adam and per-pixel sparse cross-entropy on logits
+    (`shoes-train` presets train through the run trainer instead).
 
     Args:
         architecture: a key of `ARCHITECTURES` ("unet", "fcn").
@@ -52,18 +54,15 @@ def train_segmenter(
         learning_rate: Adam's step size.
 
     Returns:
-        The trained model and its `History` (loss, pixel_accuracy, mean_iou per epoch).
+        The trained network and its `History` (loss, pixel_accuracy, mean_iou per epoch).
     """
     images = np.asarray(images)
     keras.utils.set_random_seed(seed)
-    model = build_segmenter(architecture, images.shape[1], num_classes, **(model_options or {}))
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy"), MeanIoUFromLogits(num_classes)],
-    )
+    segmenter = Segmenter(build_segmenter(architecture, images.shape[1], num_classes, **(model_options or {})))
+    segmenter.compile(optimizer=keras.optimizers.Adam(learning_rate))
     # The dataset shuffles itself; fit's own shuffle would only warn.
-    history = model.fit(segmentation_dataset(images, masks, batch_size, seed), epochs=epochs, shuffle=False, verbose=0)
+    history = segmenter.fit(segmentation_dataset(images, masks, batch_size, seed), epochs=epochs, shuffle=False, verbose=0)
+    model = segmenter.network
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -72,7 +71,9 @@ def train_segmenter(
     return model, history
 
 
-def evaluate_segmenter(model: keras.Model, images: np.ndarray, masks: np.ndarray, num_classes: int, batch_size: int = 256) -> dict:
+def evaluate_segmenter(
+    model: keras.Model, images: np.ndarray, masks: np.ndarray, num_classes: int, batch_size: int = 256, class_names=None
+) -> dict:
     """Pixel accuracy and IoU of `model` on `images`, from one confusion matrix summed over batches.
 
     Args:
@@ -81,6 +82,7 @@ def evaluate_segmenter(model: keras.Model, images: np.ndarray, masks: np.ndarray
         masks: ``[N, S, S]`` class indices.
         num_classes: C.
         batch_size: examples per forward pass.
+        class_names: names keying ``per_class_iou`` (default: the class indices as strings).
 
     Returns:
         ``{"pixel_accuracy", "mean_iou", "per_class_iou": {"<class>": IoU or None when the class is absent}}``.
@@ -90,9 +92,4 @@ def evaluate_segmenter(model: keras.Model, images: np.ndarray, masks: np.ndarray
     for start in range(0, len(images), batch_size):
         logits = model(to_float(images[start : start + batch_size]), training=False)
         cm += confusion_matrix(masks[start : start + batch_size], np.argmax(np.asarray(logits), axis=-1), num_classes)
-    ious = per_class_iou(cm)
-    return {
-        "pixel_accuracy": pixel_accuracy(cm),
-        "mean_iou": mean_iou(cm),
-        "per_class_iou": {str(index): (None if np.isnan(iou) else float(iou)) for index, iou in enumerate(ious)},
-    }
+    return segmentation_scores(cm, class_names)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from shoes_generator.configs import get_preset, override
 from shoes_generator.runs import read_config
-from shoes_generator.trainer import train
+from tests.training.resume_check import assert_resume_matches_straight_run
 from training.evaluate import main as shoes_eval
 from training.train import main as shoes_train
 
@@ -52,12 +52,7 @@ def test_pix2pix_trains_on_ab_folders_and_on_photo_mask_triplets(tmp_path, ab_pa
 def test_pix2pix_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
     # No decay: the schedule spans `train.epochs`, which the shortened first run changes.
     config = override(get_preset("pix2pix_fmnist_edges_tiny"), ["train.epochs=2", "train.checkpoint_every=2", "train.decay_epochs=0"])
-    straight = train(config, out=tmp_path / "a", verbose=0)
-    first = train(override(config, ["train.epochs=1"]), out=tmp_path / "b", verbose=0)
-    resumed = train(resume=first.run_dir, epochs=2, verbose=0)
-    assert resumed.step == straight.step == 4
-    for mine, theirs in zip(resumed.gan.generator.weights, straight.gan.generator.weights):
-        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-5)
+    assert_resume_matches_straight_run(config, tmp_path, "generator")
 
 
 @pytest.mark.slow

@@ -1,0 +1,141 @@
+"""Segmenters through `shoes-train`, `shoes-eval` and `shoes-export`: presets, label folders, masks from `shoes-data masks`, resume."""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from serving.export_cli import main as shoes_export
+from shoes_generator.configs import get_preset, override
+from shoes_generator.segmentation.data import held_out, label_tree_pairs
+from tests.harness import run_cli, shoe_image, write_corrupt, write_image
+from tests.training.resume_check import assert_resume_matches_straight_run
+from training.evaluate import main as shoes_eval
+from training.train import main as shoes_train
+
+PART_CLASSES = ("background", "sole", "heel", "upper")
+
+
+def run_dir(out):
+    (run,) = [p for p in out.iterdir() if p.is_dir()]
+    return run
+
+
+def parts_shoe(size: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A boot drawn from three coloured parts on white and its part map (1 sole, 2 heel, 3 upper)."""
+    image = np.full((size, size, 3), 255, np.uint8)
+    label = np.zeros((size, size), np.uint8)
+    left, top = rng.integers(0, size // 4, 2)
+    right, sole = size - 1 - rng.integers(0, size // 4), int(size * 0.8)
+    regions = (  # (class, rows, columns, colour)
+        (3, slice(top, sole), slice(left, left + (right - left) // 2), rng.integers(60, 200, 3)),
+        (1, slice(sole, sole + 2), slice(left, right), (30, 30, 30)),
+        (2, slice(sole - 3, sole), slice(left, left + 3), (120, 60, 20)),
+    )
+    for index, rows, cols, colour in regions:
+        image[rows, cols], label[rows, cols] = colour, index
+    return image, label
+
+
+@pytest.fixture(scope="module")
+def parts_folder(tmp_path_factory):
+    """40 part-labelled boots in image/ and label/ (one subfolder deep), plus one corrupt image with a label."""
+    root = tmp_path_factory.mktemp("parts")
+    rng = np.random.default_rng(0)
+    for index in range(40):
+        image, label = parts_shoe(24, rng)
+        write_image(root / "image" / "boots" / f"{index:03d}.png", Image.fromarray(image))
+        write_image(root / "label" / "boots" / f"{index:03d}.png", Image.fromarray(label, mode="L"))
+    write_corrupt(root / "image" / "boots" / "broken.png")
+    write_image(root / "label" / "boots" / "broken.png", Image.fromarray(np.zeros((24, 24), np.uint8), mode="L"))
+    return root
+
+
+def test_label_trees_split_into_disjoint_train_and_held_out_parts_and_skip_corrupt_files(parts_folder, caplog):
+    keys = [f"boots/{index:03d}" for index in range(40)]
+    expected_test = sum(held_out(key) for key in keys)
+    assert 0 < expected_test < 40
+    with caplog.at_level(logging.WARNING, "shoes_generator.segmentation"):
+        train_images, train_labels, classes = label_tree_pairs(parts_folder / "image", parts_folder / "label", 16, "train")
+        test_images, _, _ = label_tree_pairs(parts_folder / "image", parts_folder / "label", 16, "test")
+    assert len(train_images) + len(test_images) == 40 and len(test_images) == expected_test
+    assert classes == 4 and set(np.unique(train_labels)) == {0, 1, 2, 3}
+    broken = [record for record in caplog.records if "broken" in record.getMessage()]
+    assert broken and "Skipped 1 unreadable" in broken[0].getMessage()
+
+
+def test_zero_255_masks_read_as_shoe_classes(tmp_path):
+    write_image(tmp_path / "photos" / "a.png", shoe_image(16))
+    write_image(tmp_path / "masks" / "a.png", Image.fromarray(np.where(np.eye(16, dtype=bool), 255, 0).astype(np.uint8), mode="L"))
+    _, labels, classes = label_tree_pairs(tmp_path / "photos", tmp_path / "masks", 16)
+    assert classes == 2 and set(np.unique(labels)) == {0, 1}
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (["model.family=segmentation", "data.source=fmnist"], "go together"),
+        (["data.classes=background,shoe,lace"], "fmnist_masks has two classes"),
+        (["model.segmenter=deeplab"], "model.segmenter must be one of"),
+        (["data.classes=background,background"], "distinct"),
+    ],
+)
+def test_segmentation_settings_are_checked(settings, message):
+    with pytest.raises(ValueError, match=message):
+        override(get_preset("segment_fmnist_unet_tiny"), settings)
+
+
+@pytest.mark.slow
+def test_fmnist_segmenter_trains_evaluates_and_exports(tmp_path, capsys):
+    assert shoes_train(["--config", "segment_fmnist_unet_tiny", "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    run = run_dir(tmp_path / "runs")
+    assert Image.open(run / "samples" / "latest.png").size[0] > 3 * 16  # image | predicted | labels
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-4")
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert {"loss", "pixel_accuracy", "mean_iou"} <= set(records[-1])
+    capsys.readouterr()
+    assert shoes_eval([str(run), "-n", "40"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["examples"] == 40 and report["held_out"] == "Fashion-MNIST test split"
+    assert set(report["per_class_iou"]) == {"background", "shoe"} and 0 <= report["mean_iou"] <= 1
+    assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["kind"] == "eval"
+    assert shoes_export([str(run), "--model-base", str(tmp_path / "models"), "--name", "segmenter"]) == 0
+    served = tf.saved_model.load(str(tmp_path / "models" / "segmenter" / "1"))
+    png = tf.io.encode_png(np.asarray(shoe_image(16)))
+    out = served.signatures["segment"](image_bytes=tf.stack([png]))
+    assert out["classes"].shape == (1, 16, 16) and out["mask_bytes"].shape == (1,)
+
+
+@pytest.mark.slow
+def test_part_segmenter_learns_parts_from_a_label_folder(tmp_path, parts_folder, capsys):
+    argv = ["--config", "segment_parts_tiny", "--data", str(parts_folder), "--out", str(tmp_path), "--quiet",
+            "--set", "train.steps_per_epoch=None", "--set", "train.epochs=25", "--set", "train.checkpoint_every=0"]
+    assert shoes_train(argv) == 0
+    capsys.readouterr()
+    assert shoes_eval([str(run_dir(tmp_path))]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["held_out"] == "held-out tenth of the label folder" and 0 < report["examples"] < 40
+    assert list(report["per_class_iou"]) == list(PART_CLASSES)
+    assert report["pixel_accuracy"] > 0.9 and report["per_class_iou"]["upper"] > 0.5, report
+
+
+@pytest.mark.slow
+def test_masks_written_by_shoes_data_train_a_segmenter_on_photos(tmp_path, capsys):
+    for index in range(12):
+        write_image(tmp_path / "photos" / f"{index}.png", shoe_image(16, color=(40 + 15 * index, 30, 200 - 10 * index)))
+    code, summary, _ = run_cli(["masks", tmp_path / "photos", tmp_path / "masks"], capsys)
+    assert code == 0 and summary["written"] == 12
+    argv = ["--config", "segment_fmnist_fcn_tiny", "--set", "data.source=segments", "--data", str(tmp_path / "photos"),
+            "--set", f"data.label_path={tmp_path / 'masks'}", "--out", str(tmp_path / "runs"), "--quiet"]
+    assert shoes_train(argv) == 0
+    config = json.loads((run_dir(tmp_path / "runs") / "config.json").read_text())
+    assert config["data"]["source"] == "segments" and config["model"]["segmenter"] == "fcn"
+
+
+@pytest.mark.slow
+def test_segmenter_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
+    config = override(get_preset("segment_fmnist_unet_tiny"), ["train.epochs=2", "train.checkpoint_every=2"])
+    assert_resume_matches_straight_run(config, tmp_path, "network")
