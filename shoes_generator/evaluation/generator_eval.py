@@ -1,26 +1,54 @@
-"""Quality of an exported generator: type and colour accuracy, Frechet distance with its floor."""
+"""Quality of an exported generator: type and colour accuracy, Frechet distance with its floor.
+
+Samples are generated, measured and dropped one batch at a time
+(`sample_batches`, `measure_samples`). Each batch is folded into bounded
+accumulators (`shoes_generator.evaluation.streaming.SetMeasures`), so memory
+does not grow with the sample count.
+"""
 
 from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from shoes_generator.evaluation.frechet import frechet_distance
 from shoes_generator.evaluation.reference import real_shoes
+from shoes_generator.evaluation.streaming import SetMeasures
 from shoes_generator.export import label_vocabularies, sample
-from shoes_generator.metrics import ClassifierFeatures
+from shoes_generator.metrics import ClassifierFeatures, FeatureStats, compare, fid
 
 
-def requested_labels(vocabularies: dict[str, list[str]], count: int) -> dict[str, np.ndarray]:
-    """`count` label rows cycling through every combination of the vocabularies (balanced)."""
+def requested_labels(vocabularies: dict[str, list[str]], count: int, start: int = 0) -> dict[str, np.ndarray]:
+    """`count` label rows cycling through every combination of the vocabularies (balanced).
+
+    Args:
+        vocabularies: label name -> its values.
+        count: how many rows.
+        start: position of the first row in the cycle (a batch of a longer request).
+    """
     names = sorted(vocabularies)
     combos = list(itertools.product(*(vocabularies[name] for name in names)))
-    rows = [combos[i % len(combos)] for i in range(count)]
+    rows = [combos[(start + i) % len(combos)] for i in range(count)]
     return {name: np.asarray([row[k] for row in rows]) for k, name in enumerate(names)}
+
+
+class SavedModelSampler:
+    """A loaded generator SavedModel called in process, with the interface of `ServedSampler`.
+
+    Args:
+        model: the loaded SavedModel (see `shoes_generator.export`).
+        description: how reports name the model (e.g. its path).
+    """
+
+    def __init__(self, model, description: str = "saved model"):
+        self.model, self.description = model, description
+        self.vocabularies = label_vocabularies(model)
+
+    def __call__(self, seeds: np.ndarray, labels: dict[str, np.ndarray]) -> np.ndarray:
+        return sample(self.model, seeds, labels)["images"].numpy()
 
 
 class ServedSampler:
@@ -36,105 +64,100 @@ class ServedSampler:
 
         self.client = ShoesClient(target, name, timeout=120)
         self.vocabularies = self.client.labels()
+        self.description = f"served {self.client.model} at {self.client.target}"
 
     def __call__(self, seeds: np.ndarray, labels: dict[str, np.ndarray]) -> np.ndarray:
         inputs = {"seed": np.asarray(seeds, np.int64), **{name: np.asarray(values, object) for name, values in labels.items()}}
         return self.client.predict(inputs, output_filter=["images"])["images"]
 
 
-def generate(source, count: int, seed: int = 0, batch_size: int = 250) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """`count` ``uint8`` samples and the labels asked for, from a loaded SavedModel's ``serving_default``
-    or a `ServedSampler`.
+def sample_batches(source, count: int, seed: int = 0, batch_size: int = 250) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Yields ``(uint8 images [B, H, W, 3], labels asked {name: [B]})`` for `count` samples, generating each batch on demand.
 
     Args:
-        source: the loaded SavedModel (see `shoes_generator.export`) or a `ServedSampler`.
+        source: a sampler (``(seeds, labels) -> uint8 images`` with ``vocabularies``, e.g. a
+            `ServedSampler`) or a loaded SavedModel (wrapped in a `SavedModelSampler`).
+        count: how many samples.
+        seed: first noise seed (samples use seeds ``seed .. seed + count - 1``).
+        batch_size: samples per call (``B <= batch_size``).
+    """
+    if count < 1 or batch_size < 1:
+        raise ValueError(f"Need count >= 1 and batch_size >= 1. Received: count={count}, batch_size={batch_size}")
+    sampler = source if hasattr(source, "vocabularies") else SavedModelSampler(source)
+    for start in range(0, count, batch_size):
+        size = min(batch_size, count - start)
+        labels = requested_labels(sampler.vocabularies, size, start) if sampler.vocabularies else {}
+        yield np.asarray(sampler(np.arange(seed + start, seed + start + size), labels)), labels
+
+
+def generate(source, count: int, seed: int = 0, batch_size: int = 250) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """All `count` ``uint8`` samples and the labels asked for, in memory at once (`sample_batches` streams them).
+
+    Args:
+        source: a loaded SavedModel or a sampler (see `sample_batches`).
         count: how many samples.
         seed: first noise seed (samples use seeds ``seed .. seed + count - 1``).
         batch_size: samples per call.
     """
-    served = isinstance(source, ServedSampler)
-    vocabularies = source.vocabularies if served else label_vocabularies(source)
-    labels = requested_labels(vocabularies, count) if vocabularies else {}
-    images = []
-    for start in range(0, count, batch_size):
-        stop = min(count, start + batch_size)
-        seeds, chunk = np.arange(seed + start, seed + stop), {name: values[start:stop] for name, values in labels.items()}
-        images.append(source(seeds, chunk) if served else sample(source, seeds, chunk)["images"].numpy())
-    return np.concatenate(images), labels
+    batches = list(sample_batches(source, count, seed, batch_size))
+    labels = {name: np.concatenate([chunk[name] for _, chunk in batches]) for name in batches[0][1]}
+    return np.concatenate([images for images, _ in batches]), labels
 
 
-def feature_metrics(images: np.ndarray, real_test: np.ndarray, real_train: np.ndarray, metrics, extractor) -> dict:
-    """FID / KID / precision-recall of `images` against real test shoes under `extractor`, with the
-    real-train-vs-real-test floor beside each (keys suffixed with the extractor's name)."""
-    from shoes_generator.metrics import compare, features_of
+def measure_samples(source, count: int, measures_for: Callable[[int], SetMeasures], seed: int = 0, batch_size: int = 250) -> SetMeasures:
+    """Generates `count` samples batch by batch and folds each into measures, dropping the images.
 
-    def stats(array):
-        return features_of((array[i : i + 250] for i in range(0, len(array), 250)), extractor)
+    Args:
+        source: a loaded SavedModel or a sampler (see `sample_batches`).
+        count: how many samples.
+        measures_for: image side -> the `SetMeasures` to fill (called once, on the first batch).
+        seed: first noise seed.
+        batch_size: samples per call.
+    """
+    measures = None
+    for images, labels in sample_batches(source, count, seed, batch_size):
+        measures = measures_for(int(images.shape[1])) if measures is None else measures
+        measures.add(images, labels)
+    return measures
 
-    test = stats(real_test)
-    fake, floor = compare(test, stats(images), metrics), compare(test, stats(real_train), metrics)
-    report = {f"{key}_{extractor.name}": round(float(value), 4) for key, value in fake.items()}
-    report.update({f"{key}_{extractor.name}_floor_real_vs_real": round(float(value), 4) for key, value in floor.items()})
+
+def feature_metrics(real_test: FeatureStats, fake: FeatureStats, real_train: FeatureStats, metrics: Sequence[str], name: str) -> dict:
+    """FID / KID / precision-recall of `fake` against real test shoes, with the real-train-vs-real-test
+    floor beside each (keys suffixed with the extractor's `name`).
+
+    Args:
+        real_test: statistics of real test shoes (with kept rows for "kid" and "pr").
+        fake: statistics of the generated shoes.
+        real_train: statistics of real train shoes.
+        metrics: any of "fid", "kid", "pr" (see `shoes_generator.metrics.compare`).
+        name: the extractor's name, e.g. "classifier".
+    """
+    fake_values, floor = compare(real_test, fake, metrics), compare(real_test, real_train, metrics)
+    report = {f"{key}_{name}": round(float(value), 4) for key, value in fake_values.items()}
+    report.update({f"{key}_{name}_floor_real_vs_real": round(float(value), 4) for key, value in floor.items()})
     return report
 
 
-def label_accuracy(
-    key: str,
-    asked: np.ndarray,
-    found: np.ndarray,
-    vocabulary: Sequence[str],
-    judge_classes: Sequence[str],
-    per_label_key: str | None = None,
-) -> dict:
-    """``{key: share of samples found as asked}``, or ``{key + "_note": why}`` when the judge cannot read the labels.
-
-    A judge that only outputs `judge_classes` would count every other label
-    wrong, so the accuracy is reported only when `vocabulary` is a subset of them.
+def label_report(fake: SetMeasures, real_test: SetMeasures, vocabularies: dict[str, list[str]]) -> dict:
+    """Within-label spreads (generated and real) and type / colour accuracies of a labelled generator.
 
     Args:
-        key: the report key, e.g. "type_accuracy".
-        asked: ``[N]`` labels the samples were generated with.
-        found: ``[N]`` labels the judge read from the samples.
-        vocabulary: the model's vocabulary of this label.
-        judge_classes: every label the judge can output.
-        per_label_key: also report ``{label: share}`` under this key.
+        fake: measures of the generated shoes.
+        real_test: measures of real test shoes (with their label cells).
+        vocabularies: the generator's label vocabularies.
     """
-    asked, found = np.asarray(asked), np.asarray(found)
-    if asked.shape != found.shape:
-        raise ValueError(f"asked and found must have the same shape. Received: shapes {asked.shape} and {found.shape}")
-    unknown = [name for name in vocabulary if name not in set(judge_classes)]
-    if unknown:
-        return {
-            f"{key}_note": f"omitted: the judge only knows {list(judge_classes)}; "
-            f"the model's labels {unknown} are not among them and would always count as wrong"
-        }
-    report = {key: round(float(np.mean(found == asked)), 4)}
-    if per_label_key:
-        report[per_label_key] = {name: round(float(np.mean(found[asked == name] == name)), 3) for name in sorted(set(asked))}
+    from shoes_generator.data.fmnist import CATEGORY_NAMES
+    from shoes_generator.imaging.colors import COLOR_NAMES
+
+    report = {}
+    if vocabularies:
+        report["within_label_spread"] = round(fake.groups.spread(), 3)
+        report["within_label_spread_real"] = round(real_test.groups.spread(), 3)
+    if "category" in vocabularies:
+        report.update(fake.types.report("type_accuracy", vocabularies["category"], CATEGORY_NAMES))
+    if "color" in vocabularies:
+        report.update(fake.colors.report("color_accuracy", vocabularies["color"], COLOR_NAMES, "color_accuracy_per_color"))
     return report
-
-
-def within_group_spread(features: np.ndarray, groups: np.ndarray, max_per_group: int = 64) -> float:
-    """Mean pairwise feature distance among items of the same group, averaged over groups.
-
-    A generator that ignores its noise (mode collapse) draws near-identical
-    shoes for one set of labels: its spread falls far below the real shoes'.
-
-    Args:
-        features: ``[N, D]`` features.
-        groups: ``[N]`` group keys (e.g. "red|sneaker").
-        max_per_group: items used per group (bounds the cost).
-    """
-    spreads = []
-    for key in np.unique(groups):
-        members = features[groups == key][:max_per_group]
-        if len(members) < 2:
-            continue
-        distances = np.sqrt(((members[:, None, :] - members[None, :, :]) ** 2).sum(-1))
-        spreads.append(distances[np.triu_indices(len(members), 1)].mean())
-    if not spreads:
-        raise ValueError(f"No group holds two items; cannot measure a spread. Received: {len(features)} items in {len(np.unique(groups))} groups")
-    return float(np.mean(spreads))
 
 
 def evaluate_saved_model(
@@ -146,6 +169,9 @@ def evaluate_saved_model(
     metrics=(),
     metric_features=None,
     server: ServedSampler | None = None,
+    batch_size: int = 250,
+    max_per_group: int = 64,
+    reservoir: int = 10000,
 ) -> dict:
     """Type accuracy, colour accuracy and Frechet distances of the generator exported at `path`.
 
@@ -160,6 +186,9 @@ def evaluate_saved_model(
     the same labels) beside ``within_label_spread_real`` (the same for real
     shoes of one colour and type) shows whether the noise still matters.
 
+    Samples are generated and measured `batch_size` at a time and then dropped:
+    memory does not grow with `count` (see `SetMeasures`).
+
     Args:
         path: a SavedModel directory written by `export_generator`.
         count: generated samples (and real shoes on each side of the floor).
@@ -169,43 +198,29 @@ def evaluate_saved_model(
         metrics: extra feature metrics ("fid", "kid", "pr"; see `shoes_generator.metrics`).
         metric_features: their feature extractor (default: the project classifier's features).
         server: measure this served model instead of `path`.
+        batch_size: samples generated and measured at a time.
+        max_per_group: samples per label cell used for the within-label spreads.
+        reservoir: feature rows kept per set for KID and precision / recall (when `metrics` asks for them).
     """
-    from shoes_generator.data.fmnist import CATEGORY_NAMES
-    from shoes_generator.imaging.colors import COLOR_NAMES, classify_batch
+    sampler = server if server is not None else SavedModelSampler(tf.saved_model.load(str(path)), str(path))
 
-    model = server if server is not None else tf.saved_model.load(str(path))
-    vocabularies = server.vocabularies if server is not None else label_vocabularies(model)
-    images, labels = generate(model, count, seed)
-    image_size = images.shape[1]
-    colored = "color" in labels
-    classifier = ClassifierFeatures(image_size, cache_dir)
-    features = classifier.judge
-    fake_features, fake_types = features(images)
-    limit = min(count, reference_limit) if reference_limit else count
-    real_test, test_categories, test_colors = real_shoes("test", image_size, colored, limit, seed=7)
-    real_train, _, _ = real_shoes("train", image_size, colored, limit, seed=11)
-    test_features, _ = features(real_test)
-    train_features, _ = features(real_train)
+    def measures_for(image_size: int) -> SetMeasures:
+        return SetMeasures(ClassifierFeatures(image_size, cache_dir), metric_features, reservoir if metrics else 0, max_per_group)
+
+    fake = measure_samples(sampler, count, measures_for, seed, batch_size)
+    colored, limit = "color" in sampler.vocabularies, min(count, reference_limit) if reference_limit else count
+    test_images, test_categories, test_colors = real_shoes("test", fake.image_size, colored, limit, seed=7)
+    real_test = fake.like().add_arrays(test_images, {"category": test_categories, "color": test_colors}, batch_size)
+    real_train = fake.like().add_arrays(real_shoes("train", fake.image_size, colored, limit, seed=11)[0], {}, batch_size)
     report = {
-        "model": str(path) if server is None else f"served {server.client.model} at {server.client.target}",
-        "samples": int(len(images)),
-        "image_size": int(image_size),
-        "classifier_test_accuracy": classifier.info["test_accuracy"],
-        "frechet_distance": round(frechet_distance(fake_features, test_features), 3),
-        "frechet_floor_real_vs_real": round(frechet_distance(train_features, test_features), 3),
+        "model": sampler.description,
+        "samples": fake.features.count,
+        "image_size": fake.image_size,
+        "classifier_test_accuracy": fake.classifier.info["test_accuracy"],
+        "frechet_distance": round(fid(fake.features, real_test.features), 3),
+        "frechet_floor_real_vs_real": round(fid(real_train.features, real_test.features), 3),
+        **label_report(fake, real_test, sampler.vocabularies),
     }
-    if labels:
-        cells = np.asarray(["|".join(values) for values in zip(*(labels[name] for name in sorted(labels)))])
-        real_cells = np.asarray([f"{color}|{category}" for color, category in zip(test_colors, test_categories)])
-        report["within_label_spread"] = round(within_group_spread(fake_features, cells), 3)
-        report["within_label_spread_real"] = round(within_group_spread(test_features, real_cells), 3)
-    if "category" in labels:
-        report.update(label_accuracy("type_accuracy", labels["category"], fake_types, vocabularies["category"], CATEGORY_NAMES))
-    if colored:
-        found = np.asarray(COLOR_NAMES)[classify_batch(images)[0]]
-        report.update(
-            label_accuracy("color_accuracy", labels["color"], found, vocabularies["color"], COLOR_NAMES, "color_accuracy_per_color")
-        )
     if metrics:
-        report.update(feature_metrics(images, real_test, real_train, metrics, metric_features or classifier))
+        report.update(feature_metrics(real_test.metric_features, fake.metric_features, real_train.metric_features, metrics, fake.extractor.name))
     return report

@@ -9,7 +9,8 @@ import pytest
 
 from shoes_generator.data.fmnist import CATEGORY_NAMES
 from shoes_generator.evaluation.frechet import frechet_distance
-from shoes_generator.evaluation.generator_eval import label_accuracy, requested_labels
+from shoes_generator.evaluation.generator_eval import requested_labels
+from shoes_generator.evaluation.streaming import label_accuracy
 from shoes_generator.imaging.colors import COLOR_NAMES
 
 ZAPPOS_CATEGORIES = ["Boots", "Sandals", "Shoes", "Slippers"]
@@ -141,6 +142,42 @@ def test_evaluation_omits_type_accuracy_for_categories_the_classifier_does_not_k
     assert "color_accuracy" in report and "color_accuracy_note" not in report  # Known colours: still scored.
 
 
+@pytest.mark.slow
+@pytest.mark.fmnist
+@needs_fmnist
+def test_streamed_report_equals_a_direct_computation_on_the_same_images(tmp_path, classifier_cache):
+    import tensorflow as tf
+
+    from shoes_generator.evaluation.generator_eval import evaluate_saved_model, generate
+    from shoes_generator.evaluation.streaming import label_cells, within_group_spread
+    from shoes_generator.evaluation.reference import real_shoes
+    from shoes_generator.export import export_generator
+    from shoes_generator.labels import Vocabularies
+    from shoes_generator.metrics import ClassifierFeatures
+    from shoes_generator.models.conditional import build_conditional_generator
+
+    vocab = Vocabularies({"category": list(CATEGORY_NAMES), "color": ["black", "red"]})
+    generator = build_conditional_generator(vocab.sizes, latent_dim=8, embed_dim=4, image_size=16, base_filters=4)
+    path = export_generator(generator, 8, vocab, ("category", "color"), tmp_path / "model")
+    report = evaluate_saved_model(path, 45, cache_dir=classifier_cache, reference_limit=40, metrics=("fid",), batch_size=16, max_per_group=8)
+    # The old one-shot way: every image in memory, features of all of them at once.
+    images, labels = generate(tf.saved_model.load(str(path)), 45)
+    judge = ClassifierFeatures(16, classifier_cache).judge
+    (features, types), real_test = judge(images), real_shoes("test", 16, True, 40, seed=7)
+    test_features, train_features = judge(real_test[0])[0], judge(real_shoes("train", 16, True, 40, seed=11)[0])[0]
+    real_cells = label_cells({"category": real_test[1], "color": real_test[2]})
+    assert report["samples"] == 45 and report["fid_classifier"] == pytest.approx(report["frechet_distance"], abs=1e-3)
+    direct = {
+        "frechet_distance": frechet_distance(features, test_features),
+        "frechet_floor_real_vs_real": frechet_distance(train_features, test_features),
+        "within_label_spread": within_group_spread(features, label_cells(labels), 8),
+        "within_label_spread_real": within_group_spread(test_features, real_cells, 8),
+    }
+    for key, value in direct.items():
+        assert report[key] == pytest.approx(value, rel=1e-4, abs=1e-3), key
+    assert report["type_accuracy"] == label_accuracy("type_accuracy", labels["category"], types, CATEGORY_NAMES, CATEGORY_NAMES)["type_accuracy"]
+
+
 def test_shoes_eval_names_a_bad_model_argument(tmp_path, capsys):
     from training.evaluate import main as shoes_eval
 
@@ -149,7 +186,7 @@ def test_shoes_eval_names_a_bad_model_argument(tmp_path, capsys):
 
 
 def test_within_group_spread_exposes_a_collapsed_generator():
-    from shoes_generator.evaluation.generator_eval import within_group_spread
+    from shoes_generator.evaluation.streaming import within_group_spread
 
     rng = np.random.default_rng(0)
     groups = np.repeat(["red|sneaker", "blue|sandal"], 20)
