@@ -1,4 +1,4 @@
-"""Runs an experiment: data, networks, callbacks and `GAN.fit`, resumable after a kill."""
+"""Runs an experiment: data, networks, callbacks and `model.fit` (GAN, pix2pix, CycleGAN or segmenter), resumable after a kill."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class RunResult:
 
     run_dir: Path
     step: int
-    gan: object
+    gan: object  # the trained model of any family (GAN, Pix2Pix, CycleGAN, Segmenter)
     history: list
 
 
@@ -124,11 +124,11 @@ def train(
     run_dir = Path(resume) if resume is not None else next_run_dir(out, config.name)
     _check_vocabularies(run_dir, data.vocabularies)
     write_config(run_dir, config)
-    gan = build_model(config, data.vocabularies, steps_per_epoch)
+    model = build_model(config, data.vocabularies, steps_per_epoch)
     manager = tf.train.CheckpointManager(
-        training_checkpoint(gan), str(run_dir / "checkpoints"), max_to_keep=config.train.keep_checkpoints
+        training_checkpoint(model), str(run_dir / "checkpoints"), max_to_keep=config.train.keep_checkpoints
     )
-    step = _restore(gan, manager)
+    step = _restore(model, manager)
     if resume is not None:
         _trim_metrics(run_dir, step)
         logger.warning("Resuming %s from step %d (epoch %d)", run_dir, step, step // steps_per_epoch + 1)
@@ -144,11 +144,11 @@ def train(
     fit_options = {"callbacks": callbacks, "verbose": verbose, "shuffle": False}
     epoch, offset = divmod(step, steps_per_epoch)
     if offset:  # Finish the epoch the killed run was in, from the batch it stopped at.
-        fit = gan.fit(data.stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, **fit_options)
+        fit = model.fit(data.stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, **fit_options)
         history.append(fit.history)
         epoch += 1
     if epoch < config.train.epochs:
-        fit = gan.fit(
+        fit = model.fit(
             data.stream(epoch * steps_per_epoch),
             initial_epoch=epoch,
             epochs=config.train.epochs,
@@ -159,14 +159,14 @@ def train(
     export_dir = run_dir / "saved_model"
     if export_dir.exists():
         shutil.rmtree(export_dir)
-    export_model(gan, config, data.vocabularies, export_dir)
-    return RunResult(run_dir, global_step(gan), gan, history)
+    export_model(model, config, data.vocabularies, export_dir)
+    return RunResult(run_dir, global_step(model), model, history)
 
 
 def _sample_callback(config: ExperimentConfig, data, run_dir: Path) -> keras.callbacks.Callback:
     """The per-epoch picture of a run: a noise sample grid, or translations of fixed examples."""
     log_dir = run_dir / "logs" / "samples"
-    if config.image_to_image:
+    if config.image_to_image or config.segmentation:
         examples = next(iter(data.elements.batch(config.train.sample_columns).take(1)))
         return TranslationGrid(run_dir / "samples", {key: examples[key] for key in data.image_keys}, log_dir=log_dir)
     return SampleGrid(
@@ -185,8 +185,13 @@ def export_model(model, config: ExperimentConfig, vocabularies, path: Path) -> P
 
     Generators get `export_generator`'s signatures (EMA BatchNorm statistics
     refreshed first); pix2pix `serving_default`/`from_pixels` (+ the mask input);
-    CycleGAN both directions and the alpha blend (see `export_cyclegan`).
+    CycleGAN both directions and the alpha blend (see `export_cyclegan`);
+    segmenters `segment`/`serving_default` and `class_names` (see `export_segmenter`).
     """
+    if config.segmentation:
+        from shoes_generator.segmentation.export import export_segmenter
+
+        return export_segmenter(model.network, config.data.image_size, path, config.data.classes)
     if config.model.family == "pix2pix":
         images = (("image", config.data.channels), ("mask", 1)) if model.mask_input else (("image", config.data.channels),)
 
