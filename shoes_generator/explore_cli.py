@@ -5,6 +5,16 @@
     shoes-explore direction RUN_DIR --attribute height --samples 1000 \\
         --label color=black --label category=ankle_boot --out explore/
     shoes-explore direction --server localhost:8500 --name shoes --attribute boot --out explore/
+    shoes-explore direction RUN_DIR --attribute meta:heel_height --data ut-zap50k/ --out explore/
+    shoes-explore direction RUN_DIR --attribute "meta:closure=Lace up" --data ut-zap50k/ --out explore/
+
+--attribute is height, boot, meta:COLUMN or meta:COLUMN=VALUE. A meta: attribute is a UT-Zappos
+meta-data.csv column (snake_case: heel_height, closure, material, ...) read off generated shoes by a
+probe: a linear read-out of image features (pixels by default) trained on the real images of --data
+with a value in the column, scored on held-out real images (direction.json "probe": r2 or accuracy,
+and "trusted").
+meta:COLUMN is ordinal (inch values such as "1in - 1 3/4in" are read as numbers; give --order
+"A,B,C" for other columns); meta:COLUMN=VALUE measures the probability of VALUE.
 
 MODEL is a training run directory (its ``saved_model/`` is used) or a SavedModel directory;
 ``--server HOST:PORT --name NAME`` asks a served model instead. Conditional models need one value
@@ -53,6 +63,22 @@ def _label(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _attribute(text: str):
+    from shoes_generator.attribute_probe import parse_attribute
+
+    try:
+        return parse_attribute(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _order(text: str) -> list[str]:
+    values = [part.strip() for part in text.split(",") if part.strip()]
+    if len(values) < 2:
+        raise argparse.ArgumentTypeError(f"expected at least two comma-separated values, low to high, e.g. Flat,Low,High. Received: {text!r}")
+    return values
+
+
 def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument("model", nargs="?", metavar="MODEL", help="run directory (uses its saved_model/) or SavedModel directory")
     command.add_argument("--server", metavar="HOST:PORT", help="use a served model (shoes-serve / TF Serving gRPC) instead of MODEL")
@@ -85,18 +111,36 @@ def build_parser() -> argparse.ArgumentParser:
     interpolate.add_argument("--fps", type=float, default=8.0, help="GIF frames per second (default: %(default)s)")
     direction = commands.add_parser(
         "direction", help="fit the latent direction of an attribute and check it on an edit grid",
-        description="Samples latents, measures an attribute (height: the foreground's vertical extent as a fraction of the "
-        "image; boot: the shoe classifier's ankle-boot probability), fits a linear direction, and walks new latents along it. "
-        "Writes edit_grid.png, direction.json (r2 on held-out samples, monotonic share, rank correlation) and direction.npy.",
-        epilog="example: shoes-explore direction RUN_DIR --attribute height --samples 1000 --label category=ankle_boot --out explore/",
+        description="Samples latents, measures an attribute, fits a linear direction, and walks new latents along it.\n"
+        "  height              the foreground's vertical extent as a fraction of the image\n"
+        "  boot                the shoe classifier's ankle-boot probability\n"
+        "  meta:COLUMN         a UT-Zappos meta-data column (e.g. heel_height) read by a probe trained on the\n"
+        "                      real images of --data; inch values are numbers, else give --order A,B,C\n"
+        "  meta:COLUMN=VALUE   the probe's probability of VALUE (e.g. 'meta:closure=Lace up')\n"
+        "Writes edit_grid.png, direction.json (r2 on held-out samples, monotonic share, rank correlation; for meta:\n"
+        "the probe and its held-out r2 or accuracy on real images) and direction.npy.",
+        epilog="examples:\n  shoes-explore direction RUN_DIR --attribute height --samples 1000 --label category=ankle_boot --out explore/\n"
+        "  shoes-explore direction RUN_DIR --attribute meta:heel_height --data ut-zap50k/ --out explore/\n"
+        "  shoes-explore direction RUN_DIR --attribute 'meta:closure=Lace up' --data ut-zap50k/ --out explore/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(direction)
-    direction.add_argument("--attribute", choices=("height", "boot"), required=True, help="what to steer")
+    direction.add_argument(
+        "--attribute", type=_attribute, required=True, metavar="ATTRIBUTE",
+        help="what to steer: height, boot, meta:COLUMN (e.g. meta:heel_height) or meta:COLUMN=VALUE (needs --data)",
+    )
     direction.add_argument("--samples", type=_at_least(10), default=1000, help="latents to fit on (default: %(default)s)")
     direction.add_argument("--seeds", type=_at_least(1), default=8, help="rows of the edit grid (default: %(default)s)")
     direction.add_argument("--strength", type=float, default=3.0, help="largest edit, in std of z (default: %(default)s)")
     direction.add_argument("--steps", type=_at_least(2), default=7, help="edit strengths from -S to S (default: %(default)s)")
     direction.add_argument("--seed", type=int, default=0, help="numpy seed of the sampled latents (default: %(default)s)")
+    probe = direction.add_argument_group("meta: attributes (a probe trained on real UT-Zappos images)")
+    probe.add_argument("--data", metavar="ZAPPOS_ROOT", help="ut-zap50k-images-square folder or its parent (meta-data.csv found next to it)")
+    probe.add_argument("--meta-data", metavar="CSV", help="the meta-data.csv, when it is not next to the images")
+    probe.add_argument("--order", type=_order, metavar="A,B,C", help="values of an ordinal column from low to high, when they are not inches or numbers")
+    probe.add_argument("--probe-images", type=_at_least(10), default=2000, help="real images to train and score the probe on (default: %(default)s)")
+    probe.add_argument("--probe-features", choices=("pixels", "classifier"), default="pixels",
+                       help="probe features: area-averaged pixels or the shoe classifier's (default: %(default)s)")
     return parser
 
 
@@ -115,19 +159,41 @@ def _interpolate(model, labels: dict, args) -> dict:
     return {"seeds": args.seeds, "steps": args.steps, "method": args.method, "frames": len(frames), "grid": str(png), "gif": str(gif)}
 
 
+def _check_probe_options(args) -> None:
+    """A meta: attribute needs --data; --order and the other probe options need a meta: attribute."""
+    from shoes_generator.attribute_probe import MetaAttribute
+
+    if isinstance(args.attribute, MetaAttribute):
+        if not args.data:
+            raise ValueError(f"--attribute {args.attribute.name} needs --data ZAPPOS_ROOT (the UT-Zappos images the probe learns from)")
+    elif args.data or args.meta_data or args.order:
+        raise ValueError(f"--data, --meta-data and --order apply to meta: attributes only. Received: --attribute {args.attribute}")
+
+
+def _measure(model, labels: dict, args):
+    """The attribute to hand to `explore_direction`: its name, or a probe trained on --data."""
+    from shoes_generator.attribute_probe import MetaAttribute, meta_probe
+    from shoes_generator.latent import image_size
+
+    if not isinstance(args.attribute, MetaAttribute):
+        return args.attribute
+    return meta_probe(args.data, args.attribute, image_size(model, labels), args.order, args.probe_features,
+                      args.probe_images, args.meta_data, args.seed)
+
+
 def _direction(model, labels: dict, args) -> dict:
     from shoes_generator.latent import explore_direction
     from shoes_generator.plots import save_labelled_grid
 
     strengths = np.linspace(-args.strength, args.strength, args.steps).tolist()
-    result = explore_direction(model, args.attribute, args.samples, args.seeds, strengths, labels, args.seed)
+    result = explore_direction(model, _measure(model, labels, args), args.samples, args.seeds, strengths, labels, args.seed)
     images, direction = result.pop("images"), result.pop("direction")
     out = Path(args.out)
     r2 = "n/a" if result["r2"] is None else f"{result['r2']:.2f}"
     monotonic = "n/a" if result["monotonic_share"] is None else f"{result['monotonic_share']:.0%}"
     png = save_labelled_grid(images.reshape((-1,) + images.shape[2:]), args.seeds, len(strengths), out / "edit_grid.png",
                              [f"z{i}" for i in range(args.seeds)], [f"{s:+.1f}" for s in strengths],
-                             title=f"{args.attribute} direction: held-out r2 {r2}, monotonic {monotonic}")
+                             title=f"{result['attribute']} direction: held-out r2 {r2}, monotonic {monotonic}")
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "direction.npy", direction)
     return {**result, "grid": str(png), "direction_file": str(out / "direction.npy")}
@@ -136,6 +202,8 @@ def _direction(model, labels: dict, args) -> dict:
 def run(args) -> dict:
     from shoes_generator.latent import open_model, resolve_labels
 
+    if args.command == "direction":
+        _check_probe_options(args)
     model = open_model(args.model, args.server, args.name)
     labels, defaulted = resolve_labels(model.vocabularies, dict(args.label))
     source = {"server": args.server, "name": args.name} if args.server else {"model": str(args.model)}

@@ -10,7 +10,9 @@ A generator is reached through a `LatentModel`: `LocalGenerator` loads a SavedMo
   as a fraction of the image height, ``boot`` = the shoe classifier's ankle-boot probability) on many
   random ``z``, regress it linearly on ``z`` (`fit_direction`), then walk new ``z`` along the unit
   direction (`edit_grid`) and check that the attribute follows (`monotonic_share`,
-  `mean_rank_correlation`). `explore_direction` does all of it.
+  `mean_rank_correlation`). `explore_direction` does all of it. Any callable images -> values is an
+  attribute too; `attribute_probe.meta_probe` builds one for a UT-Zappos meta-data column (e.g. heel
+  height) from real images, and its description and held-out quality join the report.
 """
 
 from __future__ import annotations
@@ -147,6 +149,11 @@ def open_model(model: str | Path | None = None, server: str | None = None, name:
         if (candidate / "saved_model.pb").is_file():
             return LocalGenerator(candidate)
     raise ValueError(f"{path} is neither a run directory with saved_model/ nor a SavedModel directory")
+
+
+def image_size(model: LatentModel, labels: Labels | None = None) -> int:
+    """The side of the model's square images (renders one ``z = 0``)."""
+    return int(model.render(np.zeros((1, model.latent_dim), np.float32), labels).shape[1])
 
 
 # --- interpolation ---------------------------------------------------------------------------------
@@ -377,9 +384,11 @@ def explore_direction(
         ``mean_by_strength, direction_found, monotonic_share, mean_rank_correlation`` (JSON-ready; when the
         attribute is constant over the samples, ``direction_found`` is False, the direction is zero and
         ``r2``, ``monotonic_share`` and ``mean_rank_correlation`` are None), plus ``direction`` ``[D]`` and
-        ``images`` ``uint8 [seeds, strengths, H, W, 3]`` (numpy).
+        ``images`` ``uint8 [seeds, strengths, H, W, 3]`` (numpy); ``probe`` (its `describe()`) when the
+        attribute is an `attribute_probe.AttributeProbe`.
     """
     measure = ATTRIBUTES[attribute] if isinstance(attribute, str) and attribute in ATTRIBUTES else attribute
+    name = attribute if isinstance(attribute, str) else getattr(attribute, "name", None) or getattr(attribute, "__name__", "custom")
     if not callable(measure):
         raise ValueError(f"Unknown attribute {attribute!r}. Valid: {', '.join(ATTRIBUTES)}")
     held = int(round(samples * holdout))
@@ -398,7 +407,7 @@ def explore_direction(
     images = edit_grid(model, starts, direction, strengths, labels)
     edited = np.asarray(measure(images.reshape((-1,) + images.shape[2:])), np.float64).reshape(seeds, len(strengths))
     return {
-        "attribute": attribute if isinstance(attribute, str) else getattr(attribute, "__name__", "custom"),
+        "attribute": name,
         "samples": samples,
         "seeds": seeds,
         "latent_dim": model.latent_dim,
@@ -414,6 +423,7 @@ def explore_direction(
         "direction_found": found,
         "monotonic_share": monotonic_share(edited) if found else None,
         "mean_rank_correlation": mean_rank_correlation(edited) if found else None,
+        **({"probe": measure.describe()} if hasattr(measure, "describe") else {}),
         "direction": direction,
         "images": images,
     }

@@ -170,3 +170,7 @@ def test_served_generator_renders_like_the_local_one(model_base, local):
             np.testing.assert_array_equal(served.render(z, labels), local.render(z, labels))
         finally:
             served.close()
+
+
+def test_image_size_renders_one_shoe(local):
+    assert latent.image_size(local, LABELS) == 16
