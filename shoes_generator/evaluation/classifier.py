@@ -3,6 +3,9 @@
 It judges generated shoes (type accuracy) and gives the features of the
 Frechet distance. Trained on the grayscale (light on black) and the coloured
 (on white) shoes alike, so it reads the outputs of both kinds of generator.
+`shoes-eval` trains it on first use; one command trains (or retrains) it ahead:
+
+    python -m shoes_generator.evaluation.classifier --image-size 32 [--cache DIR] [--retrain]
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ def classifier_path(image_size: int, cache_dir: str | Path | None = None) -> Pat
 
 
 def load_or_train_classifier(
-    image_size: int, cache_dir: str | Path | None = None, epochs: int = 3, limit: int | None = None, seed: int = 0
+    image_size: int, cache_dir: str | Path | None = None, epochs: int = 3, limit: int | None = None, seed: int = 0,
+    retrain: bool = False,
 ) -> tuple[keras.Model, dict]:
     """The cached classifier for `image_size`, trained first if absent.
 
@@ -63,6 +67,7 @@ def load_or_train_classifier(
         epochs: training epochs when it has to be trained.
         limit: train on at most this many shoes (tests).
         seed: seed of the colour assignment and initialisation.
+        retrain: train and cache it again even when a cached one exists.
 
     Returns:
         The model and its info (test accuracy, classes).
@@ -72,7 +77,7 @@ def load_or_train_classifier(
 
     path = classifier_path(image_size, cache_dir)
     info_path = path.with_suffix(".json")
-    if path.is_file() and info_path.is_file():
+    if path.is_file() and info_path.is_file() and not retrain:
         return keras.models.load_model(path), json.loads(info_path.read_text())
     logger.warning("Training the shoe classifier for %d px (cached at %s)", image_size, path)
     keras.utils.set_random_seed(seed)
@@ -100,3 +105,33 @@ def load_or_train_classifier(
 def feature_extractor(classifier: keras.Model) -> keras.Model:
     """Images -> (``features`` ``[B, 128]``, logits ``[B, C]``)."""
     return keras.Model(classifier.inputs, [classifier.get_layer(FEATURES_LAYER).output, classifier.outputs[0]])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Trains (or loads) the cached classifier of each ``--image-size`` and prints its info as JSON."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m shoes_generator.evaluation.classifier",
+        description="Train the shoe-type classifier shoes-eval judges with (about a minute per size) and cache it.",
+    )
+    parser.add_argument("--image-size", type=int, nargs="+", default=[32], help="generator output sides (default: 32)")
+    parser.add_argument("--cache", metavar="DIR", help="cache folder (default: $SHOES_CACHE or ~/.cache/shoes_generator)")
+    parser.add_argument("--epochs", type=int, default=3, help="training epochs (default: 3)")
+    parser.add_argument("--retrain", action="store_true", help="train again even when a cached classifier exists")
+    parser.add_argument("--limit", type=int, help="train on at most this many shoes per split and kind (quick checks)")
+    args = parser.parse_args(argv)
+    bad = [size for size in args.image_size if size < 8]
+    if bad or args.epochs < 1:
+        parser.error(f"--image-size must be >= 8 and --epochs >= 1. Received: --image-size {args.image_size}, --epochs {args.epochs}")
+    report = {}
+    for size in args.image_size:
+        _, info = load_or_train_classifier(size, args.cache, args.epochs, args.limit, retrain=args.retrain)
+        report[str(size)] = {**info, "path": str(classifier_path(size, args.cache))}
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -229,3 +229,24 @@ def test_shoes_eval_adds_fid_kid_and_precision_recall_locally_and_for_a_served_m
     served = json.loads((tmp_path / "served.json").read_text())
     assert served["model"].startswith("served shoes") and served["type_accuracy"] == pytest.approx(local["type_accuracy"], abs=0.05)
     assert shoes_eval([str(run), "--server", "x:1"]) == 2 and shoes_eval([str(run), "--metrics", "is"]) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.fmnist
+@needs_fmnist
+def test_one_command_trains_or_loads_the_cached_classifier(tmp_path, classifier_cache, capsys):
+    import shutil
+
+    from shoes_generator.evaluation.classifier import classifier_path, main
+
+    cache = shutil.copytree(classifier_cache, tmp_path / "cache")
+    cached = classifier_path(16, cache)
+    before = cached.stat().st_mtime_ns
+    assert main(["--image-size", "16", "--cache", str(cache)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["16"]["epochs"] == 4 and report["16"]["path"] == str(cached) and cached.stat().st_mtime_ns == before
+    assert main(["--image-size", "16", "--cache", str(cache), "--retrain", "--epochs", "1", "--limit", "100"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["16"]["epochs"] == 1 and cached.stat().st_mtime_ns != before
+    with pytest.raises(SystemExit):
+        main(["--image-size", "4"])
