@@ -254,6 +254,12 @@ class ExperimentConfig:
             )
         if not segmented:
             return
+        if data.domain_a or data.domain_b or data.labels or data.channels != 3:
+            raise ValueError(
+                "A segmenter reads RGB images and learns data.classes: data.domain_a, data.domain_b and data.labels do not apply "
+                f"and data.channels must be 3. Received: domain_a={data.domain_a!r}, domain_b={data.domain_b!r}, "
+                f"labels={data.labels!r}, channels={data.channels}"
+            )
         if self.model.segmenter not in SEGMENTERS:
             raise ValueError(f"model.segmenter must be one of {list(SEGMENTERS)}. Received: model.segmenter={self.model.segmenter!r}")
         if len(data.classes) < 2 or len(set(data.classes)) != len(data.classes):

@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from shoes_generator.segmentation.data import label_folder_pairs, segmentation_dataset
+from shoes_generator.data.pipeline import decode_image, fit_image, to_float, to_uint8
+from shoes_generator.segmentation.data import label_tree_pairs, segmentation_dataset
 from shoes_generator.segmentation.export import export_segmenter, mask_scale
 from shoes_generator.segmentation.metrics import MeanIoUFromLogits, confusion_matrix, mean_iou, per_class_iou, pixel_accuracy
 from shoes_generator.segmentation.models import ARCHITECTURES
@@ -129,11 +130,30 @@ def write_label_folder(root, stems, skip_label=None):
             Image.fromarray(label, mode="L").save(root / "label" / f"{stem}.png")
 
 
-def test_label_folder_pairs(tmp_path):
+def test_label_tree_pairs(tmp_path):
     write_label_folder(tmp_path / "ok", ["a", "b"])
-    images, labels, num_classes = label_folder_pairs(tmp_path / "ok", 8)
+    images, labels, num_classes = label_tree_pairs(tmp_path / "ok" / "image", tmp_path / "ok" / "label", 8)
     assert images.shape == (2, 8, 8, 3) and labels.shape == (2, 8, 8) and num_classes == 3
     assert set(np.unique(labels)) == {0, 1, 2}  # Nearest-neighbour resizing invents no classes.
     write_label_folder(tmp_path / "bad", ["a", "b"], skip_label="b")
     with pytest.raises(FileNotFoundError, match=r"label[/\\]b\.png"):
-        label_folder_pairs(tmp_path / "bad", 8)
+        label_tree_pairs(tmp_path / "bad" / "image", tmp_path / "bad" / "label", 8)
+
+
+def test_wide_pairs_are_fitted_as_the_segment_signature_fits_images(tmp_path):
+    image = np.full((12, 24, 3), 255, np.uint8)
+    image[:, 6:18] = (200, 30, 30)
+    label = np.zeros((12, 24), np.uint8)
+    label[:, 6:18] = 1
+    for folder in ("images", "labels"):
+        (tmp_path / folder).mkdir()
+    Image.fromarray(image).save(tmp_path / "images" / "wide.png")
+    Image.fromarray(label, mode="L").save(tmp_path / "labels" / "wide.png")
+    images, labels, _ = label_tree_pairs(tmp_path / "images", tmp_path / "labels", 16)
+    # 24 wide -> 16: 12 high -> 8 rows, padded by 4 white rows (image) and 4 background rows (label) on each side.
+    assert (images[0, :4] == 255).all() and (images[0, 12:] == 255).all()
+    assert (labels[0, :4] == 0).all() and (labels[0, 12:] == 0).all()
+    np.testing.assert_array_equal(labels[0, 4:12].any(axis=0), (np.arange(16) >= 4) & (np.arange(16) < 12))  # Columns 6-18 of 24.
+    # The exported signature's own preparation of the same PNG gives the same pixels.
+    served = to_uint8(fit_image(to_float(decode_image(tf.io.encode_png(image), 3)), 16, pad_value=1.0)).numpy()
+    np.testing.assert_array_equal(images[0], served)

@@ -61,12 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def resolve(model: str) -> tuple[Path, Path | None]:
-    """(SavedModel dir, run dir or None) of a MODEL argument; FileNotFoundError naming it otherwise."""
+    """(SavedModel dir, run dir or None) of a MODEL argument (a run, its saved_model/, or another SavedModel);
+    FileNotFoundError naming it otherwise."""
     path = Path(model)
     if (path / "saved_model" / "saved_model.pb").is_file():
         return path / "saved_model", path
-    if (path / "saved_model.pb").is_file():
-        return path, None
+    if (path / "saved_model.pb").is_file():  # A run's own saved_model/ is measured as its run.
+        return path, path.parent if (path.parent / "config.json").is_file() and path.name == "saved_model" else None
     raise FileNotFoundError(f"MODEL must be a run directory with saved_model/ or a SavedModel directory. Received: {model!r}")
 
 
@@ -80,6 +81,35 @@ def print_table(report: dict) -> None:
     for key, value in rows:
         shown = f"{value:.4f}" if isinstance(value, float) else value
         print(f"{key:<{width}}  {shown}", file=sys.stderr)
+
+
+def measure(args, saved_model: Path | None, run_dir: Path | None, metrics: list[str], extractor) -> dict:
+    """The report of the model `args` names: a segmenter's, a pix2pix / CycleGAN run's or a generator's.
+
+    Args:
+        args: the parsed command line.
+        saved_model: the SavedModel directory (None with ``--server``).
+        run_dir: its run directory (None for a bare SavedModel or a served model).
+        metrics: the extra feature metrics asked for.
+        extractor: their feature extractor (None: the classifier's).
+    """
+    config = None
+    if run_dir is not None:
+        from shoes_generator.runs import read_config
+
+        config = read_config(run_dir)
+    if config is not None and config.segmentation:
+        from shoes_generator.segmentation.evaluate import evaluate_exported_segmenter
+
+        return evaluate_exported_segmenter(saved_model, config, args.samples)
+    if config is not None and config.image_to_image:
+        from shoes_generator.evaluation.translation_eval import evaluate_translation
+
+        return evaluate_translation(saved_model, config, args.samples, args.cache)
+    from shoes_generator.evaluation.generator_eval import ServedSampler, evaluate_saved_model
+
+    server = ServedSampler(args.server, args.name) if args.server else None
+    return evaluate_saved_model(saved_model, args.samples, args.seed, args.cache, metrics=metrics, metric_features=extractor, server=server)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,24 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, RuntimeError) as error:
         print(f"shoes-eval: error: {error}", file=sys.stderr)
         return 2
-    config = None
-    if run_dir is not None:
-        from shoes_generator.runs import read_config
-
-        config = read_config(run_dir)
-    if config is not None and config.segmentation:
-        from shoes_generator.segmentation.evaluate import evaluate_exported_segmenter
-
-        report = evaluate_exported_segmenter(saved_model, config, args.samples)
-    elif config is not None and config.image_to_image:
-        from shoes_generator.evaluation.translation_eval import evaluate_translation
-
-        report = evaluate_translation(saved_model, config, args.samples, args.cache)
-    else:
-        from shoes_generator.evaluation.generator_eval import ServedSampler, evaluate_saved_model
-
-        server = ServedSampler(args.server, args.name) if args.server else None
-        report = evaluate_saved_model(saved_model, args.samples, args.seed, args.cache, metrics=metrics, metric_features=extractor, server=server)
+    try:
+        report = measure(args, saved_model, run_dir, metrics, extractor)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"shoes-eval: error: {error}", file=sys.stderr)
+        return 2
     print_table(report)
     text = json.dumps(report, indent=2)
     print(text)

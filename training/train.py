@@ -77,6 +77,16 @@ def data_overrides(path: str, source: str = "") -> list[str]:
     return [f"data.source={source}", f"data.path={path}"]
 
 
+def absolute_paths(config):
+    """`config` with ``data.path`` and ``data.label_path`` made absolute, so the run can be evaluated,
+    exported or resumed from any working directory."""
+    import dataclasses
+    from pathlib import Path
+
+    paths = {key: str(Path(value).expanduser().resolve()) for key in ("path", "label_path") if (value := getattr(config.data, key))}
+    return dataclasses.replace(config, data=dataclasses.replace(config.data, **paths)) if paths else config
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `shoes-train`; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -93,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             config = override(config, overrides) if overrides else config
         if args.epochs:
             config = override(config, [f"train.epochs={args.epochs}"])
+        config = absolute_paths(config)
         config.validate(require_path=not args.dry_run)
     except (ValueError, FileNotFoundError) as error:
         print(f"shoes-train: error: {error}", file=sys.stderr)

@@ -116,6 +116,29 @@ def to_uint8(image: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.round(image), tf.uint8)
 
 
+def _pad_geometry(shape: tf.Tensor, size: int) -> tuple[tf.Tensor, list]:
+    """The resized ``[height, width]`` and the paddings that fit an image of `shape` into ``size x size``, aspect kept.
+
+    Sides are computed here: resize(preserve_aspect_ratio=True) rounds a very
+    thin side (1x300) down to 0 and fails.
+    """
+    scale = size / tf.cast(tf.maximum(shape[0], shape[1]), tf.float64)
+
+    def _side(length):
+        return tf.clip_by_value(tf.cast(tf.round(tf.cast(length, tf.float64) * scale), tf.int32), 1, size)
+
+    height, width = _side(shape[0]), _side(shape[1])
+    dh, dw = size - height, size - width
+    return tf.stack([height, width]), [[dh // 2, dh - dh // 2], [dw // 2, dw - dw // 2], [0, 0]]
+
+
+def fit_label(label: tf.Tensor, size: int) -> tf.Tensor:
+    """Brings a class map ``[H, W, 1]`` to ``[size, size, 1]`` exactly as `fit_image`'s "pad" moves its image:
+    nearest-neighbour resizing (no invented classes), padded with 0 (background)."""
+    sides, paddings = _pad_geometry(tf.shape(label), size)
+    return tf.ensure_shape(tf.pad(tf.image.resize(label, sides, method="nearest"), paddings), [size, size, 1])
+
+
 def fit_image(image: tf.Tensor, size: int, fit: str = "pad", pad_value: float = 1.0) -> tf.Tensor:
     """Brings a ``float32`` ``[H, W, C]`` image to ``[size, size, C]``.
 
@@ -133,19 +156,8 @@ def fit_image(image: tf.Tensor, size: int, fit: str = "pad", pad_value: float = 
         top, left = (shape[0] - side) // 2, (shape[1] - side) // 2
         out = tf.image.resize(image[top : top + side, left : left + side], [size, size], antialias=True)
     elif fit == "pad":
-        # Target sides computed here: resize(preserve_aspect_ratio=True) rounds a
-        # very thin side (1x300) down to 0 and fails.
-        shape = tf.shape(image)
-        scale = size / tf.cast(tf.maximum(shape[0], shape[1]), tf.float64)
-
-        def _side(length):
-            scaled = tf.cast(tf.round(tf.cast(length, tf.float64) * scale), tf.int32)
-            return tf.clip_by_value(scaled, 1, size)
-
-        height, width = _side(shape[0]), _side(shape[1])
-        out = tf.image.resize(image, tf.stack([height, width]), antialias=True)
-        dh, dw = size - height, size - width
-        paddings = [[dh // 2, dh - dh // 2], [dw // 2, dw - dw // 2], [0, 0]]
+        sides, paddings = _pad_geometry(tf.shape(image), size)
+        out = tf.image.resize(image, sides, antialias=True)
         out = tf.pad(out - pad_value, paddings) + pad_value
     else:
         raise ValueError(f"fit must be one of {FIT_MODES}. Received: fit={fit!r}")

@@ -41,9 +41,18 @@ class SavedModelSampler:
     Args:
         model: the loaded SavedModel (see `shoes_generator.export`).
         description: how reports name the model (e.g. its path).
+
+    Raises:
+        ValueError: the SavedModel is not a noise generator (no ``seed`` input).
     """
 
     def __init__(self, model, description: str = "saved model"):
+        inputs = model.signatures["serving_default"].structured_input_signature[1] if "serving_default" in model.signatures else {}
+        if "seed" not in inputs:
+            raise ValueError(
+                f"{description} is not a noise generator: its serving_default takes {sorted(inputs)}, not a seed. "
+                "Image-to-image models and segmenters are scored on their held-out data: give their run directory."
+            )
         self.model, self.description = model, description
         self.vocabularies = label_vocabularies(model)
 

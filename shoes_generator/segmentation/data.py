@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from shoes_generator.data.pipeline import to_float
+from shoes_generator.data.pipeline import fit_image, fit_label, to_float, to_uint8
 from shoes_generator.imaging.masks import foreground_mask
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -78,15 +78,15 @@ def _class_map(label: Image.Image, path: Path) -> Image.Image:
 
 
 def _read_pair(image_path: Path, label_path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """One image (bilinear) and its label (nearest neighbour), both resized to ``size x size``."""
+    """One image and its label fitted to ``size x size`` as the exported ``segment`` signature fits
+    images: aspect ratio kept, padded (white for the image, background for the label)."""
     with Image.open(image_path) as image, Image.open(label_path) as label:
         if image.size != label.size:
             raise ValueError(f"Image and label sizes differ for {str(image_path)!r}. Received: image {image.size}, label {label.size}")
-        classes = _class_map(label, label_path)
-        return (
-            np.asarray(image.convert("RGB").resize((size, size), Image.BILINEAR), np.uint8),
-            np.asarray(classes.resize((size, size), Image.NEAREST)).astype(np.uint8),
-        )
+        pixels = np.asarray(image.convert("RGB"), np.uint8)
+        classes = np.asarray(_class_map(label, label_path)).astype(np.uint8)
+    fitted = to_uint8(fit_image(to_float(tf.constant(pixels)), size, pad_value=1.0)).numpy()
+    return fitted, fit_label(tf.constant(classes[..., None]), size).numpy()[..., 0]
 
 
 def label_tree_pairs(
@@ -96,8 +96,9 @@ def label_tree_pairs(
 
     Each label PNG holds a class index per pixel (e.g. 0 background, 1 sole,
     2 heel, 3 upper), or is a 0/255 mask as `shoes-data masks` writes it (read
-    as 0 background, 1 shoe). Images are resized bilinearly, labels with
-    nearest neighbours. Unreadable files are skipped, counted and logged.
+    as 0 background, 1 shoe). Both are fitted to the square as served images
+    are (aspect kept, padded: see `_read_pair`; labels by nearest neighbours).
+    Unreadable files are skipped, counted and logged.
 
     Args:
         image_root: the image folder (searched recursively; PNG or JPEG).
@@ -125,6 +126,11 @@ def label_tree_pairs(
     if missing_images:
         raise FileNotFoundError(f"Labels without an image (<same relative path>.png|jpg): {', '.join(missing_images[:20])}")
     keys = [key for key in images if split is None or held_out(key) == (split == "test")]
+    if not keys and images:
+        raise ValueError(
+            f"The {split} split of {str(image_root)!r} is empty: about 1 pair in {HELD_OUT_EVERY} is held out for testing, "
+            f"chosen by a hash of its path, and none of the {len(images)} pairs was. Add more pairs."
+        )
     pairs, skipped = [], []
     for key in keys:
         try:
@@ -138,11 +144,6 @@ def label_tree_pairs(
         raise ValueError(f"No readable image/label pairs{which} under {str(image_root)!r} and {str(label_root)!r} ({len(skipped)} skipped).")
     label_stack = np.stack([label for _, label in pairs])
     return np.stack([image for image, _ in pairs]), label_stack, int(label_stack.max()) + 1
-
-
-def label_folder_pairs(root: str | Path, image_size: int, split: str | None = None) -> tuple[np.ndarray, np.ndarray, int]:
-    """`label_tree_pairs` of ``root/image`` and ``root/label``."""
-    return label_tree_pairs(Path(root) / "image", Path(root) / "label", image_size, split)
 
 
 def segmentation_arrays(config, split: str = "train", limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -67,6 +67,20 @@ def test_label_trees_split_into_disjoint_train_and_held_out_parts_and_skip_corru
     assert broken and "Skipped 1 unreadable" in broken[0].getMessage()
 
 
+def test_an_empty_held_out_split_is_named(tmp_path):
+    from shoes_generator.configs import DataConfig
+    from shoes_generator.segmentation.data import segmentation_arrays
+
+    keys = [key for key in (f"shoe{index}" for index in range(40)) if not held_out(key)][:3]
+    for key in keys:
+        write_image(tmp_path / "image" / f"{key}.png", shoe_image(16))
+        write_image(tmp_path / "label" / f"{key}.png", Image.fromarray(np.zeros((16, 16), np.uint8), mode="L"))
+    config = DataConfig(source="segments", path=str(tmp_path), image_size=16)
+    assert len(segmentation_arrays(config, "train")[0]) == 3
+    with pytest.raises(ValueError, match="test split .* is empty: about 1 pair in 10"):
+        segmentation_arrays(config, "test")
+
+
 def test_zero_255_masks_read_as_shoe_classes(tmp_path):
     write_image(tmp_path / "photos" / "a.png", shoe_image(16))
     write_image(tmp_path / "masks" / "a.png", Image.fromarray(np.where(np.eye(16, dtype=bool), 255, 0).astype(np.uint8), mode="L"))
@@ -81,6 +95,8 @@ def test_zero_255_masks_read_as_shoe_classes(tmp_path):
         (["data.classes=background,shoe,lace"], "fmnist_masks has two classes"),
         (["model.segmenter=deeplab"], "model.segmenter must be one of"),
         (["data.classes=background,background"], "distinct"),
+        (["data.domain_a=category=sneaker", "data.domain_b=category=ankle_boot"], "do not apply"),
+        (["data.channels=1"], "channels must be 3"),
     ],
 )
 def test_segmentation_settings_are_checked(settings, message):
@@ -107,13 +123,20 @@ def test_fmnist_segmenter_trains_evaluates_and_exports(tmp_path, capsys):
     png = tf.io.encode_png(np.asarray(shoe_image(16)))
     out = served.signatures["segment"](image_bytes=tf.stack([png]))
     assert out["classes"].shape == (1, 16, 16) and out["mask_bytes"].shape == (1,)
+    capsys.readouterr()
+    assert shoes_eval([str(run / "saved_model"), "-n", "8"]) == 0  # A run's saved_model/ is scored as its run.
+    assert json.loads(capsys.readouterr().out)["examples"] == 8
+    assert shoes_eval([str(tmp_path / "models" / "segmenter" / "1"), "-n", "8"]) == 2  # No run beside it: said, not a traceback.
+    assert "not a noise generator" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_part_segmenter_learns_parts_from_a_label_folder(tmp_path, parts_folder, capsys):
-    argv = ["--config", "segment_parts_tiny", "--data", str(parts_folder), "--out", str(tmp_path), "--quiet",
+def test_part_segmenter_learns_parts_from_a_label_folder(tmp_path, parts_folder, capsys, monkeypatch):
+    monkeypatch.chdir(parts_folder.parent)  # --data relative: the run must still find it from elsewhere.
+    argv = ["--config", "segment_parts_tiny", "--data", parts_folder.name, "--out", str(tmp_path), "--quiet",
             "--set", "train.steps_per_epoch=None", "--set", "train.epochs=25", "--set", "train.checkpoint_every=0"]
     assert shoes_train(argv) == 0
+    monkeypatch.chdir(tmp_path)
     capsys.readouterr()
     assert shoes_eval([str(run_dir(tmp_path))]) == 0
     report = json.loads(capsys.readouterr().out)
