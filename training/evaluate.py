@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="first noise seed (default 0)")
     parser.add_argument("--out", metavar="JSON", help="also write the report to this file")
     parser.add_argument("--cache", metavar="DIR", help="classifier cache folder")
-    parser.add_argument("--metrics", default="", help="extra feature metrics: any of fid,kid,pr (e.g. fid,kid,pr)")
+    parser.add_argument("--metrics", default="", help="extra feature metrics: any of fid,kid,pr (acc, the label accuracies, is always reported)")
     parser.add_argument("--features", choices=["classifier", "inception"], default="classifier",
                         help="feature extractor of --metrics (inception needs ImageNet weights; default classifier)")
     parser.add_argument("--inception-weights", metavar="H5", help="InceptionV3 notop weights file (offline machines)")
