@@ -33,7 +33,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from shoes_generator.data.folders import _listing
+from shoes_generator.data.folders import value_listing
 
 META_PREFIX = "meta:"
 ATTRIBUTE_FORMS = (
@@ -134,14 +134,14 @@ def ordinal_targets(values: Sequence[str], order: Sequence[str] | None = None) -
         ranks = {text.strip().lower(): float(rank) for rank, text in enumerate(order)}
         mapping = {value: ranks[value.strip().lower()] for value in distinct if value.strip().lower() in ranks}
         if not mapping:
-            raise ValueError(f"No value of the column is in the given order. Values: {_listing(distinct)}. Received: order={list(order)}")
+            raise ValueError(f"No value of the column is in the given order. Values: {value_listing(distinct)}. Received: order={list(order)}")
     else:
         mapping = {value: inches(value) for value in distinct}
         unread = [value for value, number in mapping.items() if number is None]
         if unread:
             raise ValueError(
-                f"The column's values are not inches or numbers (e.g. {_listing(unread, 5)}); give their order from low "
-                f"to high (--order 'A,B,C') or pick one value (meta:COLUMN=VALUE). Values: {_listing(distinct)}"
+                f"The column's values are not inches or numbers (e.g. {value_listing(unread, 5)}); give their order from low "
+                f"to high (--order 'A,B,C') or pick one value (meta:COLUMN=VALUE). Values: {value_listing(distinct)}"
             )
     return np.array([mapping.get(value, np.nan) for value in values], np.float64), mapping
 
@@ -161,7 +161,7 @@ def categorical_targets(values: Sequence[str], value: str) -> np.ndarray:
     hits = [text for text in distinct if text.strip().lower() == wanted]
     if not hits or len(hits) == len(distinct):
         problem = "does not occur in" if not hits else "is the only value of"
-        raise ValueError(f"The value {value!r} {problem} the column. Values: {_listing(distinct)}")
+        raise ValueError(f"The value {value!r} {problem} the column. Values: {value_listing(distinct)}")
     return np.array([np.nan if not text else float(text.strip().lower() == wanted) for text in values], np.float64)
 
 

@@ -47,7 +47,8 @@ def snake_case(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
 
 
-def _listing(values: Iterable[str], limit: int = _SHOWN) -> str:
+def value_listing(values: Iterable[str], limit: int = _SHOWN) -> str:
+    """The first `limit` values quoted and joined for an error message, with the count when more were left out."""
     values = list(values)
     shown = ", ".join(repr(value) for value in values[:limit])
     return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
@@ -135,7 +136,7 @@ class ImageTable:
         keep = [i for i in range(len(self)) if all(columns[name][i] in accepted[name] for name in accepted)]
         if not keep:
             wanted = ", ".join(f"{name}={'|'.join(sorted(values))}" for name, values in accepted.items())
-            existing = "; ".join(f"{name}: {_listing(self.vocabulary(name))}" for name in accepted)
+            existing = "; ".join(f"{name}: {value_listing(self.vocabulary(name))}" for name in accepted)
             raise EmptySelectionError(
                 f"No image in {self.root!r} matches the filter {wanted}. Existing values: {existing}. "
                 f"Received: {conditions}"
