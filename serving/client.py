@@ -248,6 +248,22 @@ class BaseClient:
         """A shoe drawn from a sketch (dark lines on white) by a pix2pix sketch model."""
         return self.translate(sketch)
 
+    def segment(self, image: Image.Image | str | Path | bytes) -> tuple[np.ndarray, dict[int, str]]:
+        """A segmenter's class per pixel for one image, and the names of the classes found.
+
+        Args:
+            image: a PIL image, an image path or encoded image bytes; sent as PNG ``image_bytes`` [1]
+                (any size: the model fits it to its square, padding with white).
+
+        Returns:
+            ``(classes uint8 [S, S], {class id: name})`` from the ``segment`` and ``class_names`` signatures.
+        """
+        inputs = {"image_bytes": np.array([encode_image(image)], dtype=object)}
+        classes = np.asarray(self.predict(inputs, "segment", output_filter=["classes"])["classes"][0], np.uint8)
+        found = np.unique(classes).astype(np.int64)
+        names = self.predict({"class_id": found}, "class_names", output_filter=["name"])["name"]
+        return classes, {int(index): name.decode() if isinstance(name, bytes) else str(name) for index, name in zip(found, names)}
+
     def labels(self) -> dict[str, list[str]]:
         """Label name -> valid values (``{}`` for a model without a ``labels`` signature).
 

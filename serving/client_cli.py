@@ -12,6 +12,9 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from serving.client import ServingError, ShoesClient
 from serving.contact_sheet import contact_sheet
 from serving.rest_client import RestClient
@@ -25,6 +28,7 @@ examples:
   shoes-client grid --values color=red,blue -o grid/      only red and blue shoes, of every type
   shoes-client --rest http://localhost:8501 labels        the valid label values, over REST
   shoes-client --model sketch2shoe translate sketch.png -o shoe.png
+  shoes-client --model segmenter segment photo.png -o mask.png     # colour-coded class map
   shoes-client --version 2 status                         the state of version 2
   shoes-client metadata                                   every signature's inputs and outputs
 
@@ -105,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
     translate.add_argument("-o", "--output", required=True, metavar="OUT", help="output image file (created)")
     translate.add_argument("--signature", default="serving_default", help="signature to run (default: %(default)s)")
+    segment = commands.add_parser(
+        "segment",
+        help="segment one image with a served segmenter",
+        description="Sends one image to a segmenter's segment signature and writes its class map as a colour-coded "
+        "PNG (background white); prints the share of pixels per class name.",
+    )
+    segment.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
+    segment.add_argument("-o", "--output", required=True, metavar="OUT", help="class map PNG (created)")
 
     commands.add_parser("status", help="the model's versions and their states")
     commands.add_parser("metadata", help="the model's signatures: input and output names, dtypes, shapes")
@@ -161,10 +173,21 @@ def _translate(client, args) -> dict:
     return {"input": args.input, "output": args.output, "size": list(image.size)}
 
 
+def _segment(client, args) -> dict:
+    from shoes_generator.imaging.palette import class_colors  # NumPy only: fine in the TensorFlow-free client.
+
+    classes, names = client.segment(Path(args.input))
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(class_colors(classes)).save(args.output)
+    shares = {names[index]: round(float(np.mean(classes == index)), 4) for index in names}
+    return {"input": args.input, "output": args.output, "size": list(classes.shape), "class_shares": shares}
+
+
 RUNS = {
     "generate": _generate,
     "grid": _grid,
     "translate": _translate,
+    "segment": _segment,
     "status": lambda client, args: {"model": args.model, "versions": client.status()},
     "metadata": lambda client, args: {"model": args.model, "signatures": client.metadata()},
     "labels": lambda client, args: client.labels(),

@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from shoes_generator.data.pipeline import to_uint8
 from shoes_generator.labels import Vocabularies
-from shoes_generator.plots import class_colors, save_labelled_grid, save_loss_curve
+from shoes_generator.imaging.palette import class_colors
+from shoes_generator.plots import save_labelled_grid, save_loss_curve
 
 
 def global_step(gan) -> int:

@@ -94,15 +94,3 @@ def save_loss_curve(metrics_jsonl: str | Path, path: str | Path, keys: Sequence[
     plt.close(fig)
     return path
 
-
-# Distinct colours of class maps (background white), cycled beyond ten classes.
-CLASS_PALETTE = np.array(
-    [[255, 255, 255], [230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48],
-     [145, 30, 180], [70, 240, 240], [240, 50, 230], [210, 245, 60], [128, 128, 0]],
-    np.uint8,
-)
-
-
-def class_colors(classes: np.ndarray) -> np.ndarray:
-    """``[..., ] int`` class indices -> ``uint8 [..., 3]`` colours from `CLASS_PALETTE` (0, background, is white)."""
-    return CLASS_PALETTE[np.asarray(classes, np.int64) % len(CLASS_PALETTE)]
