@@ -1,4 +1,4 @@
-"""Keras callbacks of a training run: sample grids, metrics log, loss curve, checkpoints."""
+"""Keras callbacks of a training run: sample grids, sample-quality metrics, metrics log, loss curve, checkpoints."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from shoes_generator.data.pipeline import to_uint8
-from shoes_generator.labels import Vocabularies
 from shoes_generator.imaging.palette import class_colors
+from shoes_generator.labels import Vocabularies
 from shoes_generator.plots import save_labelled_grid, save_loss_curve
 
 
@@ -145,6 +145,43 @@ class TranslationGrid(keras.callbacks.Callback):
         images = np.stack([to_uint8(column).numpy() for column in columns], axis=1)  # [rows, cols, H, W, C]
         rows, cols = images.shape[:2]
         write_grid(self, epoch, images.reshape(rows * cols, *images.shape[2:]), rows, cols, col_labels=captions)
+
+
+def _rgb(images: np.ndarray) -> np.ndarray:
+    """``uint8 [B, H, W, 1 or 3]`` -> ``[B, H, W, 3]`` (grey repeated), what the feature extractors read."""
+    return np.repeat(images, 3, axis=-1) if images.shape[-1] == 1 else images
+
+
+def sample_metrics_callback(config, model, data) -> keras.callbacks.Callback:
+    """FID, KID and precision/recall of a noise generator every ``train.metrics_every`` epochs, into the logs.
+
+    Fresh samples (uniformly drawn labels, EMA statistics refreshed first) are
+    compared with the run's first ``train.metrics_samples`` training images
+    under the project classifier's features (trained once and cached; see
+    `shoes_generator.metrics.ClassifierFeatures`). `MetricsLog` and TensorBoard
+    then record ``fid``, ``kid``, ``kid_std``, ``precision`` and ``recall``.
+
+    Args:
+        config: the experiment (``train.metrics_every``, ``train.metrics_samples``, ``train.seed``).
+        model: the `GAN` being trained.
+        data: the run's `TrainingData` (its unshuffled ``elements`` give the real images).
+    """
+    from shoes_generator.metrics import ClassifierFeatures, MetricsCallback, features_of
+
+    count = config.train.metrics_samples
+    extractor = ClassifierFeatures(config.data.image_size)
+    real = (_rgb(to_uint8(batch["image"]).numpy()) for batch in data.elements.take(count).batch(250))
+    real_stats = features_of(real, extractor, max_keep=count)
+    rng = np.random.default_rng(config.train.seed + 4321)
+
+    def sample(n: int) -> np.ndarray:
+        z = rng.standard_normal((n, model.latent_dim)).astype("float32")
+        labels = {name: rng.integers(0, model.label_sizes[name], n).astype("int32") for name in model.label_names}
+        inputs = {"z": z, **labels} if model.label_names else z
+        return _rgb(to_uint8(model(inputs, training=False)).numpy())
+
+    return MetricsCallback(sample, real_stats, extractor, ("fid", "kid", "pr"), every=config.train.metrics_every, count=count,
+                           prepare=model.refresh_sampler_statistics)
 
 
 class MetricsLog(keras.callbacks.Callback):

@@ -139,6 +139,9 @@ class TrainConfig:
         lambda_cycle: CycleGAN's cycle-consistency weight.
         lambda_identity: CycleGAN's identity weight (times lambda_cycle).
         pool_size: CycleGAN's history of generated images per discriminator.
+        metrics_every: every N epochs, log FID, KID and precision/recall of fresh
+            samples against the run's training images (noise generators; 0: off).
+        metrics_samples: samples (and training images) those metrics use.
     """
 
     batch_size: int = 128
@@ -165,6 +168,8 @@ class TrainConfig:
     lambda_cycle: float = 10.0
     lambda_identity: float = 0.5
     pool_size: int = 50
+    metrics_every: int = 0
+    metrics_samples: int = 1000
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
@@ -218,6 +223,12 @@ class ExperimentConfig:
         for key, value in positive.items():
             if value < 1:
                 raise ValueError(f"{key} must be >= 1. Received: {key}={value}")
+        if self.train.metrics_every < 0 or self.train.metrics_samples < 10:
+            raise ValueError(f"train.metrics_every must be >= 0 and train.metrics_samples >= 10. Received: "
+                             f"{self.train.metrics_every}, {self.train.metrics_samples}")
+        if self.train.metrics_every and (self.image_to_image or self.segmentation):
+            raise ValueError(f"train.metrics_every applies to noise generators (dcgan, conditional); score a "
+                             f"{self.model.family} run with shoes-eval. Received: train.metrics_every={self.train.metrics_every}")
         per_execution = self.train.steps_per_execution
         for key, value in (("train.steps_per_epoch", self.train.steps_per_epoch), ("train.checkpoint_every", self.train.checkpoint_every)):
             if value and value % per_execution:

@@ -381,6 +381,7 @@ class MetricsCallback(keras.callbacks.Callback):
         count: samples per evaluation.
         batch_size: samples asked of `sample_fn` at a time.
         prefix: prepended to the log keys (e.g. "val_").
+        prepare: called before each evaluation (e.g. a GAN's `refresh_sampler_statistics`).
     """
 
     def __init__(
@@ -393,6 +394,7 @@ class MetricsCallback(keras.callbacks.Callback):
         count: int = 2000,
         batch_size: int = 250,
         prefix: str = "",
+        prepare: Callable[[], None] | None = None,
     ):
         super().__init__()
         metrics = tuple(metrics)
@@ -403,6 +405,7 @@ class MetricsCallback(keras.callbacks.Callback):
             raise ValueError(f"Need every >= 1, count >= 2, batch_size >= 1. Received: {every}, {count}, {batch_size}")
         self.sample_fn, self.real_stats, self.extractor = sample_fn, real_stats, extractor
         self.metrics, self.every, self.count, self.batch_size, self.prefix = metrics, int(every), int(count), int(batch_size), prefix
+        self.prepare = prepare
 
     def _batches(self) -> Iterable[np.ndarray]:
         for start in range(0, self.count, self.batch_size):
@@ -411,6 +414,8 @@ class MetricsCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
+        if self.prepare is not None:
+            self.prepare()
         fake = features_of(self._batches(), self.extractor, max_keep=self.count)
         results = compare(self.real_stats, fake, self.metrics)
         if logs is not None:

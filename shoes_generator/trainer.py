@@ -12,7 +12,15 @@ import keras
 import tensorflow as tf
 
 from shoes_generator.builders import build_model
-from shoes_generator.callbacks import Checkpointer, MetricsLog, SampleGrid, TranslationGrid, global_step, training_checkpoint
+from shoes_generator.callbacks import (
+    Checkpointer,
+    MetricsLog,
+    SampleGrid,
+    TranslationGrid,
+    global_step,
+    sample_metrics_callback,
+    training_checkpoint,
+)
 from shoes_generator.configs import ExperimentConfig
 from shoes_generator.data.training_data import training_data
 from shoes_generator.export import Route, export_cyclegan, export_generator, export_routes
@@ -135,6 +143,8 @@ def train(
 
     callbacks = [
         Checkpointer(manager, config.train.checkpoint_every),
+        # Before MetricsLog and TensorBoard: they record the logs it adds.
+        *([sample_metrics_callback(config, model, data)] if config.train.metrics_every else []),
         MetricsLog(run_dir, every=max(1, min(50, steps_per_epoch // 4 or 1))),
         _sample_callback(config, data, run_dir),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), update_freq="epoch", write_graph=False),

@@ -93,3 +93,18 @@ def test_invalid_settings_fail_before_a_run_directory_exists(tmp_path, capsys):
         assert shoes_train([*argv, "--out", str(tmp_path)]) == 2, setting
         assert "Received" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_sample_metrics_are_logged_every_k_epochs(tmp_path, monkeypatch):
+    from shoes_generator.evaluation.classifier import load_or_train_classifier
+
+    load_or_train_classifier(16, tmp_path / "cache", epochs=1, limit=100)  # A quick judge, cached where the run looks.
+    monkeypatch.setenv("SHOES_CACHE", str(tmp_path / "cache"))
+    config = override(get_preset("cgan_fmnist_color_tiny"), ["train.epochs=3", "train.metrics_every=2", "train.metrics_samples=24"])
+    run = train(config, out=tmp_path / "runs", verbose=0).run_dir
+    epochs = {r["epoch"]: r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if r["kind"] == "epoch"}
+    assert "fid" not in epochs[1] and "fid" not in epochs[3]
+    assert {"fid", "kid", "kid_std", "precision", "recall"} <= set(epochs[2]) and epochs[2]["fid"] > 0
+    with pytest.raises(ValueError, match="noise generators"):
+        override(get_preset("pix2pix_fmnist_edges_tiny"), ["train.metrics_every=1"])
