@@ -276,9 +276,11 @@ def kid(
     """Kernel Inception Distance (Binkowski et al. 2018): mean and std of unbiased MMD^2 over random subsets.
 
     The kernel is the cubic polynomial ``k(x, y) = (x . y / D + 1)^3``. Each
-    subset draws ``min(subset_size, N_a, N_b)`` rows of each set without
-    replacement. The estimate is unbiased, so it can be slightly negative
-    for two samples of one distribution.
+    subset draws ``subset_size`` rows of each set without replacement, or half
+    the smaller set when it holds no more than ``subset_size`` rows (whole-set
+    subsets would all be the same, and their std a meaningless 0). The
+    estimate is unbiased, so it can be slightly negative for two samples of
+    one distribution.
 
     Args:
         features_a: ``[N_a, D]`` features (e.g. generated).
@@ -288,7 +290,8 @@ def kid(
         seed: seed of the subset draws.
     """
     a, b = _as_pair(features_a, features_b, 2)
-    size, dim = min(subset_size, len(a), len(b)), a.shape[1]
+    smaller, dim = min(len(a), len(b)), a.shape[1]
+    size = subset_size if smaller > subset_size else max(2, smaller // 2)
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(subsets):

@@ -178,3 +178,11 @@ def test_metrics_callback_adds_metrics_to_logs_every_k_epochs_only(capsys):
     assert capsys.readouterr().out == ""
     with pytest.raises(ValueError, match="Received: \\['fid', 'acc'\\]"):
         MetricsCallback(lambda n: None, real, ChannelMeans(), ("fid", "acc"))
+
+
+def test_kid_of_sets_smaller_than_a_subset_draws_half_sets_so_its_std_means_something():
+    a, b = gaussian(100, dim=8), gaussian(120, dim=8, seed=1)
+    _, std = kid(a, b, subsets=5, subset_size=1000)
+    assert std > 0.0  # Whole-set subsets would all be equal (std 0).
+    with pytest.raises(ValueError):
+        kid(a[:1], b)
