@@ -1,13 +1,15 @@
-"""shoes-export: publish a training run's generator for TF Serving as <model-base>/<name>/<version>/.
+"""shoes-export: publish a training run's model for TF Serving as <model-base>/<name>/<version>/.
 
     shoes-export runs/00003-cgan_fmnist_color --model-base models --name shoes
     shoes-export RUN --model-base models --name shoes --version 7
 
-The newest checkpoint of the run is restored, the EMA generator's BatchNorm
-statistics are recomputed, and the SavedModel (signatures serving_default,
-truncated, from_latent, labels; warm-up requests in assets.extra/) is written to a hidden
-temporary folder, then renamed into place: a server polling the model base
-picks up the version whole, never half-copied.
+The newest checkpoint of the run is restored (it must fit the run's config), a
+generator's EMA BatchNorm statistics are recomputed, and the SavedModel is written
+to a hidden temporary folder, then renamed into place: a server polling the model
+base picks up the version whole, never half-copied. Generators get serving_default,
+truncated, from_latent and labels; pix2pix serving_default and from_pixels;
+CycleGAN also b_to_a and blend; segmenters segment and class_names. Warm-up
+requests go in assets.extra/.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ uint8 and PNG bytes):
 - ``labels``: ``name`` string [K] -> ``values`` string [K, V] (padded with "")
   and ``counts`` int64 [K]: the vocabulary of each named label. (TF Serving's
   REST API cannot call a signature without inputs.)
-Image-to-image models (`export_translator`):
+Image-to-image models (`export_routes`, one ``Route`` per signature):
 - ``serving_default``: ``<input>_bytes`` string [B] (PNG or JPEG, any size) ->
   the same outputs; ``from_pixels``: ``<input>`` uint8 [B, H, W, 3].
 Unknown labels and bad values fail with INVALID_ARGUMENT naming the valid ones.
@@ -233,22 +233,6 @@ class Route:
     fn: Callable[[dict[str, tf.Tensor]], tf.Tensor]
     images: tuple[tuple[str, int], ...] = (("image", 3),)
     scalars: tuple[str, ...] = ()
-
-
-def export_translator(
-    translator: keras.Model, image_size: int, path: str | Path, inputs: tuple[str, ...] = ("image",)
-) -> Path:
-    """Writes a single image-to-image model (``serving_default`` + ``from_pixels``) at `path`.
-
-    Args:
-        translator: ``[B, S, S, 3]`` images in [-1, 1] (a dict of them when it has several inputs) -> images.
-        image_size: the model's input size S; encoded inputs of any size are fitted (padded with white).
-        path: the SavedModel directory to create; must not exist.
-        inputs: the model's image inputs; each arrives as ``<name>_bytes`` (encoded) or ``<name>`` (uint8).
-    """
-    route = Route(lambda images: translator(images[inputs[0]] if len(inputs) == 1 else images, training=False),
-                  tuple((name, 3) for name in inputs))
-    return export_routes({"serving_default": route}, image_size, path, [translator])
 
 
 def export_routes(routes: dict[str, Route], image_size: int, path: str | Path, trackables: list) -> Path:

@@ -64,18 +64,21 @@ def export_run(run_dir: str | Path, model_base: str | Path, name: str, version: 
     run_dir = Path(run_dir)
     check_model_name(name)
     config = read_config(run_dir)
-    vocab_file = run_dir / "vocabularies.json"
-    vocabularies = Vocabularies(json.loads(vocab_file.read_text())) if vocab_file.is_file() else None
-    gan = build_model(config, vocabularies)
     checkpoint = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     if checkpoint is None:
         raise FileNotFoundError(f"{run_dir} has no checkpoint to export (checkpoints/ is empty); train it first.")
-    training_checkpoint(gan).restore(checkpoint).expect_partial()
     model_dir = Path(model_base) / name
     version = next_version(model_dir) if version is None else int(version)
     if version < 1:
         raise ValueError(f"Versions are positive integers. Received: {version}")
+    if (model_dir / str(version)).exists():  # Checked before any network is built.
+        raise FileExistsError(f"Export destination already exists: {str(model_dir / str(version))!r}")
+    vocab_file = run_dir / "vocabularies.json"
+    vocabularies = Vocabularies(json.loads(vocab_file.read_text())) if vocab_file.is_file() else None
+    model = build_model(config, vocabularies)
+    # As strict as a resumed run: a checkpoint that does not fit the config is an error, not an untrained export.
+    training_checkpoint(model).restore(checkpoint).assert_existing_objects_matched()
     from shoes_generator.trainer import export_model
 
-    path = export_model(gan, config, vocabularies, model_dir / str(version))
-    return path, global_step(gan)
+    path = export_model(model, config, vocabularies, model_dir / str(version))
+    return path, global_step(model)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from shoes_generator.export import export_generator, export_translator, label_vocabularies, noise_from_seeds, sample
+from shoes_generator.export import Route, export_generator, export_routes, label_vocabularies, noise_from_seeds, sample
 from shoes_generator.warmup import read_warmup_requests
 from shoes_generator.labels import Vocabularies
 from shoes_generator.models.conditional import build_conditional_generator
@@ -141,7 +141,7 @@ def test_translator_takes_encoded_images_of_any_size_and_uint8_arrays(tmp_path):
 
     inputs = keras.Input((16, 16, 3), name="image")
     translator = keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same", activation="tanh", name="out")(inputs))
-    path = export_translator(translator, 16, tmp_path / "translator")
+    path = export_routes({"serving_default": Route(lambda x: translator(x["image"], training=False))}, 16, tmp_path / "translator", [translator])
     assert_servable_by_stock_tf_serving(path)
     model = tf.saved_model.load(str(path))
     assert set(model.signatures) == {"serving_default", "from_pixels"}

@@ -157,3 +157,9 @@ def test_wide_pairs_are_fitted_as_the_segment_signature_fits_images(tmp_path):
     # The exported signature's own preparation of the same PNG gives the same pixels.
     served = to_uint8(fit_image(to_float(decode_image(tf.io.encode_png(image), 3)), 16, pad_value=1.0)).numpy()
     np.testing.assert_array_equal(images[0], served)
+    # Transparent pixels land on white, as the signature decodes them (not on the black a plain RGB conversion gives).
+    rgba = np.concatenate([image, np.full((12, 24, 1), 255, np.uint8)], -1)
+    rgba[:, :6] = 0  # Transparent black.
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "images" / "wide.png")
+    images, _, _ = label_tree_pairs(tmp_path / "images", tmp_path / "labels", 16)
+    assert (images[0, 4:12, :3] == 255).all()  # Column 3 blends into the red shoe.

@@ -55,7 +55,10 @@ class ShoesServer:
         self.store = ModelStore(entries)
         self.metrics = Metrics()
         self.batcher = Batcher(batching, self.metrics) if batching else None
-        self.core = ServingCore(self.store, self.batcher, self.metrics, max_request_batch, max_request_bytes)
+        # Every element takes at least a byte, so a tensor declaring more elements than the request's byte bound is refused.
+        self.core = ServingCore(
+            self.store, self.batcher, self.metrics, max_request_batch=max_request_batch, max_request_elements=max_request_bytes
+        )
         self.host, self.port, self.rest_port = host, port, rest_port
         self.poll_seconds = poll_seconds
         self._grpc = grpc.server(

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from shoes_generator.data.pipeline import fit_image, fit_label, to_float, to_uint8
+from shoes_generator.data.pipeline import decode_image, fit_image, fit_label, to_float, to_uint8
 from shoes_generator.imaging.masks import foreground_mask
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -79,18 +79,20 @@ def _class_map(label: Image.Image, path: Path) -> Image.Image:
 
 def _read_pair(image_path: Path, label_path: Path, size: int) -> tuple[np.ndarray, np.ndarray]:
     """One image and its label fitted to ``size x size`` as the exported ``segment`` signature fits
-    images: aspect ratio kept, padded (white for the image, background for the label)."""
-    with Image.open(image_path) as image, Image.open(label_path) as label:
-        if image.size != label.size:
-            raise ValueError(f"Image and label sizes differ for {str(image_path)!r}. Received: image {image.size}, label {label.size}")
-        pixels = np.asarray(image.convert("RGB"), np.uint8)
+    images: decoded by the same op (transparency onto white), aspect ratio kept, padded (white for
+    the image, background for the label)."""
+    pixels = decode_image(tf.constant(image_path.read_bytes()), 3)
+    with Image.open(label_path) as label:
         classes = np.asarray(_class_map(label, label_path)).astype(np.uint8)
-    fitted = to_uint8(fit_image(to_float(tf.constant(pixels)), size, pad_value=1.0)).numpy()
+    if tuple(pixels.shape[:2]) != classes.shape:
+        raise ValueError(f"Image and label sizes differ for {str(image_path)!r}. Received: image {tuple(pixels.shape[:2])}, "
+                         f"label {classes.shape} (height, width)")
+    fitted = to_uint8(fit_image(to_float(pixels), size, pad_value=1.0)).numpy()
     return fitted, fit_label(tf.constant(classes[..., None]), size).numpy()[..., 0]
 
 
 def label_tree_pairs(
-    image_root: str | Path, label_root: str | Path, image_size: int, split: str | None = None
+    image_root: str | Path, label_root: str | Path, image_size: int, split: str | None = None, limit: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Reads images below `image_root` and the label PNGs at the same relative paths below `label_root`.
 
@@ -105,6 +107,7 @@ def label_tree_pairs(
         label_root: the label folder mirroring it (``<relative path>.png``).
         image_size: output side in pixels.
         split: None for every pair, "train" or "test" for the held-out split by `held_out`.
+        limit: decode at most this many pairs (the first, in path order).
 
     Returns:
         images ``uint8 [N, S, S, 3]``, labels ``uint8 [N, S, S]``, and the number of classes (max label + 1).
@@ -132,10 +135,10 @@ def label_tree_pairs(
             f"chosen by a hash of its path, and none of the {len(images)} pairs was. Add more pairs."
         )
     pairs, skipped = [], []
-    for key in keys:
+    for key in keys[:limit]:
         try:
             pairs.append(_read_pair(images[key], labels[key], image_size))
-        except (OSError, SyntaxError) as error:  # PIL's errors for truncated or corrupt files.
+        except (OSError, SyntaxError, tf.errors.InvalidArgumentError) as error:  # Truncated or corrupt files.
             skipped.append(f"{key} ({error})")
     if skipped:
         logger.warning("Skipped %d unreadable image/label pair(s): %s", len(skipped), "; ".join(skipped[:10]))
@@ -162,8 +165,7 @@ def segmentation_arrays(config, split: str = "train", limit: int | None = None) 
     elif config.source == "segments":
         root = Path(config.path).expanduser()
         image_root, label_root = (root, Path(config.label_path).expanduser()) if config.label_path else (root / "image", root / "label")
-        images, masks, _ = label_tree_pairs(image_root, label_root, config.image_size, split)
-        images, masks = images[:limit], masks[:limit]
+        images, masks, _ = label_tree_pairs(image_root, label_root, config.image_size, split, limit)
     else:
         raise ValueError(f"Not a segmentation source. Expected 'fmnist_masks' or 'segments'. Received: data.source={config.source!r}")
     if masks.max(initial=0) >= len(config.classes):

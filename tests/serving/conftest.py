@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from shoes_generator.export import export_generator, export_translator
+from shoes_generator.export import Route, export_generator, export_routes
 from shoes_generator.labels import Vocabularies
 
 VOCAB = Vocabularies({"color": ["black", "blue", "red"], "category": ["sandal", "sneaker"]})
@@ -36,7 +36,7 @@ def model_base(tmp_path_factory):
     export_shoes_version(base, 1)
     inputs = keras.Input((16, 16, 3), name="image")
     translator = keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same", activation="tanh")(inputs))
-    export_translator(translator, 16, base / "sketch" / "1")
+    export_routes({"serving_default": Route(lambda x: translator(x["image"], training=False))}, 16, base / "sketch" / "1", [translator])
     return base
 
 
