@@ -304,10 +304,11 @@ def export_cyclegan(model, image_size: int, path: str | Path) -> Path:
     from shoes_generator.models.resnet_generator import with_alpha
 
     blend = with_alpha(model.generator_ab)
+    images = (("image", int(model.generator_ab.input_shape[-1])),)  # 3, or 1 for a grey CycleGAN.
     routes = {
-        "serving_default": Route(lambda x: model.generator_ab(x["image"], training=False)),
-        "b_to_a": Route(lambda x: model.generator_ba(x["image"], training=False)),
-        "blend": Route(lambda x: blend({"image": x["image"], "alpha": x["alpha"]}, training=False), scalars=("alpha",)),
+        "serving_default": Route(lambda x: model.generator_ab(x["image"], training=False), images),
+        "b_to_a": Route(lambda x: model.generator_ba(x["image"], training=False), images),
+        "blend": Route(lambda x: blend({"image": x["image"], "alpha": x["alpha"]}, training=False), images, scalars=("alpha",)),
     }
     return export_routes(routes, image_size, path, [model.generator_ab, model.generator_ba, blend])
 

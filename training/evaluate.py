@@ -17,7 +17,8 @@ EPILOG = """
 MODEL is a run directory (its saved_model/ is measured and the figures are
 appended to its metrics.jsonl) or a SavedModel directory of a generator.
 pix2pix and CycleGAN runs are measured on held-out data (the Fashion-MNIST
-test split): pix2pix l1, psnr, ssim, frechet_distance and type_accuracy of
+test split; runs on folders of pairs or photos on their training data, as the
+report's held_out says): pix2pix l1, psnr, ssim, frechet_distance and type_accuracy of
 outputs; CycleGAN the share of A->B outputs classified as B shoes (beside the
 share of untranslated shoes), cycle_l1_aba/bab and the Frechet distance of
 translated vs real B shoes. Segmentation runs are scored on their held-out
@@ -83,21 +84,30 @@ def print_table(report: dict) -> None:
         print(f"{key:<{width}}  {shown}", file=sys.stderr)
 
 
-def measure(args, saved_model: Path | None, run_dir: Path | None, metrics: list[str], extractor) -> dict:
+def measure(args, saved_model: Path | None, run_dir: Path | None, metrics: list[str]) -> dict:
     """The report of the model `args` names: a segmenter's, a pix2pix / CycleGAN run's or a generator's.
 
     Args:
         args: the parsed command line.
         saved_model: the SavedModel directory (None with ``--server``).
         run_dir: its run directory (None for a bare SavedModel or a served model).
-        metrics: the extra feature metrics asked for.
-        extractor: their feature extractor (None: the classifier's).
+        metrics: the extra feature metrics asked for (generators only).
+
+    Raises:
+        ValueError: generator-only options (``--metrics``, ``--features``, ``--inception-weights``) for
+            another family, or a model that cannot be measured.
+        RuntimeError: the InceptionV3 weights could not be loaded.
     """
     config = None
     if run_dir is not None:
         from shoes_generator.runs import read_config
 
         config = read_config(run_dir)
+    if config is not None and (config.segmentation or config.image_to_image):
+        given = [flag for flag, used in (("--metrics", metrics), ("--features", args.features != "classifier"),
+                                         ("--inception-weights", args.inception_weights)) if used]
+        if given:
+            raise ValueError(f"{', '.join(given)} measure noise generators; {run_dir} is a {config.model.family} run.")
     if config is not None and config.segmentation:
         from shoes_generator.segmentation.evaluate import evaluate_exported_segmenter
 
@@ -108,6 +118,11 @@ def measure(args, saved_model: Path | None, run_dir: Path | None, metrics: list[
         return evaluate_translation(saved_model, config, args.samples, args.cache)
     from shoes_generator.evaluation.generator_eval import ServedSampler, evaluate_saved_model
 
+    extractor = None
+    if metrics and args.features == "inception":
+        from shoes_generator.metrics import InceptionFeatures
+
+        extractor = InceptionFeatures(args.inception_weights)
     server = ServedSampler(args.server, args.name) if args.server else None
     return evaluate_saved_model(saved_model, args.samples, args.seed, args.cache, metrics=metrics, metric_features=extractor, server=server)
 
@@ -130,17 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.model is not None:
             saved_model, run_dir = resolve(args.model)
-        extractor = None
-        if metrics and args.features == "inception":
-            from shoes_generator.metrics import InceptionFeatures
-
-            extractor = InceptionFeatures(args.inception_weights)
-    except (FileNotFoundError, RuntimeError) as error:
-        print(f"shoes-eval: error: {error}", file=sys.stderr)
-        return 2
-    try:
-        report = measure(args, saved_model, run_dir, metrics, extractor)
-    except (FileNotFoundError, ValueError) as error:
+        report = measure(args, saved_model, run_dir, metrics)
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"shoes-eval: error: {error}", file=sys.stderr)
         return 2
     print_table(report)

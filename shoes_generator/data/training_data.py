@@ -207,7 +207,10 @@ def _domain_elements(config: DataConfig, expression: str, options: PipelineOptio
         return shoes.map(lambda shoe: {"image": shoe["image"]}), int(shoes.cardinality())
     from shoes_generator.data.folders import table_elements
 
-    table = select_domain(_file_table(config), expression)
+    table = _file_table(config)
+    if config.limit and config.limit < len(table):  # As for Fashion-MNIST: the limit cuts the data before the filter.
+        table = table.subset(list(range(config.limit)))
+    table = select_domain(table, expression)
     return table_elements(table, options, columns=()), len(table)
 
 

@@ -116,3 +116,15 @@ def test_fmnist_sneakers_versus_ankle_boots():
     assert sum(int(batch["a"].shape[0]) for batch in batches) == max(int(sneakers.cardinality()), int(boots.cardinality()))
     with pytest.raises(EmptySelectionError, match="ankle_boot"):
         fmnist_domain("boot", OPTIONS, split="test", limit=60, download=False)
+
+
+def test_data_limit_cuts_a_folder_before_its_domains_are_chosen(zappos_tree):
+    import dataclasses
+
+    from shoes_generator.configs import DataConfig
+    from shoes_generator.data.training_data import training_data
+
+    config = DataConfig(source="folder", path=str(zappos_tree), image_size=16, domain_a="category=Shoes", domain_b="category=Boots")
+    assert training_data(config, batch_size=1, seed=0).num_examples == 4  # 4 shoes vs 2 boots: the longer domain.
+    # The first 5 files in tree order: 2 boots, 2 sandals, 1 shoe -> domains of 1 and 2.
+    assert training_data(dataclasses.replace(config, limit=5), batch_size=1, seed=0).num_examples == 2

@@ -128,6 +128,8 @@ def test_fmnist_segmenter_trains_evaluates_and_exports(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["examples"] == 8
     assert shoes_eval([str(tmp_path / "models" / "segmenter" / "1"), "-n", "8"]) == 2  # No run beside it: said, not a traceback.
     assert "not a noise generator" in capsys.readouterr().err
+    assert shoes_eval([str(run), "-n", "8", "--metrics", "fid"]) == 2  # Generator-only options are refused, not ignored.
+    assert "--metrics measure noise generators" in capsys.readouterr().err
 
 
 @pytest.mark.slow
