@@ -71,9 +71,18 @@ def test_concurrent_requests_share_a_batch_and_match_unbatched_results(batched, 
     assert max(new_batches) > 1, new_batches
 
 
+def merged_during(batched, send):
+    """``send()``'s result, asserting that some of its requests were merged into one batch."""
+    before = batched.batcher.batch_sizes.copy()
+    result = send()
+    new_batches = batched.batcher.batch_sizes - before
+    assert max(new_batches) > 1, new_batches  # Otherwise nothing here tested merging.
+    return result
+
+
 def test_requests_of_several_examples_get_their_own_rows(batched, client):
     groups = [[1], [2, 3], [4, 5, 6], [7, 8]]
-    results = concurrently(client, [seed_request(group) for group in groups])
+    results = merged_during(batched, lambda: concurrently(client, [seed_request(group) for group in groups]))
     for group, result in zip(groups, results):
         np.testing.assert_array_equal(result["images"], unbatched(batched, group))
 
@@ -81,7 +90,7 @@ def test_requests_of_several_examples_get_their_own_rows(batched, client):
 def test_a_bad_request_fails_alone(batched, client):
     good_seeds = [30, 31, 32, 33, 34, 35, 36]
     bad = shoes_request([37], colors=["teal"])
-    results = concurrently(client, [bad] + [seed_request([seed]) for seed in good_seeds])
+    results = merged_during(batched, lambda: concurrently(client, [bad] + [seed_request([seed]) for seed in good_seeds]))
     assert isinstance(results[0], grpc.RpcError) and results[0].code() == grpc.StatusCode.INVALID_ARGUMENT
     assert all(color in results[0].details() for color in COLORS)
     for result, expected in zip(results[1:], unbatched(batched, good_seeds)):
