@@ -20,6 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from shoes_generator.evaluation.translation_eval import pixel_blend  # noqa: E402
+
 
 def blend_strip(saved_model, shoes: np.ndarray, alphas: list[float]) -> tuple[np.ndarray, list[str]]:
     """``uint8 [rows * cols, S, S, 3]`` images (row-major) and column captions.
@@ -34,7 +36,7 @@ def blend_strip(saved_model, shoes: np.ndarray, alphas: list[float]) -> tuple[np
     for alpha in alphas:
         columns.append(saved_model.signatures["blend_pixels"](image=pixels, alpha=tf.fill([len(shoes)], float(alpha)))["images"].numpy())
     translated = saved_model.signatures["from_pixels"](image=pixels)["images"].numpy()
-    columns.append(np.round(0.5 * shoes.astype(np.float32) + 0.5 * translated.astype(np.float32)).astype(np.uint8))
+    columns.append(pixel_blend(shoes, translated))
     captions = ["input", *[f"a={alpha:g}" for alpha in alphas], "pixel 0.5"]
     return np.stack(columns, axis=1).reshape(-1, *shoes.shape[1:]), captions
 
