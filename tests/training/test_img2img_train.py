@@ -92,3 +92,10 @@ def test_image_to_image_configs_are_checked():
         override(get_preset("cyclegan_sneaker2boot"), ["data.domain_b=none"])
     with pytest.raises(ValueError, match="data.direction"):
         override(get_preset("pix2pix_fmnist_edges"), ["data.direction=sideways"])
+
+
+@pytest.mark.slow
+def test_cyclegan_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
+    # Through the trainer's own checkpoint (networks, optimizers, step and both image pools).
+    config = override(get_preset("cyclegan_sneaker2boot_tiny"), ["train.epochs=2", "train.checkpoint_every=2", "train.decay_epochs=0"])
+    assert_resume_matches_straight_run(config, tmp_path, "generator_ab")
