@@ -273,10 +273,10 @@ def boot_probability(images: np.ndarray, classifier=None, batch_size: int = 256)
 
             _CLASSIFIERS[size] = load_or_train_classifier(size)[0]
         classifier = _CLASSIFIERS[size]
+    from scipy.special import softmax
+
     logits = np.asarray(classifier.predict(images, batch_size=batch_size, verbose=0), dtype=np.float64)
-    logits -= logits.max(axis=1, keepdims=True)
-    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    return probabilities[:, list(CATEGORY_NAMES).index("ankle_boot")]
+    return softmax(logits, axis=1)[:, list(CATEGORY_NAMES).index("ankle_boot")]
 
 
 ATTRIBUTES: dict[str, Callable[[np.ndarray], np.ndarray]] = {"height": shoe_height, "boot": boot_probability}

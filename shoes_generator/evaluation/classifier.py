@@ -110,7 +110,6 @@ def feature_extractor(classifier: keras.Model) -> keras.Model:
 def main(argv: list[str] | None = None) -> int:
     """Trains (or loads) the cached classifier of each ``--image-size`` and prints its info as JSON."""
     import argparse
-    import sys
 
     parser = argparse.ArgumentParser(
         prog="python -m shoes_generator.evaluation.classifier",
