@@ -89,6 +89,7 @@ class Batcher:
         self.options = options
         self.metrics = metrics
         self._queues: dict[tuple, collections.deque] = collections.OrderedDict()
+        self._queued: dict[tuple, int] = {}  # Examples waiting per queue (kept with the queues: no sums per request).
         self._cond = threading.Condition()
         self._closed = False
         self.batch_sizes: collections.Counter = collections.Counter()
@@ -119,10 +120,10 @@ class Batcher:
         with self._cond:
             if self._closed:
                 raise ServingError(grpc.StatusCode.UNAVAILABLE, "The server is shutting down")
-            waiting = sum(t.size for q in self._queues.values() for t in q)
-            if waiting + size > self.options.max_enqueued_batches * step:
+            if sum(self._queued.values()) + size > self.options.max_enqueued_batches * step:
                 raise ServingError(grpc.StatusCode.UNAVAILABLE, "The batch scheduling queue to which this task was submitted is full")
             self._queues.setdefault(key, collections.deque()).extend(tasks)
+            self._queued[key] = self._queued.get(key, 0) + size
             self._cond.notify_all()
         for task in tasks:
             task.done.wait()
@@ -143,7 +144,7 @@ class Batcher:
                 if not queue:
                     continue
                 due = queue[0].arrived + timeout
-                if sum(t.size for t in queue) >= self.options.execution_batch_size or due <= now:
+                if self._queued[key] >= self.options.execution_batch_size or due <= now:
                     ready = key
                     break
                 wake = due if wake is None else min(wake, due)
@@ -152,8 +153,9 @@ class Batcher:
                 while queue and size + queue[0].size <= self.options.execution_batch_size:
                     size += queue[0].size
                     tasks.append(queue.popleft())
+                self._queued[ready] -= size
                 if not queue:
-                    del self._queues[ready]  # Drops the last reference to an unloaded servable too.
+                    del self._queues[ready], self._queued[ready]  # Drops the last reference to an unloaded servable too.
                 return tasks
             self._cond.wait(None if wake is None else max(wake - now, 0))
         return None
