@@ -117,18 +117,6 @@ class CycleGAN(keras.Model):
         self.g_optimizer.build(self.generator_variables)
         self.d_optimizer.build(self.discriminator_variables)
 
-    def checkpoint_objects(self) -> dict:
-        """Everything a resumed run needs, for ``tf.train.Checkpoint(**objects)``:
-        the four networks, both optimizers, the step and both image pools (buffer, fill, RNG)."""
-        return {
-            "step": self.step,
-            **dict(zip(NETWORKS, self.networks)),
-            "g_optimizer": self.g_optimizer,
-            "d_optimizer": self.d_optimizer,
-            "pool_a": self.pool_a,
-            "pool_b": self.pool_b,
-        }
-
     @property
     def metrics(self):
         return list(self.trackers.values())

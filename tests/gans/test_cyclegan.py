@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from shoes_generator.callbacks import training_checkpoint
 from shoes_generator.gans.cyclegan import CycleGAN
 from shoes_generator.gans.image_pool import ImagePool
 from shoes_generator.models.patchgan import build_patchgan_discriminator
@@ -110,11 +111,11 @@ def test_tiny_fit_has_finite_losses_and_learns_the_cycle(tmp_path):
     assert out["a_to_b"].shape == (2, SIZE, SIZE, 3) and out["b_to_a"].shape == (1, SIZE, SIZE, 3)
     assert set(gan({"b": squares(1, True, 6)})) == {"b_to_a"}
     # A resumed run gets back the networks, optimizers, step and pools.
-    path = tf.train.Checkpoint(**gan.checkpoint_objects()).save(str(tmp_path / "ckpt"))
+    path = training_checkpoint(gan).save(str(tmp_path / "ckpt"))  # The trainer's own checkpoint.
     resumed = CycleGAN.from_config(gan.get_config())
     resumed.compile()
     resumed.build_optimizers()
-    tf.train.Checkpoint(**resumed.checkpoint_objects()).restore(path).assert_existing_objects_matched()
+    training_checkpoint(resumed).restore(path).assert_existing_objects_matched()
     assert int(resumed.step.numpy()) == 30 and int(resumed.d_optimizer.iterations) == 30
     for original, restored in zip(gan.networks, resumed.networks):
         assert all(np.array_equal(a, b) for a, b in zip(original.get_weights(), restored.get_weights()))
