@@ -44,12 +44,13 @@ def build_networks(config: ExperimentConfig, vocabularies: Vocabularies | None) 
     return generator, discriminator
 
 
-def build_gan(config: ExperimentConfig, vocabularies: Vocabularies | None = None) -> GAN:
+def build_gan(config: ExperimentConfig, vocabularies: Vocabularies | None = None, steps_per_epoch: int | None = None) -> GAN:
     """A compiled `GAN` for `config`, optimizers built (ready to restore a checkpoint).
 
     Args:
         config: the experiment.
         vocabularies: the conditioning labels (conditional family only).
+        steps_per_epoch: steps of one epoch (the learning-rate decay of ``train.decay_epochs``).
     """
     train = config.train
     generator, discriminator = build_networks(config, vocabularies)
@@ -66,14 +67,7 @@ def build_gan(config: ExperimentConfig, vocabularies: Vocabularies | None = None
         mode_seeking=train.mode_seeking,
         seed=train.seed,
     )
-    gan.compile(
-        g_optimizer=keras.optimizers.Adam(train.g_lr, beta_1=train.beta_1, beta_2=train.beta_2),
-        d_optimizer=keras.optimizers.Adam(train.d_lr, beta_1=train.beta_1, beta_2=train.beta_2),
-        jit_compile=train.jit_compile,
-        steps_per_execution=train.steps_per_execution,
-    )
-    gan.build_optimizers()
-    return gan
+    return _compiled(gan, config, steps_per_epoch, "g_optimizer", "d_optimizer")
 
 
 @contextlib.contextmanager
@@ -95,6 +89,20 @@ def _learning_rate(config: ExperimentConfig, rate: float, steps_per_epoch: int |
     from shoes_generator.schedules import LinearDecay
 
     return LinearDecay(rate, (train.epochs - train.decay_epochs) * steps_per_epoch, train.decay_epochs * steps_per_epoch)
+
+
+def _compiled(model: keras.Model, config: ExperimentConfig, steps_per_epoch: int | None, *optimizers: str) -> keras.Model:
+    """`model` compiled with one Adam per name in `optimizers` (the first at ``train.g_lr``, a second at
+    ``train.d_lr``; both with the ``decay_epochs`` schedule), its optimizers built (ready to restore a checkpoint)."""
+    train = config.train
+    rates = (train.g_lr, train.d_lr)
+    adams = {
+        name: keras.optimizers.Adam(_learning_rate(config, rate, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2)
+        for name, rate in zip(optimizers, rates)
+    }
+    model.compile(**adams, jit_compile=train.jit_compile, steps_per_execution=train.steps_per_execution)
+    model.build_optimizers()
+    return model
 
 
 def build_image_to_image(config: ExperimentConfig, steps_per_epoch: int | None = None, mask_input: bool = False) -> keras.Model:
@@ -141,14 +149,7 @@ def build_image_to_image(config: ExperimentConfig, steps_per_epoch: int | None =
                 lambda_cycle=train.lambda_cycle, lambda_identity=train.lambda_identity, pool_size=train.pool_size, loss=train.loss,
                 seed=train.seed,
             )
-    wrapper.compile(
-        g_optimizer=keras.optimizers.Adam(_learning_rate(config, train.g_lr, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2),
-        d_optimizer=keras.optimizers.Adam(_learning_rate(config, train.d_lr, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2),
-        jit_compile=train.jit_compile,
-        steps_per_execution=train.steps_per_execution,
-    )
-    wrapper.build_optimizers()
-    return wrapper
+    return _compiled(wrapper, config, steps_per_epoch, "g_optimizer", "d_optimizer")
 
 
 def build_segmentation(config: ExperimentConfig, steps_per_epoch: int | None = None) -> keras.Model:
@@ -167,13 +168,7 @@ def build_segmentation(config: ExperimentConfig, steps_per_epoch: int | None = N
     with dtype_policy(train.precision):
         network = build_segmenter(model.segmenter, config.data.image_size, len(config.data.classes), **options)
         segmenter = Segmenter(network, name=f"{model.segmenter}_segmentation")
-    segmenter.compile(
-        optimizer=keras.optimizers.Adam(_learning_rate(config, train.g_lr, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2),
-        jit_compile=train.jit_compile,
-        steps_per_execution=train.steps_per_execution,
-    )
-    segmenter.build_optimizers()
-    return segmenter
+    return _compiled(segmenter, config, steps_per_epoch, "optimizer")
 
 
 def build_model(config: ExperimentConfig, vocabularies: Vocabularies | None = None, steps_per_epoch: int | None = None) -> keras.Model:
@@ -182,10 +177,10 @@ def build_model(config: ExperimentConfig, vocabularies: Vocabularies | None = No
     Args:
         config: the experiment.
         vocabularies: the conditioning labels (conditional family only).
-        steps_per_epoch: steps of one epoch (image-to-image learning-rate decay).
+        steps_per_epoch: steps of one epoch (the learning-rate decay of ``train.decay_epochs``).
     """
     if config.segmentation:
         return build_segmentation(config, steps_per_epoch)
     if config.image_to_image:
         return build_image_to_image(config, steps_per_epoch, mask_input=config.data.source == "triplets")
-    return build_gan(config, vocabularies)
+    return build_gan(config, vocabularies, steps_per_epoch)

@@ -133,8 +133,8 @@ class TrainConfig:
         keep_checkpoints: checkpoints kept by the CheckpointManager.
         sample_columns: grid side (unconditional) or samples per label cell
             of the sample grid (conditional); rows of image-to-image grids.
-        decay_epochs: the last N epochs decay both learning rates linearly to 0
-            (pix2pix/CycleGAN's n_epochs_decay; 0: constant).
+        decay_epochs: the last N epochs decay the learning rates linearly to 0, for
+            every family (pix2pix/CycleGAN's n_epochs_decay; 0: constant).
         lambda_l1: pix2pix's L1 weight.
         lambda_cycle: CycleGAN's cycle-consistency weight.
         lambda_identity: CycleGAN's identity weight (times lambda_cycle).
