@@ -150,3 +150,15 @@ def test_mode_seeking_pairs_halves_under_the_same_labels():
     assert with_term > without  # The added 1 / (image gap / noise gap) term is positive.
     history = gan.fit(batches(labelled=True), epochs=1, verbose=0).history
     assert np.isfinite(history["g_loss"][-1])
+
+
+def test_decay_epochs_schedule_both_gan_optimizers():
+    from shoes_generator.builders import build_model
+    from shoes_generator.configs import get_preset, override
+    from shoes_generator.schedules import LinearDecay
+
+    config = override(get_preset("dcgan64_paper_tiny"), ["train.epochs=2", "train.decay_epochs=1"])
+    gan = build_model(config, steps_per_epoch=10)
+    for optimizer in (gan.g_optimizer, gan.d_optimizer):
+        assert isinstance(optimizer._learning_rate, LinearDecay)
+        assert float(optimizer._learning_rate(20)) == 0.0 and float(optimizer._learning_rate(5)) > 0.0
