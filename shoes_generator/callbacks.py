@@ -137,8 +137,7 @@ class TranslationGrid(keras.callbacks.Callback):
             predicted = np.argmax(np.asarray(model(x["image"], training=False)), axis=-1)
             labelled = np.round(x["mask"][..., 0]).astype(np.int64)
             return [x["image"], *(class_colors(c) / 127.5 - 1.0 for c in (predicted, labelled))], ["image", "predicted", "labels"]
-        source = np.concatenate([x["input"], x["mask"]], -1) if "mask" in x else x["input"]
-        return [x["input"], model.generator(source, training=False), x["target"]], ["input", "output", "target"]
+        return [x["input"], model.translate(x), x["target"]], ["input", "output", "target"]  # Pix2Pix joins a mask itself.
 
     def on_epoch_end(self, epoch, logs=None):
         columns, captions = self.columns()
