@@ -25,7 +25,7 @@ from data_tools import (
     stats,
     to_tfrecords,
 )
-from data_tools.common import CommandError, emit_summary
+from data_tools.common import CommandError, emit_summary, help_text
 
 COMMANDS = (
     flatten,
@@ -44,12 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     """The `shoes-data` parser with every command registered."""
     parser = argparse.ArgumentParser(
         prog="shoes-data",
-        description=(
+        description=help_text(
             "Prepare shoe image data sets: flatten trees, pad to squares, label colours, "
             "plot label statistics, make edge maps and masks, write the coloured "
             "Fashion-MNIST shoes and TFRecord shards. Every command shows a progress bar "
-            "on stderr and prints a JSON summary of what it did on stdout."
+            "on stderr and prints a JSON summary of what it did on stdout.",
+            "Only regular files are read as images (FIFOs, devices, dangling or looping symlinks "
+            "are skipped and counted), and the commands that decode images skip those with more "
+            "than --max-pixels pixels (a bound on the memory an image takes).",
         ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:

@@ -11,9 +11,20 @@ from typing import Iterable, TypeVar
 
 from tqdm.auto import tqdm
 
-from shoes_generator.imaging.io import list_images
+from shoes_generator.imaging.io import DEFAULT_MAX_PIXELS, list_images
 
 T = TypeVar("T")
+
+# The --help paragraphs of the commands that read a source folder.
+NON_REGULAR_HELP = (
+    "Only regular files are images: a FIFO, socket, device, dangling or looping symlink named "
+    "like an image is never opened; it is skipped and counted with the unreadable files."
+)
+MAX_PIXELS_HELP = (
+    f"Images with more than --max-pixels pixels to decode (default {DEFAULT_MAX_PIXELS:,}) are "
+    "skipped with their size in the summary, so a small file that decodes huge cannot exhaust "
+    "memory: decoding takes at most 4 bytes per pixel (1 for 1-bit and grey images)."
+)
 
 
 class CommandError(Exception):
@@ -52,6 +63,17 @@ def emit_summary(summary: dict, path: str | None = None) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text + "\n")
+
+
+def add_max_pixels_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--max-pixels N``: the cap on the pixels decoded per image (see `MAX_PIXELS_HELP`)."""
+    parser.add_argument(
+        "--max-pixels",
+        type=positive_int,
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help=f"skip images with more than N pixels to decode (default {DEFAULT_MAX_PIXELS}); bounds the memory per image",
+    )
 
 
 def positive_int(text: str) -> int:

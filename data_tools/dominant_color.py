@@ -7,6 +7,15 @@ compared case-insensitively). Idempotent: a stem already of the form
 ``<stem>`` is its original stem; a second run keeps such a file's name when its
 colour is unchanged and swaps only the prefix otherwise. (A file that was
 originally called e.g. ``red_carpet_2.jpg`` is therefore read as already renamed.)
+The whole stem must have that form, whatever characters ``<stem>`` holds
+(newlines included).
+
+Images are analysed from a copy reduced to a longer side of at least
+``ANALYSIS_SIDE`` pixels (JPEGs are decoded reduced, others averaged in bands),
+and images with more than ``--max-pixels`` pixels to decode are skipped, so the
+memory an image takes is bounded: at most 4 bytes per decoded pixel (1 for 1-bit
+and grey images; at most ``4 * max_pixels`` bytes) plus the analysis of at most
+``(2 * ANALYSIS_SIDE)**2`` pixels (about 100 MB).
 """
 
 from __future__ import annotations
@@ -17,21 +26,33 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from data_tools.common import CommandError, add_summary_argument, help_text, progress, source_images
+from data_tools.common import (
+    MAX_PIXELS_HELP,
+    NON_REGULAR_HELP,
+    CommandError,
+    add_max_pixels_argument,
+    add_summary_argument,
+    help_text,
+    progress,
+    source_images,
+)
 from data_tools.naming import name_key
 from data_tools.stats import bar_chart, default_out_dir
 from shoes_generator.data.manifest import MANIFEST_NAME, read_manifest, write_manifest
 from shoes_generator.data.skips import SkipReport
 from shoes_generator.imaging.colors import COLOR_NAMES, dominant_color
-from shoes_generator.imaging.io import READ_ERRORS, load_rgb
+from shoes_generator.imaging.io import READ_ERRORS, describe_error, load_rgb
 
-RENAMED = re.compile(rf"^(?:{'|'.join(COLOR_NAMES)})_(.+)_(\d+)$")
+# Matched with fullmatch; DOTALL: a stem may hold newlines (`$` would also accept a trailing one).
+RENAMED = re.compile(rf"(?:{'|'.join(COLOR_NAMES)})_(.+)_(\d+)", re.DOTALL)
+# Images are analysed reduced to a longer side between this and twice this.
+ANALYSIS_SIDE = 1024
 PLOT_NAME = "color_distribution.png"
 
 
 def original_stem(stem: str) -> str:
     """The stem before renaming: ``red_shoe_3`` -> ``shoe``; other stems unchanged."""
-    match = RENAMED.match(stem)
+    match = RENAMED.fullmatch(stem)
     return match.group(1) if match else stem
 
 
@@ -55,8 +76,7 @@ def plan_renames(colors: dict[Path, str]) -> dict[Path, Path]:
         taken = {name_key(entry.name) for entry in folder.iterdir()}
         for path in paths:
             stem = original_stem(path.stem)
-            match = RENAMED.match(path.stem)
-            if match and path.stem.startswith(f"{colors[path]}_"):
+            if RENAMED.fullmatch(path.stem) and path.stem.startswith(f"{colors[path]}_"):
                 continue  # already named for its colour
             number = 0
             while name_key(f"{colors[path]}_{stem}_{number}{path.suffix}") in taken:
@@ -104,7 +124,9 @@ def register(subparsers) -> None:
                 "--rename names each file <color>_<originalStem>_<n><ext> in its folder, n being the "
                 "smallest free number from 0; a name already of that form is not prefixed again "
                 "(running twice changes nothing). Manifest paths follow the renames.",
-                "Unreadable files are skipped, counted and listed in the summary.",
+                "Unreadable files are skipped, counted and listed in the summary. " + NON_REGULAR_HELP,
+                f"Colours are read from a copy reduced to a longer side of {ANALYSIS_SIDE}-{2 * ANALYSIS_SIDE - 1} "
+                "pixels (smaller images as they are). " + MAX_PIXELS_HELP,
         ),
         epilog="example: shoes-data dominant-color zappos-flat --rename --plot",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -119,6 +141,7 @@ def register(subparsers) -> None:
         help=f"save the colour distribution as a PNG bar chart (default FILE: <SRC>_stats/{PLOT_NAME})",
     )
     parser.add_argument("--manifest", metavar="PATH", help=f"manifest to write or update (default: SRC/{MANIFEST_NAME})")
+    add_max_pixels_argument(parser)
     add_summary_argument(parser)
     parser.set_defaults(run=run)
 
@@ -130,15 +153,16 @@ def run(args: argparse.Namespace) -> dict:
     if manifest_path.is_dir():
         raise CommandError(f"--manifest must be a CSV file path, not a folder. Received: --manifest={args.manifest!r}")
     plot_path = None if args.plot is None else Path(args.plot or default_out_dir(src) / PLOT_NAME)
-    own_outputs = {plot_path.resolve()} if plot_path else set()
-    paths = [path for path in source_images(src) if path.resolve() not in own_outputs]
+    # os.path.realpath, unlike Path.resolve() (RuntimeError), leaves a symlink loop be: it is skipped below.
+    own_outputs = {os.path.realpath(plot_path)} if plot_path else set()
+    paths = [path for path in source_images(src) if os.path.realpath(path) not in own_outputs]
     skips = SkipReport(str(src))
     colors: dict[Path, str] = {}
     for path in progress(paths, "dominant-color", total=len(paths)):
         try:
-            colors[path] = dominant_color(load_rgb(path)).name
+            colors[path] = dominant_color(load_rgb(path, args.max_pixels, ANALYSIS_SIDE)).name
         except READ_ERRORS as error:
-            skips.add(path.relative_to(src).as_posix(), f"{type(error).__name__}: {error}")
+            skips.add(path.relative_to(src).as_posix(), describe_error(error))
     skips.report()
     if not colors:
         raise CommandError(f"no readable image below {str(src)!r}: all {len(paths)} files were skipped")

@@ -58,7 +58,15 @@ def run(args: argparse.Namespace) -> dict:
     skips = SkipReport(str(src), [(Path(path).relative_to(src).as_posix(), reason) for path, reason in screened.skipped])
     chosen = choose(readable, args.files, args.seed)
     summary, outputs = transform_tree(
-        src, dst, chosen, "downsample", pad_writer(dst, args.size), suffix=OUTPUT_FORMATS[args.format], skips=skips
+        src,
+        dst,
+        chosen,
+        "downsample",
+        pad_writer(dst, args.size),
+        suffix=OUTPUT_FORMATS[args.format],
+        skips=skips,
+        max_pixels=args.max_pixels,
+        output_side=args.size,
     )
     return {
         **summary,

@@ -58,7 +58,9 @@ def run(args: argparse.Namespace) -> dict:
             save_image(join_ab(sketch, photo), dst / PAIRS_FOLDER / out_rel)
         return 1 + args.pairs
 
-    summary, outputs = transform_tree(Path(args.src), dst, sources, "edges", convert, suffix=".png")
+    summary, outputs = transform_tree(
+        Path(args.src), dst, sources, "edges", convert, suffix=".png", max_pixels=args.max_pixels, output_side=args.size
+    )
     return {
         **summary,
         "found": len(sources),

@@ -11,7 +11,7 @@ from data_tools.common import progress, source_images
 from data_tools.naming import existing_names, unique_name
 from data_tools.transform import add_tree_command, prepare_destination
 from shoes_generator.data.skips import SkipReport
-from shoes_generator.imaging.io import check_image
+from shoes_generator.imaging.io import check_image, regular_file_problem
 
 MAPPING_NAME = "flatten_mapping.csv"
 NAMINGS = ("path", "name")
@@ -37,7 +37,8 @@ def register(subparsers) -> None:
             f"name); if it exists, the mapping goes to {Path(MAPPING_NAME).stem}_1.csv and so on.",
             "Unreadable images (empty, truncated, not an image) are skipped, listed in the "
             "summary and left in SRC, also with --move; --no-check copies files by name "
-            "without decoding them (faster, corrupt files included).",
+            "without decoding them (faster, corrupt files and images over --max-pixels "
+            "included; files that are not regular files are still skipped).",
         ),
         example="shoes-data flatten ut-zap50k-images-square zappos-flat --move",
         dst_help="the flat destination folder (created; must not be inside SRC)",
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> dict:
         mapping.writerow(["source", "destination"])
         for path in progress(sources, "flatten"):
             rel = path.relative_to(src)
-            reason = check_image(path) if args.check else None
+            reason = check_image(path, max_pixels=args.max_pixels) if args.check else regular_file_problem(path)
             if reason is not None:
                 skips.add(rel.as_posix(), reason)
                 continue

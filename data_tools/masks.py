@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> dict:
         save_image(mask, dst / out_rel)
         return 1
 
-    summary, _ = transform_tree(Path(args.src), dst, sources, "masks", convert, suffix=".png")
+    summary, _ = transform_tree(Path(args.src), dst, sources, "masks", convert, suffix=".png", max_pixels=args.max_pixels)
     return {
         **summary,
         "found": len(sources),

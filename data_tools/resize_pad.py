@@ -39,7 +39,14 @@ def run(args: argparse.Namespace) -> dict:
     sources = source_images(args.src)
     dst = prepare_destination(args.src, args.dst)
     summary, _ = transform_tree(
-        Path(args.src), dst, sources, "resize-pad", pad_writer(dst, args.size), suffix=OUTPUT_FORMATS[args.format]
+        Path(args.src),
+        dst,
+        sources,
+        "resize-pad",
+        pad_writer(dst, args.size),
+        suffix=OUTPUT_FORMATS[args.format],
+        max_pixels=args.max_pixels,
+        output_side=args.size,
     )
     return {**summary, "found": len(sources), "size": args.size, "format": args.format}
 

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Mapping
 
-from data_tools.common import CommandError, add_summary_argument, help_text, source_images
+from data_tools.common import NON_REGULAR_HELP, CommandError, add_summary_argument, help_text, source_images
 from shoes_generator.data.manifest import MANIFEST_NAME, read_manifest
 from shoes_generator.data.skips import SkipReport, screen_images
 from shoes_generator.imaging.colors import REFERENCE_RGB
@@ -158,6 +158,7 @@ def register(subparsers) -> None:
                 "category, subcategory and brand, any other tree folder_1, folder_2, ... .",
                 f"Writes DIR/<label>.png and DIR/{STATS_JSON}; DIR defaults to <SRC>_stats next to SRC "
                 "(outside the image tree). Charts show the 30 most frequent values; the JSON has all.",
+                "Without a manifest, files whose header cannot be read are skipped and counted. " + NON_REGULAR_HELP,
         ),
         epilog="example: shoes-data stats outputs/fmnist_color --out outputs/stats",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from data_tools.common import CommandError, positive_int, progress
-from data_tools.common import help_text
+from data_tools.common import NON_REGULAR_HELP, CommandError, help_text, positive_int, progress
 from data_tools.transform import add_tree_arguments
 from shoes_generator.data.folders import folder_table, join_manifest, zappos_table
 from shoes_generator.data.manifest import MANIFEST_NAME
@@ -36,6 +35,7 @@ def register(subparsers) -> None:
             "folder level with --folder-label), zappos (Category/SubCategory/Brand labels from the "
             "path, joined with meta-data.csv), pairs (A|B side-by-side images), triplets (SRC/input, "
             "SRC/mask, SRC/target matched by name).",
+            NON_REGULAR_HELP,
         ),
         epilog="example: shoes-data to-tfrecords ut-zap50k-images-square zappos-tfr --kind zappos --shards 16 --size 128",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -18,14 +18,17 @@ from typing import Callable, Sequence
 import numpy as np
 from PIL import Image
 
-from data_tools.common import CommandError, add_summary_argument, help_text, progress
+from data_tools.common import MAX_PIXELS_HELP, NON_REGULAR_HELP, CommandError, add_max_pixels_argument, add_summary_argument, help_text, progress
 from data_tools.naming import plan_outputs
 from shoes_generator.data.skips import SkipReport
-from shoes_generator.imaging.io import READ_ERRORS, load_rgb, save_png
+from shoes_generator.imaging.io import READ_ERRORS, describe_error, load_rgb, save_png
 
 # --format choice -> output extension (None: each file keeps its own).
 OUTPUT_FORMATS = MappingProxyType({"keep": None, "png": ".png", "jpg": ".jpg"})
 JPEG_QUALITY = 95
+# Images are decoded reduced to no less than this many times the output side: what
+# geometry.resize's Lanczos filter (reducing_gap 3) reads of them anyway.
+DECODE_MARGIN = 3
 
 Converter = Callable[[np.ndarray, Path], int]
 
@@ -42,6 +45,9 @@ def add_tree_command(
 ) -> argparse.ArgumentParser:
     """Adds a command that reads ``SRC`` and writes ``DST``; returns its parser for more options.
 
+    Every such command decodes images: it gets ``--max-pixels`` and the help
+    paragraphs on skipped non-regular files and on the pixel cap.
+
     Args:
         subparsers: the `shoes-data` subparsers.
         name: the command name.
@@ -55,11 +61,12 @@ def add_tree_command(
     parser = subparsers.add_parser(
         name,
         help=help,
-        description=help_text(*paragraphs),
+        description=help_text(*paragraphs, NON_REGULAR_HELP, MAX_PIXELS_HELP),
         epilog=f"example: {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_tree_arguments(parser, dst_help)
+    add_max_pixels_argument(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -115,6 +122,8 @@ def transform_tree(
     convert: Converter,
     suffix: str | None = None,
     skips: SkipReport | None = None,
+    max_pixels: int | None = None,
+    output_side: int | None = None,
 ) -> tuple[dict, dict[Path, Path]]:
     """Decodes every file of `paths` and passes it to `convert(image, output_path)`.
 
@@ -128,6 +137,10 @@ def transform_tree(
             files it wrote. A ValueError from it skips the image.
         suffix: output extension (``".png"``) or None to keep the source's.
         skips: an existing report to add to (e.g. files screened out earlier).
+        max_pixels: images with more pixels to decode are skipped (``--max-pixels``).
+        output_side: the longest side `convert` makes of an image, or None when
+            it needs full resolution; larger images are decoded reduced to
+            ``DECODE_MARGIN * output_side`` or more (see `load_rgb`).
 
     Returns:
         The summary dict (source, destination, read, written, skipped,
@@ -140,9 +153,9 @@ def transform_tree(
     written = 0
     for path, rel, out_rel in progress(zip(paths, relative, plan_outputs(relative, suffix)), desc, total=len(paths)):
         try:
-            image = load_rgb(path)
+            image = load_rgb(path, max_pixels, None if output_side is None else DECODE_MARGIN * output_side)
         except READ_ERRORS as error:
-            skips.add(rel.as_posix(), f"{type(error).__name__}: {error}")
+            skips.add(rel.as_posix(), describe_error(error))
             continue
         try:
             written += convert(image, out_rel)

@@ -7,15 +7,39 @@ as ``uint8`` RGB arrays of shape ``[H, W, 3]``.
 from __future__ import annotations
 
 import os
+import stat
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
-# Errors Pillow raises for unreadable, truncated or non-image files.
+# Errors Pillow raises for unreadable, truncated or non-image files (and the two below).
 READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+# A sane default cap on the pixels decoded per image (e.g. 8000 x 5000); see `open_image`.
+DEFAULT_MAX_PIXELS = 40_000_000
+# Source pixels converted to RGB at once while `load_rgb` reduces an image (bounds that copy).
+REDUCE_BAND_PIXELS = 2_000_000
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+class NotRegularFileError(OSError):
+    """An image path that is not a regular file (FIFO, socket, device, folder); it is never read."""
+
+
+class ImageTooLargeError(ValueError):
+    """An image with more pixels to decode than the caller's cap."""
 
 
 def is_image_file(path: str | os.PathLike) -> bool:
@@ -42,21 +66,95 @@ def list_images(root: str | os.PathLike) -> list[Path]:
     return sorted(found)
 
 
-def check_image(path: str | os.PathLike, full: bool = True) -> str | None:
-    """Returns why `path` is not a usable image, or None when it is.
+def describe_error(error: BaseException) -> str:
+    """The reason recorded for a skipped file: ``"<ErrorType>: <message>"``."""
+    return f"{type(error).__name__}: {error}"
+
+
+def require_regular_file(mode: int, path: str | os.PathLike) -> None:
+    """Raises `NotRegularFileError` unless `mode` (an ``st_mode``) is a regular file's.
+
+    Only regular files are images: opening a FIFO for reading blocks until a
+    writer comes, and a device can be endless.
+    """
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a plain file")
+        raise NotRegularFileError(f"not a regular file ({kind}): {str(path)!r}")
+
+
+def regular_file_problem(path: str | os.PathLike) -> str | None:
+    """Why `path` is no regular file (a FIFO, a dangling or looping symlink, ...), or None.
+
+    Symlinks are followed; nothing is opened. For commands that handle files by
+    name without decoding them; `open_image` makes the same check itself.
+    """
+    try:
+        require_regular_file(os.stat(path).st_mode, path)
+    except OSError as error:
+        return describe_error(error)
+    return None
+
+
+@contextmanager
+def open_image(path: str | os.PathLike, max_pixels: int | None = None, size: int | None = None) -> Iterator[Image.Image]:
+    """Opens an image file with Pillow (lazily: only the header is read here).
+
+    The one way the data tools open images. A path that is not a regular file
+    (FIFO, socket, device, folder; symlinks are followed, a loop raises ELOOP)
+    raises `NotRegularFileError` without blocking: the file is opened
+    non-blocking and checked with ``fstat`` before Pillow reads a byte.
 
     Args:
         path: the image file.
+        max_pixels: raise `ImageTooLargeError` when the image would decode to
+            more pixels than this (checked on the header, after `size`). Pillow
+            keeps at most 4 bytes per decoded pixel (1 for 1-bit and grey
+            images), so this bounds the memory of decoding.
+        size: the longer side the caller needs at the least: a JPEG at least
+            twice as large is decoded at 1/2, 1/4 or 1/8 scale (``Image.draft``),
+            keeping its longer side >= `size`. Other formats decode in full.
+
+    Raises:
+        OSError: the file cannot be opened (`NotRegularFileError` included).
+        ImageTooLargeError: more pixels than `max_pixels`.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        require_regular_file(os.fstat(fd).st_mode, path)
+        os.set_blocking(fd, True)
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle, Image.open(handle) as image:
+        width, height = image.size
+        if size is not None and max(width, height) >= 2 * size:
+            scale = size / max(width, height)
+            image.draft(None, (max(1, round(width * scale)), max(1, round(height * scale))))
+        if max_pixels is not None and image.width * image.height > max_pixels:
+            raise ImageTooLargeError(
+                f"{width}x{height} image ({image.width * image.height:,} pixels to decode) "
+                f"exceeds the limit of {max_pixels:,} pixels per image"
+            )
+        yield image
+
+
+def check_image(path: str | os.PathLike, full: bool = True, max_pixels: int | None = None) -> str | None:
+    """Returns why `path` is not a usable image, or None when it is.
+
+    Args:
+        path: the image file (only a regular file can be one; see `open_image`).
         full: decode the whole file (catches truncated data) rather than the header.
+        max_pixels: also refuse images with more pixels than this (see `open_image`).
     """
     try:
-        with Image.open(path) as image:
+        with open_image(path, max_pixels) as image:
             if full:
                 image.load()
             else:
                 image.verify()
     except READ_ERRORS as error:
-        return f"{type(error).__name__}: {error}"
+        return describe_error(error)
     return None
 
 
@@ -70,19 +168,45 @@ def to_rgb(image: Image.Image, background: tuple[int, int, int] = (255, 255, 255
     return image.convert("RGB")
 
 
-def load_rgb(path: str | os.PathLike) -> np.ndarray:
+def reduce_to_rgb(image: Image.Image, factor: int, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
+    """`to_rgb(image).reduce(factor)`, converting at most ~`REDUCE_BAND_PIXELS` source pixels at a time.
+
+    Each ``factor x factor`` box is averaged (transparency composited first), so
+    a 1-bit or palette image shrinks without a full-size RGB copy.
+    """
+    width, height = image.size
+    image.load()
+    reduced = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    rows = factor * max(1, REDUCE_BAND_PIXELS // (width * factor))
+    for top in range(0, height, rows):
+        band = to_rgb(image.crop((0, top, width, min(height, top + rows))), background)
+        reduced.paste(band.reduce(factor), (0, top // factor))
+    return reduced
+
+
+def load_rgb(path: str | os.PathLike, max_pixels: int | None = None, size: int | None = None) -> np.ndarray:
     """Reads an image file as a ``uint8`` RGB array ``[H, W, 3]``.
 
     Transparent pixels become white, the background of product photos.
 
+    Memory: at most 4 bytes per decoded pixel (capped by `max_pixels`) while
+    decoding, plus the returned array (at full size without `size`).
+
     Args:
-        path: a JPEG or PNG file.
+        path: a JPEG or PNG file (a regular file; see `open_image`).
+        max_pixels: skip-worthy cap: `ImageTooLargeError` beyond it (see `open_image`).
+        size: the longer side the caller needs at the least. An image at least
+            twice as large comes back reduced by an integer factor, its longer
+            side still >= `size` (JPEG in the decoder, others by averaging boxes).
 
     Raises:
-        OSError: the file cannot be read or decoded.
+        OSError: the file cannot be read or decoded (or is not a regular file).
+        ImageTooLargeError: more pixels than `max_pixels`.
     """
-    with Image.open(path) as image:
-        return np.asarray(to_rgb(image), dtype=np.uint8)
+    with open_image(path, max_pixels, size) as image:
+        factor = 1 if size is None else max(image.size) // size
+        rgb = to_rgb(image) if factor < 2 else reduce_to_rgb(image, factor)
+        return np.asarray(rgb, dtype=np.uint8)
 
 
 def save_png(array: np.ndarray, path: str | os.PathLike) -> Path:
