@@ -28,11 +28,15 @@ def check_model_name(name: str) -> str:
 
 
 def versions_on_disk(model_dir: str | Path) -> dict[int, Path]:
-    """Numbered version folders in `model_dir` (hidden staging folders and other names are ignored)."""
+    """Numbered version folders in `model_dir`: ASCII decimal names below 2**63 (TF Serving's int64 versions).
+
+    Hidden staging folders and other names are ignored, including digits that ``str.isdigit`` accepts but a
+    version is not ('²', '٣').
+    """
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         return {}
-    return {int(p.name): p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()}
+    return {int(p.name): p for p in model_dir.iterdir() if p.is_dir() and p.name.isascii() and p.name.isdigit() and int(p.name) < 1 << 63}
 
 
 def next_version(model_dir: str | Path) -> int:

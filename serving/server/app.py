@@ -35,6 +35,7 @@ class ShoesServer:
         max_request_batch: the most examples in one request.
         config_dir: where relative base paths of reloaded configs start.
         grpc_threads: concurrent gRPC calls.
+        rest_threads: REST worker threads (None: 4 per CPU, 8 to 64); idle connections take none.
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class ShoesServer:
         max_request_batch: int = 256,
         config_dir: Path = Path("."),
         grpc_threads: int = 64,
+        rest_threads: int | None = None,
     ):
         self.store = ModelStore(entries)
         self.metrics = Metrics()
@@ -72,6 +74,7 @@ class ShoesServer:
         self._health = add_services(self._grpc, self.core, config_dir)
         self._rest = RestApi(self.core, prometheus_path, max_request_bytes)
         self._http = None
+        self._rest_threads = rest_threads
         self._stopped = threading.Event()
         self._stopping = threading.Lock()
 
@@ -84,7 +87,7 @@ class ShoesServer:
             raise OSError(f"Could not bind gRPC to {self.host}:{self.port} (in use?): {error}") from None
         self._grpc.start()
         if self.rest_port is not None:
-            self._http = make_http_server(self._rest, self.host, self.rest_port)
+            self._http = make_http_server(self._rest, self.host, self.rest_port, threads=self._rest_threads)
             self.rest_port = self._http.server_address[1]
             threading.Thread(target=self._http.serve_forever, name="rest", daemon=True).start()
         logger.info("serving %s: gRPC %s:%d, REST %s", ", ".join(self.store.model_names()) or "no models", self.host, self.port,

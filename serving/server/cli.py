@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--port", type=int, default=8500, help="gRPC port (default 8500; 0 = any free port)")
     net.add_argument("--rest-port", type=int, default=8501, help="REST port (default 8501; 0 = any free port; -1 = no REST)")
     net.add_argument("--grpc-threads", type=int, default=64, help="concurrent gRPC calls (default 64)")
+    net.add_argument("--rest-threads", type=int, default=None,
+                     help="REST worker threads, a fixed pool (default 4 per CPU, 8 to 64); idle connections take none")
     behaviour = parser.add_argument_group("behaviour")
     behaviour.add_argument("--poll-seconds", type=float, default=2.0, help="scan for new versions every N s (default 2; 0 = never)")
     behaviour.add_argument("--enable-batching", action="store_true", help="merge concurrent requests into batches")
@@ -86,6 +88,7 @@ def server_from_args(args):
         max_request_batch=args.max_request_batch,
         config_dir=config_dir,
         grpc_threads=args.grpc_threads,
+        rest_threads=args.rest_threads,
     )
 
 

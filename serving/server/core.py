@@ -59,14 +59,21 @@ class ServingCore:
         signature_name = signature_name or DEFAULT_SIGNATURE
         signature = servable.signature(signature_name)
         prepared = servable.prepare(signature_name, inputs, sent_dtypes)
-        size = batch_size_of(prepared)
-        if size > self.max_request_batch:
-            raise invalid_argument(f"A request holds at most {self.max_request_batch} examples (--max-request-batch). Received: {size}")
+        self.check_batch(batch_size_of(prepared))
         if self.batcher is not None:
             outputs = self.batcher.run(servable, signature_name, prepared)
         else:
             outputs = servable.run(signature_name, prepared)
         return servable, signature_name, select_outputs(signature, outputs, output_filter)
+
+    def check_batch(self, size: int) -> None:
+        """Refuses a request of more than `max_request_batch` examples.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT naming the limit.
+        """
+        if size > self.max_request_batch:
+            raise invalid_argument(f"A request holds at most {self.max_request_batch} examples (--max-request-batch). Received: {size}")
 
     def timed(self, model: str, api: str, call):
         """Runs `call()` and records its status and latency under `model` and `api`."""

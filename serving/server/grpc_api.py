@@ -33,24 +33,32 @@ def model_spec_fields(spec) -> tuple[str, int | None, str | None]:
     return spec.name, version, label
 
 
-def to_arrays(protos, max_elements: int) -> tuple[dict, dict[str, int]]:
-    """TensorProtos -> arrays and the dtype each was sent as.
+def to_arrays(protos, core: ServingCore, servable, signature_name: str) -> tuple[dict, dict[str, int]]:
+    """TensorProtos -> arrays and the dtype each was sent as, checked before anything is decoded.
 
-    Args:
-        protos: input alias -> TensorProto.
-        max_elements: the most elements a tensor may declare (a few bytes of proto can declare
-            billions, which decoding would allocate).
+    A proto of a few bytes can declare millions of elements (TensorFlow repeats the last value, or zeros, to fill
+    a declared shape), which decoding would allocate. So the names, dtypes and declared shapes are checked against
+    the signature first, and the declared batch against ``--max-request-batch``: a tensor whose per-example shape
+    the signature fixes can then hold at most max_request_batch examples' worth of elements. Where the signature
+    leaves dimensions open, ``core.max_request_elements`` bounds the element count.
 
     Raises:
-        ServingError: INVALID_ARGUMENT for a tensor that does not decode or declares too many elements.
+        ServingError: FAILED_PRECONDITION for an unknown signature; INVALID_ARGUMENT for a tensor that has the
+            wrong name, dtype or shape, declares too many examples or elements, or does not decode.
     """
+    signature = servable.signature(signature_name)
+    servable.check_aliases(signature_name, protos)
     arrays, dtypes = {}, {}
     for alias, proto in protos.items():
+        shape = [dim.size for dim in proto.tensor_shape.dim]
+        servable.check_input(alias, signature.inputs[alias], shape, proto.dtype)
+        if shape:
+            core.check_batch(shape[0])
         declared = 1
-        for dim in proto.tensor_shape.dim:
-            declared *= max(dim.size, 0)
-        if declared > max_elements:
-            raise invalid_argument(f"Input {alias!r} declares {declared} elements; a request holds at most {max_elements}")
+        for size in shape:
+            declared *= max(size, 0)
+        if declared > core.max_request_elements:
+            raise invalid_argument(f"Input {alias!r} declares {declared} elements; a request holds at most {core.max_request_elements}")
         try:
             arrays[alias] = tf.make_ndarray(proto)
         except Exception as error:
@@ -80,9 +88,10 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         name, version, label = model_spec_fields(request.model_spec)
 
         def call():
-            inputs, dtypes = to_arrays(request.inputs, self.core.max_request_elements)
+            servable = self.core.store.resolve(name, version, label)
+            inputs, dtypes = to_arrays(request.inputs, self.core, servable, request.model_spec.signature_name)
             servable, signature, outputs = self.core.predict(
-                name, version, label, request.model_spec.signature_name, inputs, dtypes, request.output_filter
+                name, version, label, request.model_spec.signature_name, inputs, dtypes, request.output_filter, servable=servable
             )
             response = predict_pb2.PredictResponse()
             fill_model_spec(response.model_spec, servable, signature)

@@ -126,6 +126,7 @@ class ModelStore:
         self._loader = loader
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._ignored: set[Path] = set()  # folders already warned about as not versions
 
     # Requests.
     def resolve(self, name: str, version: int | None = None, label: str | None = None) -> Servable:
@@ -216,6 +217,7 @@ class ModelStore:
 
     def _poll_model(self, entry: ModelEntry) -> None:
         on_disk = versions_on_disk(entry.base_path)
+        self._warn_ignored(entry, on_disk)
         aspired = entry.aspired(list(on_disk))
         for version in aspired:
             with self._lock:
@@ -231,9 +233,24 @@ class ModelStore:
             serving_aspired = any(versions.get(v) and versions[v].state == "AVAILABLE" for v in aspired)
             for version in list(versions):
                 if version not in on_disk:
-                    versions.pop(version)  # Deleted: nothing left to report.
+                    gone = versions.pop(version)  # Deleted: nothing left to report.
+                    if gone.state == "AVAILABLE":
+                        left = [v for v, s in versions.items() if s.state == "AVAILABLE"]
+                        logger.warning("%s version %d: its folder disappeared from %s; no longer served (%s)", entry.name, version,
+                                       entry.base_path, f"latest now {max(left)}" if left else "no version left to serve")
                 elif version not in aspired and serving_aspired and versions[version].state == "AVAILABLE":
                     self._unload(entry.name, version)
+
+    def _warn_ignored(self, entry: ModelEntry, on_disk: dict[int, Path]) -> None:
+        """One warning per folder under a base path that is neither hidden nor a version (such as '²' or 'v2')."""
+        try:
+            folders = [p for p in entry.base_path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        except OSError:
+            return
+        for folder in set(folders) - set(on_disk.values()) - self._ignored:
+            self._ignored.add(folder)
+            logger.warning("%s: ignoring folder %r under %s: not a version (versions are ASCII decimal numbers below 2**63)",
+                           entry.name, folder.name, entry.base_path)
 
     def _load(self, name: str, version: int, path: Path, marks: tuple) -> None:
         with self._lock:

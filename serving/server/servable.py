@@ -107,37 +107,51 @@ class Servable:
         """
         signature = self.signature(signature_name)
         signature_name = signature_name or DEFAULT_SIGNATURE
+        self.check_aliases(signature_name, inputs)
+        prepared = {}
+        for alias, info in signature.inputs.items():
+            if alias not in inputs:
+                continue
+            value = inputs[alias]
+            self.check_input(alias, info, value.shape, sent_dtypes.get(alias) if sent_dtypes else None)
+            prepared[alias] = value
+        for alias, default in self.defaults[signature_name].items():
+            prepared.setdefault(alias, default)  # As TF Serving: the default as recorded, not broadcast.
+        return prepared
+
+    def check_aliases(self, signature_name: str, aliases) -> None:
+        """Refuses input names the signature does not take, or without a required one.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT naming the extra and missing inputs.
+        """
+        signature = self.signature(signature_name)
+        signature_name = signature_name or DEFAULT_SIGNATURE
         expected = self._input_aliases[signature_name]
-        extra = sorted(inputs.keys() - expected)
-        missing = sorted(expected - inputs.keys() - self._default_aliases[signature_name])
+        extra = sorted(set(aliases) - expected)
+        missing = sorted(expected - set(aliases) - self._default_aliases[signature_name])
         if extra or missing:
             raise invalid_argument(
                 f"Inputs of signature {signature_name!r} are {{{', '.join(sorted(expected))}}}"
                 f" (defaults: {{{', '.join(sorted(signature.defaults))}}}). Sent extra: {{{', '.join(extra)}}}. "
                 f"Missing but required: {{{', '.join(missing)}}}."
             )
-        prepared = {}
-        for alias, info in signature.inputs.items():
-            if alias not in inputs:
-                continue
-            value = inputs[alias]
-            sent = sent_dtypes.get(alias) if sent_dtypes else None
-            if sent is not None and sent != info.dtype:
-                raise invalid_argument(f"Input {alias!r} expects {dtype_name(info.dtype)} but {dtype_name(sent)} was provided")
-            self._check_shape(alias, value, info)
-            prepared[alias] = value
-        for alias, default in self.defaults[signature_name].items():
-            prepared.setdefault(alias, default)  # As TF Serving: the default as recorded, not broadcast.
-        return prepared
 
     @staticmethod
-    def _check_shape(alias: str, value: np.ndarray, info) -> None:
+    def check_input(alias: str, info, shape, sent_dtype: int | None = None) -> None:
+        """Refuses an input whose dtype (when `sent_dtype` is given) or shape the TensorInfo `info` does not take.
+
+        Raises:
+            ServingError: INVALID_ARGUMENT saying what was expected.
+        """
+        if sent_dtype is not None and sent_dtype != info.dtype:
+            raise invalid_argument(f"Input {alias!r} expects {dtype_name(info.dtype)} but {dtype_name(sent_dtype)} was provided")
         if info.tensor_shape.unknown_rank:
             return
         dims = [d.size for d in info.tensor_shape.dim]
-        if value.ndim != len(dims) or any(want not in (-1, got) for want, got in zip(dims, value.shape)):
+        if len(shape) != len(dims) or any(want not in (-1, got) for want, got in zip(dims, shape)):
             wanted = "[" + ", ".join("?" if d == -1 else str(d) for d in dims) + "]"
-            raise invalid_argument(f"Input {alias!r} must have shape {wanted}. Received shape: {list(value.shape)}")
+            raise invalid_argument(f"Input {alias!r} must have shape {wanted}. Received shape: {list(shape)}")
 
     def run(self, signature_name: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Calls the signature on prepared inputs; TensorFlow errors keep their code and message."""

@@ -100,7 +100,7 @@ def test_a_tensor_declaring_billions_of_elements_is_refused_before_decoding(serv
     request = shoes_request()
     request.inputs["color"].tensor_shape.dim[0].size = 2_000_000_000
     with connected(server) as client:
-        grpc_error(client.predict.Predict, request, grpc.StatusCode.INVALID_ARGUMENT, "declares 2000000000 elements")
+        grpc_error(client.predict.Predict, request, grpc.StatusCode.INVALID_ARGUMENT, "--max-request-batch", "Received: 2000000000")
         assert_serving(client)
 
 
