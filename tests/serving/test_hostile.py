@@ -172,6 +172,19 @@ def test_unparsable_requests_get_json_errors(server, line):
     assert 400 <= status < 600 and headers["Content-Type"] == "application/json" and json.loads(body)["error"]
 
 
+@pytest.mark.parametrize("length", [b"\xb2", b"\xb9\xb3", b"1e3", b"+5"])
+def test_a_content_length_of_other_digits_is_400(server, length, caplog, capfd):
+    """'²'.isdigit() is True but int('²') fails: headers are read as latin-1, so the byte 0xB2 makes it."""
+    status, headers, body = raw_exchange(server, f"POST {PREDICT} HTTP/1.1\r\nHost: x\r\nContent-Length: ".encode() + length + b"\r\n\r\n")
+    assert status == 400 and "Content-Length" in json.loads(body)["error"]
+    assert not tracebacks(caplog, capfd)
+
+
+def test_an_http_0_9_request_gets_a_status_line(server):
+    status, headers, body = raw_exchange(server, b"GET /v1/models/shoes\r\n\r\n")
+    assert status == 400 and json.loads(body)["error"]
+
+
 # 4: a tiny gRPC request declaring millions of elements is refused before anything is allocated.
 def declared_only(elements: int) -> predict_pb2.PredictRequest:
     """A PredictRequest of ~100 bytes whose three inputs declare `elements` elements each (and hold none)."""

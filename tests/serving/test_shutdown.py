@@ -68,5 +68,5 @@ def test_help_lists_the_options():
     stdout, _ = process.communicate(timeout=60)
     assert process.returncode == 0
     assert stdout.startswith("usage: shoes-serve")
-    for option in ("--model-base", "--model-config", "--port", "--rest-port", "--enable-batching", "--max-request-bytes"):
+    for option in ("--model-base", "--model-config", "--port", "--rest-port", "--enable-batching", "--max-request-bytes", "--rest-threads"):
         assert option in stdout
