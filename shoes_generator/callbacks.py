@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from pathlib import Path
 from typing import Sequence
@@ -16,6 +15,7 @@ from shoes_generator.data.pipeline import to_uint8
 from shoes_generator.imaging.palette import class_colors
 from shoes_generator.labels import Vocabularies
 from shoes_generator.plots import save_labelled_grid, save_loss_curve
+from shoes_generator.runs import METRICS_FILE, append_metrics
 
 
 def global_step(gan) -> int:
@@ -189,18 +189,19 @@ class MetricsLog(keras.callbacks.Callback):
     Args:
         run_dir: the run directory (``metrics.jsonl``, ``loss_curve.png``).
         every: write a step record every `every` steps.
+        elapsed: seconds the run trained before this process (a resumed run's last epoch record),
+            so epoch records keep counting from there.
     """
 
-    def __init__(self, run_dir: str | Path, every: int = 50):
+    def __init__(self, run_dir: str | Path, every: int = 50, elapsed: float = 0.0):
         super().__init__()
-        self.path = Path(run_dir) / "metrics.jsonl"
+        self.path = Path(run_dir) / METRICS_FILE
         self.curve = Path(run_dir) / "loss_curve.png"
         self.every = max(1, int(every))
-        self.started = time.time()
+        self.started = time.time() - float(elapsed)
 
     def _append(self, record: dict) -> None:
-        with self.path.open("a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        append_metrics(self.path, record)
 
     @staticmethod
     def _floats(logs):
@@ -247,18 +248,28 @@ class Checkpointer(keras.callbacks.Callback):
         self._save()
 
 
+OPTIMIZERS = ("g_optimizer", "d_optimizer", "optimizer")  # The segmenter's is `optimizer`; GAN wrappers set it to None.
 CHECKPOINTED = (
     "step", "generator", "discriminator", "ema_generator",  # GAN, pix2pix
     "generator_ab", "generator_ba", "discriminator_a", "discriminator_b", "pool_a", "pool_b",  # CycleGAN
-    "g_optimizer", "d_optimizer",
-    "network", "optimizer",  # Segmenter (GAN wrappers set `optimizer` to None)
+    "network",  # Segmenter
+    *OPTIMIZERS,
 )
 
 
-def training_checkpoint(model) -> tf.train.Checkpoint:
+def training_checkpoint(model, optimizers: bool = True) -> tf.train.Checkpoint:
     """Everything a resumed run needs: the networks (and EMA copy or image pools), both optimizers,
-    the step and the noise RNG state, whichever of them `model` has."""
-    objects = {name: getattr(model, name) for name in CHECKPOINTED if getattr(model, name, None) is not None}
+    the step and the noise RNG state, whichever of them `model` has.
+
+    Args:
+        model: the training model of any family.
+        optimizers: False leaves the optimizers out (what an export restores). Their variables
+            depend on how the model was compiled (a learning-rate schedule has no variable, a
+            constant rate has one), which only training knows; restoring them into a model
+            compiled otherwise would pair variables by position and fail.
+    """
+    names = [name for name in CHECKPOINTED if optimizers or name not in OPTIMIZERS]
+    objects = {name: getattr(model, name) for name in names if getattr(model, name, None) is not None}
     if getattr(model, "noise_seed", None) is not None:
         objects["noise_seed"] = model.noise_seed.state
     for name, network in list(objects.items()):  # Dropout's RNG state, so a resumed run drops the same units.

@@ -121,6 +121,35 @@ def fake_triplets(root: Path, count: int = 3, size: int = 16) -> Path:
     return root
 
 
+def parts_shoe(size: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A boot drawn from three coloured parts on white and its part map (1 sole, 2 heel, 3 upper)."""
+    image = np.full((size, size, 3), 255, np.uint8)
+    label = np.zeros((size, size), np.uint8)
+    left, top = rng.integers(0, size // 4, 2)
+    right, sole = size - 1 - rng.integers(0, size // 4), int(size * 0.8)
+    regions = (  # (class, rows, columns, colour)
+        (3, slice(top, sole), slice(left, left + (right - left) // 2), rng.integers(60, 200, 3)),
+        (1, slice(sole, sole + 2), slice(left, right), (30, 30, 30)),
+        (2, slice(sole - 3, sole), slice(left, left + 3), (120, 60, 20)),
+    )
+    for index, rows, cols, colour in regions:
+        image[rows, cols], label[rows, cols] = colour, index
+    return image, label
+
+
+def fake_parts(root: Path, count: int = 40, size: int = 24) -> Path:
+    """Part-labelled boots in ``image/boots/`` and class-index maps in ``label/boots/``, plus one corrupt image with a label."""
+    root = Path(root)
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        image, label = parts_shoe(size, rng)
+        write_image(root / "image" / "boots" / f"{index:03d}.png", Image.fromarray(image))
+        write_image(root / "label" / "boots" / f"{index:03d}.png", Image.fromarray(label, mode="L"))
+    write_corrupt(root / "image" / "boots" / "broken.png")
+    write_image(root / "label" / "boots" / "broken.png", Image.fromarray(np.zeros((size, size), np.uint8), mode="L"))
+    return root
+
+
 def run_cli(argv: list[str], capsys) -> tuple[int, dict | None, str]:
     """Runs `shoes-data` in-process; returns (exit code, parsed JSON summary, stderr)."""
     from data_tools.cli import main

@@ -11,8 +11,7 @@ from PIL import Image
 from serving.export_cli import main as shoes_export
 from shoes_generator.configs import get_preset, override
 from shoes_generator.segmentation.data import held_out, label_tree_pairs
-from tests.harness import run_cli, shoe_image, write_corrupt, write_image
-from tests.training.resume_check import assert_resume_matches_straight_run
+from tests.harness import fake_parts, run_cli, shoe_image, write_image
 from training.evaluate import main as shoes_eval
 from training.train import main as shoes_train
 
@@ -24,34 +23,10 @@ def run_dir(out):
     return run
 
 
-def parts_shoe(size: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """A boot drawn from three coloured parts on white and its part map (1 sole, 2 heel, 3 upper)."""
-    image = np.full((size, size, 3), 255, np.uint8)
-    label = np.zeros((size, size), np.uint8)
-    left, top = rng.integers(0, size // 4, 2)
-    right, sole = size - 1 - rng.integers(0, size // 4), int(size * 0.8)
-    regions = (  # (class, rows, columns, colour)
-        (3, slice(top, sole), slice(left, left + (right - left) // 2), rng.integers(60, 200, 3)),
-        (1, slice(sole, sole + 2), slice(left, right), (30, 30, 30)),
-        (2, slice(sole - 3, sole), slice(left, left + 3), (120, 60, 20)),
-    )
-    for index, rows, cols, colour in regions:
-        image[rows, cols], label[rows, cols] = colour, index
-    return image, label
-
-
 @pytest.fixture(scope="module")
 def parts_folder(tmp_path_factory):
     """40 part-labelled boots in image/ and label/ (one subfolder deep), plus one corrupt image with a label."""
-    root = tmp_path_factory.mktemp("parts")
-    rng = np.random.default_rng(0)
-    for index in range(40):
-        image, label = parts_shoe(24, rng)
-        write_image(root / "image" / "boots" / f"{index:03d}.png", Image.fromarray(image))
-        write_image(root / "label" / "boots" / f"{index:03d}.png", Image.fromarray(label, mode="L"))
-    write_corrupt(root / "image" / "boots" / "broken.png")
-    write_image(root / "label" / "boots" / "broken.png", Image.fromarray(np.zeros((24, 24), np.uint8), mode="L"))
-    return root
+    return fake_parts(tmp_path_factory.mktemp("parts"))
 
 
 def test_label_trees_split_into_disjoint_train_and_held_out_parts_and_skip_corrupt_files(parts_folder, caplog):
@@ -158,9 +133,3 @@ def test_masks_written_by_shoes_data_train_a_segmenter_on_photos(tmp_path, capsy
     assert shoes_train(argv) == 0
     config = json.loads((run_dir(tmp_path / "runs") / "config.json").read_text())
     assert config["data"]["source"] == "segments" and config["model"]["segmenter"] == "fcn"
-
-
-@pytest.mark.slow
-def test_segmenter_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
-    config = override(get_preset("segment_fmnist_unet_tiny"), ["train.epochs=2", "train.checkpoint_every=2"])
-    assert_resume_matches_straight_run(config, tmp_path, "network")

@@ -1,0 +1,95 @@
+"""Every family walked as a user walks it: a run stopped mid-epoch resumes (`shoes-train --resume`) to the state
+of the uninterrupted run, learning-rate schedules included, and `shoes-export` publishes what it trained."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from serving.export_cli import main as shoes_export
+from shoes_generator.callbacks import global_step
+from shoes_generator.configs import PRESETS, get_preset, override
+from shoes_generator.trainer import train
+from tests import harness
+from tests.training.test_resume import final_variables
+from training.train import main as shoes_train
+
+FAMILIES = {  # family -> its tiny preset walked here (pix2pix with a mask input and a decaying learning rate)
+    "dcgan": "dcgan64_paper_tiny",
+    "conditional": "cgan_fmnist_color_tiny",
+    "pix2pix": "pix2pix_mask2product_tiny",
+    "cyclegan": "cyclegan_sneaker2boot_tiny",
+    "segmentation": "segment_fmnist_unet_tiny",
+}
+FOLDER_DATA = {  # data.source -> the harness writer of a folder it reads
+    "pairs": harness.fake_ab_pairs,
+    "triplets": harness.fake_triplets,
+    "folder": harness.fake_zappos,
+    "segments": harness.fake_parts,
+}
+
+
+def test_every_family_and_folder_source_is_walked_or_has_a_writer():
+    tiny = [name for name in PRESETS if name.endswith("_tiny")]
+    assert {get_preset(name).model.family for name in tiny} == set(FAMILIES)
+    assert all(get_preset(FAMILIES[family]).model.family == family for family in FAMILIES)
+    assert {get_preset(name).data.source for name in tiny} <= {"fmnist", "fmnist_color", "fmnist_edges", "fmnist_masks", *FOLDER_DATA}
+
+
+def data_settings(preset: str, tmp_path) -> list[str]:
+    """Settings that point a folder preset at a fake folder of its kind (none for Fashion-MNIST)."""
+    source = get_preset(preset).data.source
+    if source not in FOLDER_DATA:
+        return []
+    return [f"data.path={FOLDER_DATA[source](tmp_path / 'data')}", "train.batch_size=2", "train.sample_columns=2"]
+
+
+def saved_arrays(path) -> list[tuple[tuple, bytes]]:
+    """Every variable of a SavedModel as (shape, bytes), sorted: its content, whatever order the export tracked them in."""
+    reader = tf.train.load_checkpoint(str(path / "variables" / "variables"))
+    arrays = [reader.get_tensor(key) for key in reader.get_variable_to_shape_map() if "OBJECT_GRAPH" not in key]
+    return sorted((array.shape, array.tobytes()) for array in arrays)
+
+
+class StopAt(keras.callbacks.Callback):
+    """Stops training with an exception once the run reaches `step` (after that step's checkpoint)."""
+
+    def __init__(self, step: int):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if global_step(self.model) == self.step:
+            raise KeyboardInterrupt(f"stopped at step {self.step}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_stopped_run_resumes_to_the_straight_runs_state_and_shoes_export_publishes_it(family, tmp_path, capsys):
+    preset = FAMILIES[family]
+    config = override(get_preset(preset), data_settings(preset, tmp_path))  # 2 epochs of 2 steps, a checkpoint every step.
+    train(config, out=tmp_path / "straight", verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, out=tmp_path / "stopped", verbose=0, extra_callbacks=[StopAt(3)])  # Mid-epoch 2.
+    (run,) = (tmp_path / "stopped").iterdir()
+    assert shoes_train(["--resume", str(run), "--quiet"]) == 0
+    (straight,) = (tmp_path / "straight").iterdir()
+    expected, actual = final_variables(straight), final_variables(run)
+    assert set(actual) == set(expected) and any("optimizer" in key for key in expected)
+    for key in expected:  # Networks, optimizers (learning-rate schedules included), EMA, pools, RNG states.
+        np.testing.assert_allclose(actual[key], expected[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+    capsys.readouterr()
+    assert shoes_export([str(run), "--model-base", str(tmp_path / "models"), "--name", "m"]) == 0, capsys.readouterr().err
+    published = json.loads(capsys.readouterr().out)
+    assert published["version"] == 1 and published["step"] == 4
+    ours, theirs = run / "saved_model", tmp_path / "models" / "m" / "1"
+    assert set(tf.saved_model.load(str(theirs)).signatures) == set(tf.saved_model.load(str(ours)).signatures)
+    expected, actual = saved_arrays(ours), saved_arrays(theirs)
+    if family in ("dcgan", "conditional"):
+        # Each export refreshes the EMA generator's BatchNorm statistics from whatever the last refresh left
+        # (issue 14 makes it a function of the weights and a seed); every kernel is the trained one.
+        expected, actual = ([item for item in arrays if len(item[0]) > 1] for arrays in (expected, actual))
+    assert len(expected) > 4 and actual == expected
