@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -13,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from shoes_generator.imaging.io import image_grid  # noqa: E402
+from shoes_generator.runs import read_metrics  # noqa: E402
 
 
 def save_labelled_grid(
@@ -74,8 +74,7 @@ def save_loss_curve(metrics_jsonl: str | Path, path: str | Path, keys: Sequence[
     Returns:
         The PNG path, or None when there is nothing to plot yet.
     """
-    records = [json.loads(line) for line in Path(metrics_jsonl).read_text().splitlines() if line.strip()]
-    records = [r for r in records if r.get("kind") == "step"]
+    records = [r for r in read_metrics(metrics_jsonl) if r.get("kind") == "step"]
     if not records:
         return None
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)

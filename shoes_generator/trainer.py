@@ -24,7 +24,7 @@ from shoes_generator.callbacks import (
 from shoes_generator.configs import ExperimentConfig
 from shoes_generator.data.training_data import training_data
 from shoes_generator.export import Route, export_cyclegan, export_generator, export_routes
-from shoes_generator.runs import next_run_dir, read_config, write_config
+from shoes_generator.runs import METRICS_FILE, next_run_dir, read_config, read_metrics, write_config, write_metrics
 
 logger = logging.getLogger("shoes_generator.trainer")
 
@@ -67,14 +67,18 @@ def _check_vocabularies(run_dir: Path, vocabularies) -> None:
         path.write_text(json.dumps(current, indent=2) + "\n")
 
 
-def _trim_metrics(run_dir: Path, step: int) -> None:
-    """Drops metric records past `step` (written by a killed run after its last checkpoint)."""
-    path = run_dir / "metrics.jsonl"
+def _trim_metrics(run_dir: Path, step: int) -> float:
+    """Drops metric records past `step` (written by a killed run after its last checkpoint) and torn lines.
+
+    Returns:
+        The seconds the run had trained by its last kept epoch record (0 if none).
+    """
+    path = run_dir / METRICS_FILE
     if not path.is_file():
-        return
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
-    kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
-    path.write_text("".join(line + "\n" for line in kept))
+        return 0.0
+    kept = [record for record in read_metrics(path) if record.get("step", 0) <= step]
+    write_metrics(path, kept)
+    return max((record.get("seconds", 0.0) for record in kept if record.get("kind") == "epoch"), default=0.0)
 
 
 def _fit_steps(config: ExperimentConfig, data_steps: int) -> int:
@@ -137,15 +141,16 @@ def train(
         training_checkpoint(model), str(run_dir / "checkpoints"), max_to_keep=config.train.keep_checkpoints
     )
     step = _restore(model, manager)
+    elapsed = 0.0
     if resume is not None:
-        _trim_metrics(run_dir, step)
+        elapsed = _trim_metrics(run_dir, step)
         logger.warning("Resuming %s from step %d (epoch %d)", run_dir, step, step // steps_per_epoch + 1)
 
     callbacks = [
         Checkpointer(manager, config.train.checkpoint_every),
         # Before MetricsLog and TensorBoard: they record the logs it adds.
         *([sample_metrics_callback(config, model, data)] if config.train.metrics_every else []),
-        MetricsLog(run_dir, every=max(1, min(50, steps_per_epoch // 4 or 1))),
+        MetricsLog(run_dir, every=max(1, min(50, steps_per_epoch // 4 or 1)), elapsed=elapsed),
         _sample_callback(config, data, run_dir),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), update_freq="epoch", write_graph=False),
         *(extra_callbacks or []),

@@ -155,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         Path(args.out).write_text(text + "\n")
     if run_dir is not None:
-        with (run_dir / "metrics.jsonl").open("a") as handle:
-            handle.write(json.dumps({"kind": "eval", "time": round(time.time()), **report}) + "\n")
+        from shoes_generator.runs import METRICS_FILE, append_metrics
+
+        append_metrics(run_dir / METRICS_FILE, {"kind": "eval", "time": round(time.time()), **report})
     return 0
 
 

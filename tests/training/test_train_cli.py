@@ -87,6 +87,35 @@ def test_resume_with_more_epochs_extends_the_run_and_keeps_labels_in_check(tmp_p
     assert "labels changed" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_a_torn_metrics_line_is_dropped_on_resume_and_the_clock_keeps_counting(tmp_path, caplog):
+    config = override(get_preset("dcgan64_paper_tiny"), ["train.epochs=1"])
+    run = train(config, out=tmp_path, verbose=0).run_dir
+    metrics = run / "metrics.jsonl"
+    first = [json.loads(line) for line in metrics.read_text().splitlines()]
+    metrics.write_text(metrics.read_text() + '{"kind": "step", "step": 2, "d_lo')  # A crash mid-write.
+    with caplog.at_level("WARNING", logger="shoes_generator.runs"):
+        assert shoes_train(["--resume", str(run), "--epochs", "2", "--quiet"]) == 0
+    assert any("torn line" in r.getMessage() and str(metrics) in r.getMessage() for r in caplog.records)
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]  # Every line parses again.
+    assert records[: len(first)] == first
+    epochs = [record for record in records if record["kind"] == "epoch"]
+    assert [record["epoch"] for record in epochs] == [1, 2]
+    assert epochs[1]["seconds"] > epochs[0]["seconds"]  # Counted on from the first process's seconds.
+
+
+def test_metrics_lines_after_a_torn_one_start_on_a_line_of_their_own(tmp_path, caplog):
+    from shoes_generator.runs import append_metrics, read_metrics
+
+    path = tmp_path / "metrics.jsonl"
+    append_metrics(path, {"kind": "step", "step": 1})
+    path.write_text(path.read_text() + '{"kind": "ep')
+    append_metrics(path, {"kind": "eval", "step": 1, "fid": 2.5})
+    with caplog.at_level("WARNING", logger="shoes_generator.runs"):
+        assert read_metrics(path) == [{"kind": "step", "step": 1}, {"kind": "eval", "step": 1, "fid": 2.5}]
+    assert "line 2 of" in caplog.text and str(path) in caplog.text
+
+
 def test_invalid_settings_fail_before_a_run_directory_exists(tmp_path, capsys):
     for setting in ("train.loss=wasserstein", "data.image_size=48", "train.checkpoint_every=3", "train.ema_decay=1"):
         argv = ["--config", "cgan_fmnist_color_tiny", "--set", "train.steps_per_execution=2", "--set", setting]
