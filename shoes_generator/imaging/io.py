@@ -118,10 +118,12 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None, size: int
         OSError: the file cannot be opened (`NotRegularFileError` included).
         ImageTooLargeError: more pixels than `max_pixels`.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # POSIX: opening a FIFO returns at once
+    fd = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_NOCTTY", 0))
     try:
         require_regular_file(os.fstat(fd).st_mode, path)
-        os.set_blocking(fd, True)
+        if nonblocking:
+            os.set_blocking(fd, True)
         handle = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
