@@ -22,12 +22,17 @@ class AdversarialLoss:
         discriminator: ``(real_logits, fake_logits) -> scalar``.
         generator: ``fake_logits -> scalar``.
         needs_gradient_penalty: WGAN-GP adds ``gp_weight * gradient_penalty``.
+        score: logits -> what the logged ``d_real`` / ``d_fake`` mean: the probability of "real"
+            for the non-saturating (logistic) loss; the raw output for the others, whose
+            discriminators output no probability (least squares aims at 1 for real and 0 for
+            fake, hinge at >= 1 and <= -1, a WGAN critic at any real-minus-fake gap).
     """
 
     name: str
     discriminator: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
     generator: Callable[[tf.Tensor], tf.Tensor]
     needs_gradient_penalty: bool = False
+    score: Callable[[tf.Tensor], tf.Tensor] = tf.identity
 
 
 def _mean(x):
@@ -39,6 +44,7 @@ LOSSES = {
         "non_saturating",
         discriminator=lambda real, fake: _mean(tf.nn.softplus(-real)) + _mean(tf.nn.softplus(fake)),
         generator=lambda fake: _mean(tf.nn.softplus(-fake)),
+        score=tf.sigmoid,
     ),
     "hinge": AdversarialLoss(
         "hinge",
@@ -68,6 +74,37 @@ def get_loss(name: str) -> AdversarialLoss:
     if name not in LOSSES:
         raise ValueError(f"Unknown GAN loss. Expected one of {sorted(LOSSES)}. Received: loss={name!r}")
     return LOSSES[name]
+
+
+def paired_labels(labels: dict, batch_size) -> dict:
+    """The labels of the mode-seeking generator step: the second half of the batch repeats the first half's.
+
+    Row ``i`` and row ``half + i`` (``half = batch_size // 2``) then share their labels; with an odd batch
+    the last row keeps a label of its own (``labels[half]``) and pairs with none.
+
+    Args:
+        labels: label name -> ids ``[B]``.
+        batch_size: ``B`` (a tensor in a traced step).
+    """
+    half = batch_size // 2
+    return {name: tf.concat([value[:half], value[: batch_size - half]], axis=0) for name, value in labels.items()}
+
+
+def mode_seeking_penalty(images: tf.Tensor, z: tf.Tensor) -> tf.Tensor:
+    """MSGAN's term (Mao et al. 2019): ``1 / (mean_i |G(z1_i) - G(z2_i)| / |z1_i - z2_i| + 1e-5)``.
+
+    Pairs row ``i`` with row ``half + i`` (the rows `paired_labels` gives the same labels); a generator
+    whose output ignores the noise makes it large.
+
+    Args:
+        images: generated images ``[B, H, W, C]``.
+        z: their noise ``[B, latent_dim]``.
+    """
+    half = tf.shape(z)[0] // 2
+    images = tf.cast(images, tf.float32)
+    image_gap = tf.reduce_mean(tf.abs(images[:half] - images[half : 2 * half]), axis=[1, 2, 3])
+    noise_gap = tf.reduce_mean(tf.abs(z[:half] - z[half : 2 * half]), axis=1)
+    return 1.0 / (tf.reduce_mean(image_gap / noise_gap) + 1e-5)
 
 
 def gradient_penalty(

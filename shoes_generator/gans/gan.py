@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from shoes_generator.gans.ema import clone_for_ema, ema_update
-from shoes_generator.losses import get_loss, gradient_penalty
+from shoes_generator.losses import get_loss, gradient_penalty, mode_seeking_penalty, paired_labels
 
 
 def computes_in_float16(*models: keras.Model) -> bool:
@@ -150,8 +150,10 @@ class GAN(keras.Model):
 
         The live generator's moving statistics belong to the live weights; the
         averaged weights get theirs from `batches` forward passes in training
-        mode on fixed-seed noise and uniformly drawn labels. A no-op without
-        EMA or BatchNorm.
+        mode on fixed-seed noise and uniformly drawn labels, starting from
+        mean 0 and variance 1 each time, so the result depends on the weights
+        and `seed` only (a run's own export and a later `shoes-export` agree).
+        A no-op without EMA or BatchNorm.
 
         Args:
             batches: forward passes (BatchNorm momentum 0.9 converges in ~40).
@@ -165,6 +167,10 @@ class GAN(keras.Model):
         missing = [name for name in self.label_names if name not in self.label_sizes]
         if missing:
             return  # Without vocabulary sizes, keep the copied statistics.
+        for layer in self.ema_generator.layers:  # From fixed statistics: a function of the weights and `seed` only.
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.moving_mean.assign(tf.zeros_like(layer.moving_mean))
+                layer.moving_variance.assign(tf.ones_like(layer.moving_variance))
         rng = np.random.default_rng(seed)
         for _ in range(batches):
             z = rng.standard_normal((batch_size, self.latent_dim)).astype("float32")
@@ -213,18 +219,14 @@ class GAN(keras.Model):
         return loss, real_logits, fake_logits, gp
 
     def _generator_loss(self, labels, batch_size, training):
-        half = batch_size // 2
-        if self.mode_seeking > 0:  # Both halves of the batch get the labels of the first half.
-            labels = {name: tf.concat([value[:half], value[:half]], axis=0) for name, value in labels.items()}
+        if self.mode_seeking > 0:  # Row i and row half + i share their labels.
+            labels = paired_labels(labels, batch_size)
         z = self._noise(batch_size)
         fake = self.generator(self._generator_inputs(z, labels), training=training)
         fake_logits = self.discriminator(self._discriminator_inputs(fake, labels), training=training)
         loss = self.adversarial.generator(fake_logits)
         if self.mode_seeking > 0:
-            images = tf.cast(fake, tf.float32)
-            image_gap = tf.reduce_mean(tf.abs(images[:half] - images[half : 2 * half]), axis=[1, 2, 3])
-            noise_gap = tf.reduce_mean(tf.abs(z[:half] - z[half : 2 * half]), axis=1)
-            loss = loss + self.mode_seeking / (tf.reduce_mean(image_gap / noise_gap) + 1e-5)
+            loss = loss + self.mode_seeking * mode_seeking_penalty(fake, z)
         return loss
 
     @staticmethod
@@ -263,8 +265,8 @@ class GAN(keras.Model):
         values = {
             "d_loss": d_loss,
             "g_loss": g_loss,
-            "d_real": tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, tf.float32))),
-            "d_fake": tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, tf.float32))),
+            "d_real": tf.reduce_mean(self.adversarial.score(tf.cast(real_logits, tf.float32))),
+            "d_fake": tf.reduce_mean(self.adversarial.score(tf.cast(fake_logits, tf.float32))),
             "gp": gp,
         }
         for name, value in values.items():

@@ -135,21 +135,45 @@ def test_refreshed_ema_statistics_belong_to_the_averaged_weights():
     again.ema_generator.set_weights(snapshot)
     again.refresh_sampler_statistics(batches=5, batch_size=8)
     assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(after, moving(again.ema_generator)))  # Seeded: repeatable.
+    for weight in gan.ema_generator.non_trainable_weights:  # Whatever statistics were there before play no part.
+        weight.assign(weight + 3.0)
+    gan.refresh_sampler_statistics(batches=5, batch_size=8)
+    assert all(np.array_equal(a, b) for a, b in zip(after, moving(gan.ema_generator)))
 
 
 def test_mode_seeking_pairs_halves_under_the_same_labels():
+    gan = conditional(mode_seeking=0.5)
+    gan.compile()
+    labels = {"color": tf.constant([1, 2, 3, 4, 5], tf.int32), "category": tf.constant([0, 1, 2, 0, 1], tf.int32)}
+    state = gan.noise_seed.state.numpy()
+    loss = float(gan._generator_loss(labels, 5, training=False))  # An odd batch: the last row pairs with none.
+    gan.noise_seed.state.assign(state)
+    z = gan._noise(5)
+    paired = {"color": tf.constant([1, 2, 1, 2, 3]), "category": tf.constant([0, 1, 0, 1, 2])}  # Rows i and 2 + i share labels.
+    fake = gan.generator({"z": z, **paired}, training=False)
+    adversarial = gan.adversarial.generator(gan.discriminator({"image": fake, **paired}, training=False))
+    image_gap = np.abs(fake[:2] - fake[2:4]).mean(axis=(1, 2, 3))
+    noise_gap = np.abs(z[:2] - z[2:4]).mean(axis=1)
+    assert loss == pytest.approx(float(adversarial) + 0.5 / ((image_gap / noise_gap).mean() + 1e-5), rel=1e-5)
+
+
+def test_mode_seeking_trains_on_odd_batches():
+    data = {"image": np.zeros((10, 16, 16, 3), "float32"), "color": np.arange(10, dtype="int32") % 11,
+            "category": np.arange(10, dtype="int32") % 3}
     gan = conditional(mode_seeking=1.0)
     gan.compile()
-    labels = {"color": tf.constant([1, 2, 3, 4], tf.int32), "category": tf.constant([0, 1, 2, 0], tf.int32)}
-    plain = conditional(mode_seeking=0.0)
-    plain.generator.set_weights(gan.generator.get_weights())
-    plain.discriminator.set_weights(gan.discriminator.get_weights())
-    plain.noise_seed.state.assign(gan.noise_seed.state)
-    with_term = float(gan._generator_loss(labels, 4, training=False))
-    without = float(plain._generator_loss(labels, 4, training=False))
-    assert with_term > without  # The added 1 / (image gap / noise gap) term is positive.
-    history = gan.fit(batches(labelled=True), epochs=1, verbose=0).history
+    history = gan.fit(tf.data.Dataset.from_tensor_slices(data).batch(5), epochs=1, verbose=0).history
     assert np.isfinite(history["g_loss"][-1])
+
+
+@pytest.mark.parametrize("loss, score", [("non_saturating", tf.sigmoid), ("hinge", tf.identity), ("least_squares", tf.identity),
+                                         ("wgan_gp", tf.identity)])
+def test_logged_discriminator_outputs_mean_what_the_loss_means(loss, score):
+    gan = dcgan(loss=loss)
+    real, fake = tf.constant([[3.0], [1.0]]), tf.constant([[-2.0], [-4.0]])
+    logged = gan._track(tf.constant(0.0), tf.constant(0.0), real, fake, tf.constant(0.0))
+    assert float(logged["d_real"]) == pytest.approx(float(tf.reduce_mean(score(real))))
+    assert float(logged["d_fake"]) == pytest.approx(float(tf.reduce_mean(score(fake))))
 
 
 def test_decay_epochs_schedule_both_gan_optimizers():
