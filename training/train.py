@@ -89,7 +89,14 @@ def absolute_paths(config):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `shoes-train`; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.resume and (args.overrides or args.data):
+        given = [*(f"--set {value}" for value in args.overrides), *([f"--data {args.data}"] if args.data else [])]
+        parser.error(
+            f"a resumed run keeps the config it started with (its config.json; only --epochs extends it), so "
+            f"--set and --data cannot change it. Received: {' '.join(given)}"
+        )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from shoes_generator.configs import get_preset, override
     from shoes_generator.runs import read_config

@@ -116,6 +116,15 @@ def test_metrics_lines_after_a_torn_one_start_on_a_line_of_their_own(tmp_path, c
     assert "line 2 of" in caplog.text and str(path) in caplog.text
 
 
+@pytest.mark.parametrize("extra", [["--set", "train.batch_size=8"], ["--data", "photos"]])
+def test_resume_refuses_settings_it_would_otherwise_ignore(extra, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        shoes_train(["--resume", str(tmp_path), *extra])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "a resumed run keeps the config it started with" in error and " ".join(extra) in error
+
+
 def test_invalid_settings_fail_before_a_run_directory_exists(tmp_path, capsys):
     for setting in ("train.loss=wasserstein", "data.image_size=48", "train.checkpoint_every=3", "train.ema_decay=1"):
         argv = ["--config", "cgan_fmnist_color_tiny", "--set", "train.steps_per_execution=2", "--set", setting]
