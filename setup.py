@@ -27,6 +27,8 @@ setup(
     description="Keras 3 / TensorFlow generators that learn to design shoes.",
     long_description=Path(__file__).with_name("README.md").read_text(),
     long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    classifiers=["License :: OSI Approved :: Apache Software License"],
     python_requires=">=3.10",
     packages=find_packages(include=["shoes_generator*", "data_tools*", "training*", "serving*"]),
     # The bare package is the thin client's code; extras bring what each role needs.
