@@ -2,8 +2,8 @@
 
 The discriminator sees, per image, either the newest fake or one generated
 earlier, which damps oscillation. The buffer, its fill count and the RNG
-state are variables of a keras Layer, so `tf.train.Checkpoint` (and Keras
-weight saving) keep them and a resumed run draws the same images.
+state are variables of a keras Layer, so `tf.train.Checkpoint`, `.keras` files
+and Keras weight files keep them and a resumed run draws the same images.
 """
 
 from __future__ import annotations
@@ -90,6 +90,18 @@ class ImagePool(keras.layers.Layer):
         if self.size:
             children["rng_state"] = self.seed_generator.state
         return children
+
+    def save_own_variables(self, store):
+        # `.keras` and `.weights.h5` files save a layer's variables but not its SeedGenerator's state.
+        super().save_own_variables(store)
+        if self.size:
+            store["rng_state"] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if "rng_state" in keys:  # Files saved before the state was kept leave the draws at their start.
+            self.seed_generator.state.assign(store["rng_state"])
+        super().load_own_variables({key: store[key] for key in keys if key != "rng_state"})
 
     def compute_output_shape(self, input_shape):
         return input_shape

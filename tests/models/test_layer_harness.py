@@ -1,0 +1,113 @@
+"""Every custom layer and network builder through the layer harness (tests/layer_harness.py):
+shapes, config and `.keras` round trips, mixed_bfloat16 / mixed_float16 with float32 outputs."""
+
+import numpy as np
+import pytest
+
+from shoes_generator.models.blocks import MinibatchStdDev
+from shoes_generator.models.conditional import build_conditional_generator, build_projection_discriminator
+from shoes_generator.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
+from shoes_generator.models.patchgan import build_patchgan_discriminator
+from shoes_generator.models.resnet_generator import ReflectionPadding2D, ScaledResidual, build_resnet_generator
+from shoes_generator.models.tutorial import (
+    build_tutorial_discriminator,
+    build_tutorial_generator,
+    build_tutorial_pix2pix_discriminator,
+    build_tutorial_pix2pix_generator,
+)
+from shoes_generator.models.unet import build_unet_generator
+from shoes_generator.segmentation.models import build_fcn_segmenter, build_unet_segmenter
+from tests.layer_harness import run_builder_test, run_layer_test
+
+BATCH = 2
+VOCAB = {"color": 11, "category": 3}
+
+
+def images(size=16, channels=3, batch=BATCH, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, (batch, size, size, channels)).astype("float32")
+
+
+def labels(batch=BATCH):
+    return {"color": np.arange(batch, dtype="int32") % 11, "category": np.arange(batch, dtype="int32") % 3}
+
+
+def z(dim=8, batch=BATCH):
+    return np.random.default_rng(1).normal(size=(batch, dim)).astype("float32")
+
+
+# ------------------------------------------------------------------ layers
+def minibatch_std_expected(x):
+    level = np.sqrt(x.var(axis=0) + 1e-8).mean()
+    return np.concatenate([x, np.full((*x.shape[:-1], 1), level, "float32")], axis=-1)
+
+
+H, F, ALPHA = images(4, seed=2), images(4, seed=3), np.array([1.0, 0.25], "float32")
+PADDED = images(5, seed=4)[:, :, :4]
+
+LAYERS = {
+    "minibatch_std": (MinibatchStdDev, {}, images(4), (BATCH, 4, 4, 4), True, minibatch_std_expected(images(4))),
+    "reflection_padding": (
+        ReflectionPadding2D, {"padding": (2, 1)}, PADDED, (BATCH, 9, 6, 3), False,
+        np.pad(PADDED, [(0, 0), (2, 2), (1, 1), (0, 0)], mode="reflect"),
+    ),
+    "scaled_residual": (ScaledResidual, {}, [H, F, ALPHA], (BATCH, 4, 4, 3), False, H + ALPHA[:, None, None, None] * F),
+}
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layer(name, tmp_path):
+    layer_class, kwargs, data, shape, float32_output, expected = LAYERS[name]
+    run_layer_test(layer_class, kwargs, data, shape, tmp_path, float32_output=float32_output, expected_output=expected)
+
+
+# ---------------------------------------------------------------- builders
+PROJECTION_SN = ("linear_sn", "color_projection_sn", "category_projection_sn")
+BUILDERS = {
+    "dcgan_generator": (build_dcgan_generator, {"latent_dim": 8, "image_size": 16, "base_filters": 4}, z(), (BATCH, 16, 16, 3), ()),
+    "dcgan_discriminator": (build_dcgan_discriminator, {"image_size": 16, "base_filters": 4}, images(), (BATCH, 1), ()),
+    "conditional_generator": (
+        build_conditional_generator,
+        {"vocab_sizes": VOCAB, "latent_dim": 8, "embed_dim": 4, "image_size": 16, "base_filters": 4},
+        {"z": z(), **labels()}, (BATCH, 16, 16, 3), (),
+    ),
+    "projection_discriminator": (
+        build_projection_discriminator, {"vocab_sizes": VOCAB, "image_size": 16, "base_filters": 4, "minibatch_std": True},
+        {"image": images(), **labels()}, (BATCH, 1), PROJECTION_SN,
+    ),
+    "projection_discriminator_bn": (
+        build_projection_discriminator,
+        {"vocab_sizes": VOCAB, "image_size": 16, "base_filters": 4, "spectral_norm": False, "batch_norm": True},
+        {"image": images(), **labels()}, (BATCH, 1), ("linear", "color_projection", "category_projection"),
+    ),
+    "patchgan": (
+        build_patchgan_discriminator, {"image_size": 16, "in_channels": 4, "base_filters": 4, "n_layers": 2},
+        {"input": images(channels=4), "target": images()}, (BATCH, 2, 2, 1), ("logits",),
+    ),
+    "patchgan_unconditional_batch": (
+        build_patchgan_discriminator, {"image_size": 16, "base_filters": 4, "n_layers": 2, "norm": "batch", "conditional": False},
+        images(), (BATCH, 2, 2, 1), ("logits",),
+    ),
+    "resnet_generator": (build_resnet_generator, {"image_size": 16, "base_filters": 4, "n_blocks": 2}, images(), (BATCH, 16, 16, 3), ()),
+    "resnet_generator_alpha": (
+        build_resnet_generator, {"image_size": 16, "base_filters": 4, "n_blocks": 2, "residual_scale_input": True},
+        {"image": images(), "alpha": np.array([[1.0], [0.25]], "float32")}, (BATCH, 16, 16, 3), (),
+    ),
+    "unet_generator": (build_unet_generator, {"image_size": 16, "base_filters": 4}, images(), (BATCH, 16, 16, 3), ()),
+    "unet_segmenter": (build_unet_segmenter, {"image_size": 16, "num_classes": 3, "base_filters": 4}, images(), (BATCH, 16, 16, 3), ()),
+    "fcn_segmenter": (build_fcn_segmenter, {"image_size": 16, "num_classes": 3, "base_filters": 4}, images(), (BATCH, 16, 16, 3), ()),
+    "tutorial_generator": (build_tutorial_generator, {"latent_dim": 8}, z(), (BATCH, 28, 28, 1), ()),
+    "tutorial_discriminator": (build_tutorial_discriminator, {}, images(28, 1), (BATCH, 1), ("logit",)),
+    "tutorial_pix2pix_generator": (build_tutorial_pix2pix_generator, {}, images(256, batch=1), (1, 256, 256, 3), ()),
+    "tutorial_pix2pix_discriminator": (
+        build_tutorial_pix2pix_discriminator, {}, [images(256, batch=1), images(256, batch=1, seed=1)], (1, 30, 30, 1), ("logits",),
+    ),
+}
+
+
+SLOW = {"tutorial_pix2pix_generator"}  # 54M parameters at a fixed 256 px: ~45 s for the three policies.
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in BUILDERS])
+def test_builder(name, tmp_path):
+    builder, kwargs, inputs, shape, float32_layers = BUILDERS[name]
+    run_builder_test(builder, kwargs, inputs, shape, tmp_path, float32_layers=float32_layers)
