@@ -16,6 +16,8 @@
 builder under "float32", "mixed_bfloat16" and "mixed_float16" (through its ``dtype``
 argument when it has one, else built inside that global policy, which is restored after):
 
+- a builder with a ``dtype`` argument gives the same layer dtypes inside the global policy;
+
 - every layer with weights computes in the policy's dtype, except those named in ``float32_layers``;
 - the output shape, and float32 outputs (``float32_output``, the default);
 - `keras.Model.from_config(model.get_config())` on the same weights gives the same outputs;
@@ -173,9 +175,10 @@ def _policies(model: keras.Model) -> dict[str, str]:
     return {layer.path if hasattr(layer, "path") else layer.name: layer.dtype_policy.name for layer in _layers(model)}
 
 
-def build_under(builder: Callable[..., keras.Model], kwargs: dict[str, Any], policy: str) -> keras.Model:
-    """`builder(**kwargs)` under `policy`: its ``dtype`` argument when it has one, else the global policy (restored after)."""
-    if "dtype" in inspect.signature(builder).parameters:
+def build_under(builder: Callable[..., keras.Model], kwargs: dict[str, Any], policy: str, argument: bool = True) -> keras.Model:
+    """`builder(**kwargs)` under `policy`: through its ``dtype`` argument when it has one and `argument`,
+    else inside that global policy (restored after)."""
+    if argument and "dtype" in inspect.signature(builder).parameters:
         return builder(**kwargs, dtype=None if policy == "float32" else policy)
     with dtype_policy(policy):
         return builder(**kwargs)
@@ -221,6 +224,9 @@ def run_builder_test(
         ]
         assert not wrong, f"{where}: layers computing in the wrong dtype: {wrong}"
         assert all(v.dtype == "float32" for v in model.weights if "float" in v.dtype), f"{where}: non-float32 variables"
+        if "dtype" in inspect.signature(builder).parameters:  # The trainer builds some inside the global policy instead.
+            scoped = build_under(builder, kwargs, policy, argument=False)
+            assert _policies(scoped) == _policies(model), f"{where}: the global policy gives other layer dtypes than dtype="
 
         output = model(inputs, training=False)
         assert _shapes(output) == expected_shapes, where
