@@ -44,20 +44,23 @@ def minibatch_std_expected(x):
 H, F, ALPHA = images(4, seed=2), images(4, seed=3), np.array([1.0, 0.25], "float32")
 PADDED = images(5, seed=4)[:, :, :4]
 
-LAYERS = {
-    "minibatch_std": (MinibatchStdDev, {}, images(4), (BATCH, 4, 4, 4), True, minibatch_std_expected(images(4))),
-    "reflection_padding": (
-        ReflectionPadding2D, {"padding": (2, 1)}, PADDED, (BATCH, 9, 6, 3), False,
-        np.pad(PADDED, [(0, 0), (2, 2), (1, 1), (0, 0)], mode="reflect"),
+LAYERS = {  # name: (class, constructor arguments, input, output shape, further run_layer_test arguments)
+    "minibatch_std": (
+        MinibatchStdDev, {}, images(4), (BATCH, 4, 4, 4),
+        {"float32_output": True, "expected_output": minibatch_std_expected(images(4)), "tolerance": 1e-6},
     ),
-    "scaled_residual": (ScaledResidual, {}, [H, F, ALPHA], (BATCH, 4, 4, 3), False, H + ALPHA[:, None, None, None] * F),
+    "reflection_padding": (
+        ReflectionPadding2D, {"padding": (2, 3)}, PADDED, (BATCH, 9, 10, 3),
+        {"expected_output": np.pad(PADDED, [(0, 0), (2, 2), (3, 3), (0, 0)], mode="reflect")},
+    ),
+    "scaled_residual": (ScaledResidual, {}, [H, F, ALPHA], (BATCH, 4, 4, 3), {"expected_output": H + ALPHA[:, None, None, None] * F}),
 }
 
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_layer(name, tmp_path):
-    layer_class, kwargs, data, shape, float32_output, expected = LAYERS[name]
-    run_layer_test(layer_class, kwargs, data, shape, tmp_path, float32_output=float32_output, expected_output=expected)
+    layer_class, kwargs, data, shape, options = LAYERS[name]
+    run_layer_test(layer_class, kwargs, data, shape, tmp_path, **options)
 
 
 # ---------------------------------------------------------------- builders

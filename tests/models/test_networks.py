@@ -62,14 +62,6 @@ def test_projection_discriminator_uses_spectral_norm_when_asked():
     assert not any(isinstance(layer, keras.layers.SpectralNormalization) for layer in without.layers)
 
 
-def test_mixed_precision_keeps_float32_outputs():
-    generator = build_dcgan_generator(latent_dim=8, image_size=16, base_filters=4, dtype="mixed_bfloat16")
-    discriminator = build_dcgan_discriminator(image_size=16, base_filters=4, dtype="mixed_bfloat16")
-    assert generator.get_layer("up1").compute_dtype == "bfloat16"
-    images = generator(np.zeros((2, 8), "float32"))
-    assert images.dtype == "float32" and discriminator(images).dtype == "float32"
-
-
 @pytest.mark.parametrize("size", [12, 4, 48])
 def test_bad_resolution_names_the_received_size(size):
     with pytest.raises(ValueError, match=f"image_size={size}"):
