@@ -20,7 +20,8 @@ argument when it has one, else built inside that global policy, which is restore
 
 - every layer with weights computes in the policy's dtype, except those named in ``float32_layers``;
 - the output shape, and float32 outputs (``float32_output``, the default);
-- `keras.Model.from_config(model.get_config())` on the same weights gives the same outputs;
+- `keras.Model.from_config(model.get_config())` and `keras.models.clone_model` on the same
+  weights give the same outputs and layer dtype policies;
 - a `.keras` save and reload gives identical outputs and the same layer dtype policies.
 
 To cover a new layer or builder, add one entry to the parametrize list of
@@ -238,10 +239,13 @@ def run_builder_test(
                 assert value.dtype == "float32", f"{where}: output {value.dtype}"
             assert np.isfinite(value.astype("float32")).all(), where
 
-        clone = keras.Model.from_config(model.get_config())
-        clone.set_weights(model.get_weights())
-        assert _policies(clone) == _policies(model), f"{where}: from_config changes dtype policies"
-        _assert_same(clone(inputs, training=False), output, f"{where}: from_config gives another output")
+        for how, clone in (
+            ("from_config", keras.Model.from_config(model.get_config())),
+            ("clone_model", keras.models.clone_model(model)),  # Layer by layer.
+        ):
+            clone.set_weights(model.get_weights())
+            assert _policies(clone) == _policies(model), f"{where}: {how} changes dtype policies"
+            _assert_same(clone(inputs, training=False), output, f"{where}: {how} gives another output")
 
         path = tmp_path / f"{builder.__name__}_{policy}.keras"
         model.save(path)
