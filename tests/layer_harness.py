@@ -17,7 +17,6 @@ builder under "float32", "mixed_bfloat16" and "mixed_float16" (through its ``dty
 argument when it has one, else built inside that global policy, which is restored after):
 
 - a builder with a ``dtype`` argument gives the same layer dtypes inside the global policy;
-
 - every layer with weights computes in the policy's dtype, except those named in ``float32_layers``;
 - the output shape, and float32 outputs (``float32_output``, the default);
 - `keras.Model.from_config(model.get_config())` and `keras.models.clone_model` on the same
