@@ -248,18 +248,9 @@ class Checkpointer(keras.callbacks.Callback):
         self._save()
 
 
-OPTIMIZERS = ("g_optimizer", "d_optimizer", "optimizer")  # The segmenter's is `optimizer`; GAN wrappers set it to None.
-CHECKPOINTED = (
-    "step", "generator", "discriminator", "ema_generator",  # GAN, pix2pix
-    "generator_ab", "generator_ba", "discriminator_a", "discriminator_b", "pool_a", "pool_b",  # CycleGAN
-    "network",  # Segmenter
-    *OPTIMIZERS,
-)
-
-
 def training_checkpoint(model, optimizers: bool = True) -> tf.train.Checkpoint:
-    """Everything a resumed run needs: the networks (and EMA copy or image pools), both optimizers,
-    the step and the noise RNG state, whichever of them `model` has.
+    """Everything a resumed run needs: `model.checkpoint_objects()` (networks, optimizers, step, EMA copy,
+    image pools, noise RNG state, whichever the family has) and the RNG state of every Dropout.
 
     Args:
         model: the training model of any family.
@@ -268,10 +259,7 @@ def training_checkpoint(model, optimizers: bool = True) -> tf.train.Checkpoint:
             constant rate has one), which only training knows; restoring them into a model
             compiled otherwise would pair variables by position and fail.
     """
-    names = [name for name in CHECKPOINTED if optimizers or name not in OPTIMIZERS]
-    objects = {name: getattr(model, name) for name in names if getattr(model, name, None) is not None}
-    if getattr(model, "noise_seed", None) is not None:
-        objects["noise_seed"] = model.noise_seed.state
+    objects = model.checkpoint_objects(optimizers)
     for name, network in list(objects.items()):  # Dropout's RNG state, so a resumed run drops the same units.
         for layer in getattr(network, "layers", ()):
             if isinstance(getattr(layer, "seed_generator", None), keras.random.SeedGenerator):

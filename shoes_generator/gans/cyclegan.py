@@ -15,16 +15,13 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from shoes_generator.gans.gan import GAN, computes_in_float16
+from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
 from shoes_generator.gans.image_pool import ImagePool
-from shoes_generator.gans.pix2pix import Pix2Pix, l1_distance, patch_gan_criterion
-
-NETWORKS = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
-TRACKED = ("g_loss", "g_gan", "cycle", "identity", "d_a", "d_b")
+from shoes_generator.gans.pix2pix import l1_distance, patch_gan_criterion
 
 
 @keras.saving.register_keras_serializable(package="shoes_generator")
-class CycleGAN(keras.Model):
+class CycleGAN(AdversarialModel):
     """Two generators and two discriminators trained against each other with cycle consistency.
 
     Args:
@@ -41,7 +38,12 @@ class CycleGAN(keras.Model):
         loss: "least_squares" (the reference's LSGAN) or "non_saturating"
             (BCE on logits, its "vanilla").
         seed: seed of the pools' draws (pool B uses ``seed + 1``).
+
+    `g_optimizer` steps both generators and `d_optimizer` both discriminators, as in the reference.
     """
+
+    NETWORK_KEYS = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+    TRACKED = ("g_loss", "g_gan", "cycle", "identity", "d_a", "d_b")
 
     def __init__(
         self,
@@ -66,7 +68,6 @@ class CycleGAN(keras.Model):
         self.generator_ba = generator_ba
         self.discriminator_a = discriminator_a
         self.discriminator_b = discriminator_b
-        self.uses_float16 = computes_in_float16(*self.networks)
         self.lambda_cycle = float(lambda_cycle)
         self.lambda_identity = float(lambda_identity)
         self.pool_size = int(pool_size)
@@ -76,10 +77,10 @@ class CycleGAN(keras.Model):
         # Each pool holds fakes of the domain its discriminator judges.
         self.pool_a = ImagePool(self.pool_size, self._image_shape(generator_ba, "generator_ba"), seed=self.seed, name="pool_a")
         self.pool_b = ImagePool(self.pool_size, self._image_shape(generator_ab, "generator_ab"), seed=self.seed + 1, name="pool_b")
-        self.step = keras.Variable(0, dtype="int64", trainable=False, name="step")
-        self.g_optimizer = None
-        self.d_optimizer = None
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in TRACKED}
+
+    def extra_checkpoint_objects(self) -> dict:
+        """Both image pools (their images, fill counts and RNG states)."""
+        return {"pool_a": self.pool_a, "pool_b": self.pool_b}
 
     @staticmethod
     def _image_shape(generator, role):
@@ -89,40 +90,12 @@ class CycleGAN(keras.Model):
         return shape
 
     @property
-    def networks(self) -> tuple:
-        """``(generator_ab, generator_ba, discriminator_a, discriminator_b)``."""
-        return tuple(getattr(self, name) for name in NETWORKS)
-
-    @property
     def generator_variables(self) -> list:
         return self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
 
     @property
     def discriminator_variables(self) -> list:
         return self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
-
-    # ----------------------------------------------------------------- compile
-    # compile(g_optimizer, d_optimizer, **kwargs): one optimizer steps both
-    # generators, the other both discriminators, as in the reference (default
-    # Adam(2e-4, beta_1=0.5) each; LossScaleOptimizer when a network computes in
-    # float16). The plumbing reads only uses_float16, g_optimizer, d_optimizer,
-    # _compile_options and build_optimizers, which this class has too.
-    compile = Pix2Pix.compile
-    _prepare_optimizer = GAN._prepare_optimizer
-    get_compile_config = GAN.get_compile_config
-    compile_from_config = GAN.compile_from_config
-
-    def build_optimizers(self) -> None:
-        """Creates both optimizers' slot variables now (before restoring a checkpoint, or under a strategy scope)."""
-        self.g_optimizer.build(self.generator_variables)
-        self.d_optimizer.build(self.discriminator_variables)
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def build(self, input_shape=None):
-        self.built = True
 
     # ---------------------------------------------------------------- inference
     def call(self, inputs, training=False):
@@ -170,16 +143,16 @@ class CycleGAN(keras.Model):
                     self.generator_ba(real_a, training=True), real_a
                 )
             g_loss = g_gan + self.lambda_cycle * cycle + self.lambda_identity * self.lambda_cycle * identity
-            scaled = GAN._scale(self.g_optimizer, g_loss)
-        GAN._apply(self.g_optimizer, tape, scaled, self.generator_variables)
+            scaled = scaled_loss(self.g_optimizer, g_loss)
+        apply_gradients(self.g_optimizer, tape, scaled, self.generator_variables)
 
         pooled_a = self.pool_a.query(tf.stop_gradient(fake_a))
         pooled_b = self.pool_b.query(tf.stop_gradient(fake_b))
         with tf.GradientTape() as tape:
             d_a = self._discriminator_loss(self.discriminator_a, real_a, pooled_a)
             d_b = self._discriminator_loss(self.discriminator_b, real_b, pooled_b)
-            scaled = GAN._scale(self.d_optimizer, d_a + d_b)
-        GAN._apply(self.d_optimizer, tape, scaled, self.discriminator_variables)
+            scaled = scaled_loss(self.d_optimizer, d_a + d_b)
+        apply_gradients(self.d_optimizer, tape, scaled, self.discriminator_variables)
         self.step.assign_add(1)
         return self._track(g_loss=g_loss, g_gan=g_gan, cycle=cycle, identity=identity, d_a=d_a, d_b=d_b)
 
@@ -193,20 +166,13 @@ class CycleGAN(keras.Model):
         _, _, cycle = self._cycle(real_a, real_b, training=False)
         return self._track(cycle=cycle)
 
-    _track = Pix2Pix._track  # Updates and reports the named trackers only.
-
     # ------------------------------------------------------------ serialization
     def get_config(self):
         return {
             **super().get_config(),
-            **{name: keras.saving.serialize_keras_object(model) for name, model in zip(NETWORKS, self.networks)},
             "lambda_cycle": self.lambda_cycle,
             "lambda_identity": self.lambda_identity,
             "pool_size": self.pool_size,
             "loss": self.loss_name,
             "seed": self.seed,
         }
-
-    NETWORK_KEYS = NETWORKS
-    from_config = classmethod(GAN.from_config.__func__)  # Deserializes NETWORK_KEYS, then cls(**config).
-

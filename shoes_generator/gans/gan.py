@@ -13,17 +13,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
 from shoes_generator.gans.ema import clone_for_ema, ema_update
 from shoes_generator.losses import get_loss, gradient_penalty, mode_seeking_penalty, paired_labels
 
 
-def computes_in_float16(*models: keras.Model) -> bool:
-    """Whether any layer of `models` computes in float16 (loss scaling needed)."""
-    return any(layer.dtype_policy.compute_dtype == "float16" for model in models for layer in model.layers)
-
-
 @keras.saving.register_keras_serializable(package="shoes_generator")
-class GAN(keras.Model):
+class GAN(AdversarialModel):
     """Adversarial training of `generator` against `discriminator` with `model.fit`.
 
     Args:
@@ -45,7 +41,8 @@ class GAN(keras.Model):
         seed: seed of the noise drawn during training.
     """
 
-    NETWORK_KEYS = ("generator", "discriminator")  # The config entries `from_config` deserializes.
+    NETWORK_KEYS = ("generator", "discriminator")
+    TRACKED = ("d_loss", "g_loss", "d_real", "d_fake", "gp")
 
     def __init__(
         self,
@@ -69,7 +66,6 @@ class GAN(keras.Model):
             raise ValueError(f"ema_decay must lie in [0, 1). Received: ema_decay={ema_decay}")
         self.generator = generator
         self.discriminator = discriminator
-        self.uses_float16 = computes_in_float16(generator, discriminator)
         self.latent_dim = int(latent_dim)
         self.label_names = tuple(label_names)
         self.label_sizes = {name: int(size) for name, size in (label_sizes or {}).items()}
@@ -82,64 +78,12 @@ class GAN(keras.Model):
         self.seed = int(seed)
         self.ema_generator = clone_for_ema(generator) if ema_decay > 0 else None
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
-        self.step = keras.Variable(0, dtype="int64", trainable=False, name="step")
-        self.g_optimizer = None
-        self.d_optimizer = None
-        self.trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake", "gp")
-        }
 
-    # ----------------------------------------------------------------- compile
-    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
-        """Sets the two optimizers (wrapped in LossScaleOptimizer under float16).
-
-        Args:
-            g_optimizer: generator optimizer (default Adam(2e-4, beta_1=0.5)).
-            d_optimizer: discriminator optimizer (same default).
-            **kwargs: `keras.Model.compile` options such as `jit_compile`,
-                `steps_per_execution`, `run_eagerly`.
-        """
-        super().compile(**kwargs)
-        self.optimizer = None  # Keras's default would be logged as this model's learning rate.
-        self.g_optimizer = self._prepare_optimizer(g_optimizer)
-        self.d_optimizer = self._prepare_optimizer(d_optimizer)
-        self._compile_options = dict(kwargs)
-
-    def _prepare_optimizer(self, optimizer):
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
-        elif isinstance(optimizer, (str, dict)):
-            optimizer = keras.optimizers.get(optimizer)
-        if self.uses_float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        return optimizer
-
-    def build_optimizers(self) -> None:
-        """Creates both optimizers' slot variables now (before restoring a checkpoint, or under a strategy scope)."""
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    def get_compile_config(self):
-        if self.g_optimizer is None:
-            return None
-        return {
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            **getattr(self, "_compile_options", {}),
-        }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        g_optimizer = keras.saving.deserialize_keras_object(config.pop("g_optimizer"))
-        d_optimizer = keras.saving.deserialize_keras_object(config.pop("d_optimizer"))
-        self.compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, **config)
-        self.build_optimizers()
+    def extra_checkpoint_objects(self) -> dict:
+        """The EMA generator and the noise RNG state."""
+        return {"ema_generator": self.ema_generator, "noise_seed": self.noise_seed.state}
 
     # ---------------------------------------------------------------- networks
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
     @property
     def sampler(self) -> keras.Model:
         """The generator used for samples and export: the EMA copy when enabled."""
@@ -191,9 +135,6 @@ class GAN(keras.Model):
         """EMA-generator inference: ``{"z", <label>...}`` (or ``z``) -> images."""
         return self.sampler(inputs, training=training)
 
-    def build(self, input_shape=None):
-        self.built = True
-
     # -------------------------------------------------------------- the steps
     def _split(self, data):
         if isinstance(data, tuple):
@@ -229,56 +170,41 @@ class GAN(keras.Model):
             loss = loss + self.mode_seeking * mode_seeking_penalty(fake, z)
         return loss
 
-    @staticmethod
-    def _scale(optimizer, loss):
-        """The loss to differentiate: scaled under a LossScaleOptimizer (call inside the tape)."""
-        return optimizer.scale_loss(loss) if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) else loss
-
-    @staticmethod
-    def _apply(optimizer, tape, scaled_loss, variables):
-        grads = tape.gradient(scaled_loss, variables)
-        optimizer.apply_gradients(zip(grads, variables))
-
     def train_step(self, data):
         real, labels = self._split(data)
         for _ in range(self.d_steps):
             with tf.GradientTape() as tape:
                 d_loss, real_logits, fake_logits, gp = self._discriminator_loss(real, labels, training=True)
-                scaled = self._scale(self.d_optimizer, d_loss)
-            self._apply(self.d_optimizer, tape, scaled, self.discriminator.trainable_variables)
+                scaled = scaled_loss(self.d_optimizer, d_loss)
+            apply_gradients(self.d_optimizer, tape, scaled, self.discriminator_variables)
         with tf.GradientTape() as tape:
             g_loss = self._generator_loss(labels, tf.shape(real)[0], training=True)
-            scaled = self._scale(self.g_optimizer, g_loss)
-        self._apply(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+            scaled = scaled_loss(self.g_optimizer, g_loss)
+        apply_gradients(self.g_optimizer, tape, scaled, self.generator_variables)
         self.step.assign_add(1)
         if self.ema_generator is not None:
             ema_update(self.ema_generator, self.generator, self.ema_decay, self.step)
-        return self._track(d_loss, g_loss, real_logits, fake_logits, gp)
+        return self._track_losses(d_loss, g_loss, real_logits, fake_logits, gp)
 
     def test_step(self, data):
         real, labels = self._split(data)
         d_loss, real_logits, fake_logits, gp = self._discriminator_loss(real, labels, training=False)
         g_loss = self._generator_loss(labels, tf.shape(real)[0], training=False)
-        return self._track(d_loss, g_loss, real_logits, fake_logits, gp)
+        return self._track_losses(d_loss, g_loss, real_logits, fake_logits, gp)
 
-    def _track(self, d_loss, g_loss, real_logits, fake_logits, gp):
-        values = {
-            "d_loss": d_loss,
-            "g_loss": g_loss,
-            "d_real": tf.reduce_mean(self.adversarial.score(tf.cast(real_logits, tf.float32))),
-            "d_fake": tf.reduce_mean(self.adversarial.score(tf.cast(fake_logits, tf.float32))),
-            "gp": gp,
-        }
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+    def _track_losses(self, d_loss, g_loss, real_logits, fake_logits, gp):
+        return self._track(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=tf.reduce_mean(self.adversarial.score(tf.cast(real_logits, tf.float32))),
+            d_fake=tf.reduce_mean(self.adversarial.score(tf.cast(fake_logits, tf.float32))),
+            gp=gp,
+        )
 
     # ------------------------------------------------------------ serialization
     def get_config(self):
         return {
             **super().get_config(),
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "latent_dim": self.latent_dim,
             "label_names": list(self.label_names),
             "label_sizes": dict(self.label_sizes),
@@ -289,10 +215,3 @@ class GAN(keras.Model):
             "mode_seeking": self.mode_seeking,
             "seed": self.seed,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in cls.NETWORK_KEYS:
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)

@@ -17,7 +17,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from shoes_generator.gans.gan import GAN, computes_in_float16
+from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
 
 PATCH_LOSSES = ("non_saturating", "least_squares")
 
@@ -49,7 +49,7 @@ def l1_distance(a, b) -> tf.Tensor:
 
 
 @keras.saving.register_keras_serializable(package="shoes_generator")
-class Pix2Pix(keras.Model):
+class Pix2Pix(AdversarialModel):
     """Conditional adversarial training of a U-Net `generator` against a PatchGAN `discriminator`.
 
     Args:
@@ -61,6 +61,8 @@ class Pix2Pix(keras.Model):
             "vanilla") or "least_squares".
         mask_input: batches carry a "mask" joined to "input" on channels.
     """
+
+    TRACKED = ("d_loss", "g_gan", "g_l1", "l1")
 
     def __init__(
         self,
@@ -82,49 +84,10 @@ class Pix2Pix(keras.Model):
             )
         self.generator = generator
         self.discriminator = discriminator
-        self.uses_float16 = computes_in_float16(generator, discriminator)
         self.lambda_l1 = float(lambda_l1)
         self.loss_name = loss
         self.criterion = patch_gan_criterion(loss)
         self.mask_input = bool(mask_input)
-        self.step = keras.Variable(0, dtype="int64", trainable=False, name="step")
-        self.g_optimizer = None
-        self.d_optimizer = None
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_gan", "g_l1", "l1")}
-
-    # ----------------------------------------------------------------- compile
-    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
-        """Sets the generator and discriminator optimizers (LossScaleOptimizer under float16), as `GAN.compile` does.
-
-        Other two-player wrappers may borrow this method (``compile = Pix2Pix.compile``):
-        it needs only `_prepare_optimizer`, hence `uses_float16`.
-
-        Args:
-            g_optimizer: the generator side's optimizer (default Adam(2e-4, beta_1=0.5));
-                the reference schedule is `shoes_generator.schedules.LinearDecay`.
-            d_optimizer: the discriminator side's optimizer (same default).
-            **kwargs: `keras.Model.compile` options such as `jit_compile`,
-                `steps_per_execution`, `run_eagerly`.
-        """
-        keras.Model.compile(self, **kwargs)  # Not super(): borrowers are no Pix2Pix.
-        self.optimizer = None
-        self.g_optimizer = self._prepare_optimizer(g_optimizer)
-        self.d_optimizer = self._prepare_optimizer(d_optimizer)
-        self._compile_options = dict(kwargs)
-
-    # GAN's optimizer plumbing reads only generator, discriminator, g_optimizer,
-    # d_optimizer, uses_float16 and _compile_options, which this class shares.
-    _prepare_optimizer = GAN._prepare_optimizer
-    build_optimizers = GAN.build_optimizers
-    get_compile_config = GAN.get_compile_config
-    compile_from_config = GAN.compile_from_config
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def build(self, input_shape=None):
-        self.built = True
 
     # ---------------------------------------------------------------- inference
     def generator_input(self, inputs):
@@ -168,12 +131,12 @@ class Pix2Pix(keras.Model):
                     real_logits = self._judge(source, target)
                     fake_logits = self._judge(source, tf.stop_gradient(fake))
                     d_loss = 0.5 * (self.criterion(real_logits, True) + self.criterion(fake_logits, False))
-                    scaled = GAN._scale(self.d_optimizer, d_loss)
-                GAN._apply(self.d_optimizer, d_tape, scaled, self.discriminator.trainable_variables)
+                    scaled = scaled_loss(self.d_optimizer, d_loss)
+                apply_gradients(self.d_optimizer, d_tape, scaled, self.discriminator_variables)
             g_gan = self.criterion(self._judge(source, fake), True)
             g_l1 = l1_distance(target, fake)
-            scaled = GAN._scale(self.g_optimizer, g_gan + self.lambda_l1 * g_l1)
-        GAN._apply(self.g_optimizer, g_tape, scaled, self.generator.trainable_variables)
+            scaled = scaled_loss(self.g_optimizer, g_gan + self.lambda_l1 * g_l1)
+        apply_gradients(self.g_optimizer, g_tape, scaled, self.generator_variables)
         self.step.assign_add(1)
         return self._track(d_loss=d_loss, g_gan=g_gan, g_l1=g_l1)
 
@@ -181,21 +144,11 @@ class Pix2Pix(keras.Model):
         source, target = self._split(data)
         return self._track(l1=l1_distance(target, self.generator(source, training=False)))
 
-    def _track(self, **values):
-        for name, value in values.items():
-            self.trackers[name].update_state(value)
-        return {name: self.trackers[name].result() for name in values}
-
     # ------------------------------------------------------------ serialization
     def get_config(self):
         return {
             **super().get_config(),
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "lambda_l1": self.lambda_l1,
             "loss": self.loss_name,
             "mask_input": self.mask_input,
         }
-
-    NETWORK_KEYS = GAN.NETWORK_KEYS
-    from_config = classmethod(GAN.from_config.__func__)  # Deserializes NETWORK_KEYS, then cls(**config).

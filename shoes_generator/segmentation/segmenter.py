@@ -56,6 +56,10 @@ class Segmenter(keras.Model):
         """Creates the optimizer's slots now, so a checkpoint restores into them."""
         self.optimizer.build(self.network.trainable_variables)
 
+    def checkpoint_objects(self, optimizers: bool = True) -> dict:
+        """Everything a resumed run restores: the network, the step and (unless `optimizers` is False) the optimizer."""
+        return {"step": self.step, "network": self.network, **({"optimizer": self.optimizer} if optimizers else {})}
+
     @staticmethod
     def _pair(data):
         if isinstance(data, dict):

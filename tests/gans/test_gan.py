@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from shoes_generator.gans import GAN
+from shoes_generator.gans.adversarial import scaled_loss
 from shoes_generator.models.conditional import build_conditional_generator, build_projection_discriminator
 from shoes_generator.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
 
@@ -61,7 +62,7 @@ def test_float16_wraps_both_optimizers_and_stays_finite():
     assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
     assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
     scale = float(gan.g_optimizer.dynamic_scale.numpy())
-    assert scale > 1 and float(GAN._scale(gan.g_optimizer, tf.constant(2.0))) == pytest.approx(2.0 * scale)
+    assert scale > 1 and float(scaled_loss(gan.g_optimizer, tf.constant(2.0))) == pytest.approx(2.0 * scale)
     history = gan.fit(batches(), epochs=2, verbose=0).history
     assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
     assert gan(np.zeros((2, 8), "float32")).dtype == "float32"
@@ -171,7 +172,7 @@ def test_mode_seeking_trains_on_odd_batches():
 def test_logged_discriminator_outputs_mean_what_the_loss_means(loss, score):
     gan = dcgan(loss=loss)
     real, fake = tf.constant([[3.0], [1.0]]), tf.constant([[-2.0], [-4.0]])
-    logged = gan._track(tf.constant(0.0), tf.constant(0.0), real, fake, tf.constant(0.0))
+    logged = gan._track_losses(tf.constant(0.0), tf.constant(0.0), real, fake, tf.constant(0.0))
     assert float(logged["d_real"]) == pytest.approx(float(tf.reduce_mean(score(real))))
     assert float(logged["d_fake"]) == pytest.approx(float(tf.reduce_mean(score(fake))))
 
