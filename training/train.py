@@ -7,9 +7,11 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow loads: keep its C++ start-up logs quiet.
 
 import argparse
+import json
 import logging
 import sys
 
+from shoes_generator.cli_common import EXIT_FAILURE, EXIT_USAGE, fail
 from shoes_generator.configs import PRESETS
 
 EPILOG = """
@@ -31,6 +33,11 @@ examples:
 A run directory holds config.json, metrics.jsonl, loss_curve.png, samples/
 (one grid per epoch; colour x type tables for conditional models), logs/
 (TensorBoard) and checkpoints/ (networks, optimizers, EMA, step, RNG state).
+
+The last stdout line is JSON naming the run directory and its step, for scripts:
+  {"run": "runs/00002-cgan_fmnist_color", "step": 4680}
+Exit codes: 2 for a wrong command line (unknown preset, bad --set, no such run to
+resume), 1 when training fails.
 """
 
 
@@ -55,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the input/mask/target folder, keeping their source; segment_parts: the folder holding image/ and label/)",
     )
     parser.add_argument("--epochs", type=int, help="total epochs (also extends a resumed run)")
-    parser.add_argument("--out", default="runs", metavar="DIR", help="where run directories go (default: runs)")
+    parser.add_argument("-o", "--out", default="runs", metavar="DIR", help="where run directories go (default: runs)")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and exit")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     return parser
@@ -112,9 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             config = override(config, [f"train.epochs={args.epochs}"])
         config = absolute_paths(config)
         config.validate(require_path=not args.dry_run)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"shoes-train: error: {error}", file=sys.stderr)
-        return 2
+    except (ValueError, FileNotFoundError) as error:  # The preset, --set, --data or --resume as typed.
+        return fail("shoes-train", error, EXIT_USAGE)
     if args.dry_run:
         print(config.to_json())
         return 0
@@ -123,10 +129,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = train(config, out=args.out, resume=args.resume, epochs=args.epochs, verbose=2 if args.quiet else "auto")
-    except (ValueError, FileNotFoundError) as error:
-        print(f"shoes-train: error: {error}", file=sys.stderr)
-        return 2
-    print(f"run directory: {result.run_dir} (step {result.step})")
+    except (ValueError, FileNotFoundError) as error:  # Found while running: unreadable data, changed labels...
+        return fail("shoes-train", error, EXIT_FAILURE)
+    print(f"run directory: {result.run_dir} (step {result.step})", file=sys.stderr)
+    print(json.dumps({"run": str(result.run_dir), "step": int(result.step)}), flush=True)
     return 0
 
 

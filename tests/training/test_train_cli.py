@@ -1,6 +1,7 @@
 """`shoes-train`: presets, overrides, dry runs, and what a tiny run leaves in its directory."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,7 +84,7 @@ def test_resume_with_more_epochs_extends_the_run_and_keeps_labels_in_check(tmp_p
     assert json.loads((run / "config.json").read_text())["train"]["epochs"] == 2
     assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-4")
     (run / "vocabularies.json").write_text(json.dumps({"category": ["boot"], "color": ["red"]}))
-    assert shoes_train(["--resume", str(run), "--epochs", "3", "--quiet"]) == 2
+    assert shoes_train(["--resume", str(run), "--epochs", "3", "--quiet"]) == 1  # Found while running: exit 1.
     assert "labels changed" in capsys.readouterr().err
 
 
@@ -146,3 +147,34 @@ def test_sample_metrics_are_logged_every_k_epochs(tmp_path, monkeypatch):
     assert {"fid", "kid", "kid_std", "precision", "recall"} <= set(epochs[2]) and epochs[2]["fid"] > 0
     with pytest.raises(ValueError, match="noise generators"):
         override(get_preset("pix2pix_fmnist_edges_tiny"), ["train.metrics_every=1"])
+
+
+def _fake_train(monkeypatch, outcome):
+    """Replaces the trainer with one that returns `outcome` (a run result) or raises it."""
+    import types
+
+    import shoes_generator.trainer
+
+    def fake(config, out, **kwargs):
+        if isinstance(outcome, Exception):
+            raise outcome
+        return types.SimpleNamespace(run_dir=Path(out) / "00007-dcgan64_paper", step=outcome)
+
+    monkeypatch.setattr(shoes_generator.trainer, "train", fake)
+
+
+def test_the_last_stdout_line_is_the_run_directory_as_json(monkeypatch, tmp_path, capsys):
+    _fake_train(monkeypatch, 12)
+    (tmp_path / "data").mkdir()
+    assert shoes_train(["--config", "dcgan64_paper", "--data", str(tmp_path / "data"), "-o", str(tmp_path / "runs")]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.splitlines()[-1]) == {"run": str(tmp_path / "runs" / "00007-dcgan64_paper"), "step": 12}
+    assert "run directory:" in captured.err and "run directory:" not in captured.out
+
+
+def test_a_failure_while_training_exits_1_and_a_wrong_command_line_exits_2(monkeypatch, tmp_path, capsys):
+    _fake_train(monkeypatch, ValueError("the data changed under the run"))
+    (tmp_path / "data").mkdir()
+    assert shoes_train(["--config", "dcgan64_paper", "--data", str(tmp_path / "data"), "--out", str(tmp_path)]) == 1
+    assert "shoes-train: error: the data changed under the run" in capsys.readouterr().err
+    assert shoes_train(["--config", "no_such_preset", "--out", str(tmp_path)]) == 2
