@@ -16,17 +16,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from shoes_generator.data.pipeline import decode_image, fit_image, to_float
-from shoes_generator.export import _endpoint, write_archive
-from shoes_generator.warmup import WarmupRequest
+from shoes_generator.export.inputs import ImageInput, TensorInput
+from shoes_generator.export.signatures import Signature, class_map_outputs, export_signatures, mask_scale, named_outputs
+
+__all__ = ["ClassNames", "export_segmenter", "mask_scale", "segmenter_signatures"]
 
 
-def mask_scale(num_classes: int) -> int:
-    """The factor that spreads class indices over 0-255 in the mask PNGs."""
-    return 255 // max(1, num_classes - 1)
-
-
-class _ClassNames(tf.Module):
+class ClassNames(tf.Module):
     """Class id -> name, failing on ids outside the vocabulary."""
 
     def __init__(self, class_names: tuple[str, ...]):
@@ -41,42 +37,32 @@ class _ClassNames(tf.Module):
             return tf.gather(self.names, ids)
 
 
-def export_segmenter(model: keras.Model, image_size: int, path: str | Path, class_names) -> Path:
+def segmenter_signatures(network: keras.Model, image_size: int, names: ClassNames) -> list[Signature]:
+    """``segment`` / ``serving_default`` (encoded images -> class maps, warmed up at batch 1 and 4) and ``class_names``."""
+    image = ImageInput("image", image_size, 3, "bytes")
+    segment = lambda x: network(x["image"], training=False)  # noqa: E731
+    class_ids = TensorInput("class_id", tf.int64, fixed=np.arange(int(names.names.shape[0]), dtype=np.int64))
+    return [
+        *(Signature(name, (image,), segment, class_map_outputs, (1, 4)) for name in ("segment", "serving_default")),
+        Signature("class_names", (class_ids,), lambda x: {"name": names(x["class_id"])}, named_outputs),
+    ]
+
+
+def export_segmenter(network: keras.Model, image_size: int, path: str | Path, classes) -> Path:
     """Writes the segmenter's SavedModel at `path` (built in a temporary folder, then renamed into place).
 
     Args:
-        model: images ``[B, S, S, 3]`` in [-1, 1] -> logits ``[B, S, S, C]``.
+        network: images ``[B, S, S, 3]`` in [-1, 1] -> logits ``[B, S, S, C]``.
         image_size: the model's input side S.
         path: the SavedModel directory to create; must not exist.
-        class_names: the C class names, in index order (e.g. ``["background", "shoe"]``).
+        classes: the C class names, in index order (e.g. ``["background", "shoe"]``).
 
     Raises:
-        ValueError: `class_names` does not match the model's output channels.
+        ValueError: `classes` does not match the model's output channels.
     """
-    class_names = tuple(str(name) for name in class_names)
-    num_classes = int(model.output_shape[-1])
+    class_names = tuple(str(name) for name in classes)
+    num_classes = int(network.output_shape[-1])
     if len(class_names) != num_classes:
         raise ValueError(f"class_names must name the model's {num_classes} classes. Received: class_names={list(class_names)}")
-    scale = mask_scale(num_classes)
-    names = _ClassNames(class_names)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.track(names)
-
-    def segment(inputs):
-        images = tf.map_fn(
-            lambda data: fit_image(to_float(decode_image(data, 3)), image_size, pad_value=1.0), inputs["image_bytes"], fn_output_signature=tf.float32
-        )
-        classes = tf.cast(tf.argmax(model(images, training=False), axis=-1), tf.uint8)
-        masks = tf.map_fn(lambda c: tf.io.encode_png((c * scale)[..., None]), classes, fn_output_signature=tf.string)
-        return {"classes": classes, "mask_bytes": masks}
-
-    byte_specs = [tf.TensorSpec([None], tf.string, name="image_bytes")]
-    for name in ("segment", "serving_default"):
-        archive.add_endpoint(name, _endpoint(segment, byte_specs), input_signature=byte_specs)
-    id_specs = [tf.TensorSpec([None], tf.int64, name="class_id")]
-    archive.add_endpoint("class_names", _endpoint(lambda inputs: {"name": names(inputs["class_id"])}, id_specs), input_signature=id_specs)
-    blank = tf.io.encode_png(np.full((image_size, image_size, 3), 255, np.uint8)).numpy()
-    warmup = [WarmupRequest(name, {"image_bytes": np.asarray([blank] * batch, object)}) for name in ("segment", "serving_default") for batch in (1, 4)]
-    warmup.append(WarmupRequest("class_names", {"class_id": np.arange(num_classes, dtype=np.int64)}))
-    return write_archive(archive, path, warmup)
+    names = ClassNames(class_names)
+    return export_signatures(segmenter_signatures(network, image_size, names), path, [network, names])
