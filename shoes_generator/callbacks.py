@@ -152,19 +152,22 @@ def _rgb(images: np.ndarray) -> np.ndarray:
 
 
 def sample_metrics_callback(config, model, data) -> keras.callbacks.Callback:
-    """FID, KID and precision/recall of a noise generator every ``train.metrics_every`` epochs, into the logs.
+    """The optional "samples" metrics the registry holds for generators (FID, KID and precision/recall)
+    of a noise generator every ``train.metrics_every`` epochs, into the logs.
 
     Fresh samples (uniformly drawn labels, EMA statistics refreshed first) are
     compared with the run's first ``train.metrics_samples`` training images
     under the project classifier's features (trained once and cached; see
     `shoes_generator.metrics.ClassifierFeatures`). `MetricsLog` and TensorBoard
-    then record ``fid``, ``kid``, ``kid_std``, ``precision`` and ``recall``.
+    then record their outputs: ``fid``, ``kid``, ``kid_std``, ``precision`` and ``recall``
+    (see `shoes_generator.evaluation.registry`).
 
     Args:
         config: the experiment (``train.metrics_every``, ``train.metrics_samples``, ``train.seed``).
         model: the `GAN` being trained.
         data: the run's `TrainingData` (its unshuffled ``elements`` give the real images).
     """
+    from shoes_generator.evaluation.registry import GENERATOR, metric_names
     from shoes_generator.metrics import ClassifierFeatures, MetricsCallback, features_of
 
     count = config.train.metrics_samples
@@ -179,7 +182,8 @@ def sample_metrics_callback(config, model, data) -> keras.callbacks.Callback:
         inputs = {"z": z, **labels} if model.label_names else z
         return _rgb(to_uint8(model(inputs, training=False)).numpy())
 
-    return MetricsCallback(sample, real_stats, extractor, ("fid", "kid", "pr"), every=config.train.metrics_every, count=count,
+    metrics = metric_names(GENERATOR, kind="samples", optional=True)
+    return MetricsCallback(sample, real_stats, extractor, metrics, every=config.train.metrics_every, count=count,
                            prepare=model.refresh_sampler_statistics)
 
 

@@ -7,8 +7,9 @@ Images are streamed in batches into `FeatureStats`, which keeps float64
 running moments (for FID) and a bounded, seeded reservoir of feature rows (for
 KID and precision / recall), so memory does not grow with the sample count.
 
-`MetricsCallback` computes the metrics of a model's samples every few epochs
-and adds them to the Keras ``logs``.
+`compare` and `MetricsCallback` (the metrics of a model's samples every few
+epochs, added to the Keras ``logs``) take metric names and look them up in
+`shoes_generator.evaluation.registry`: any registered "samples" metric works.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import numpy as np
 import tensorflow as tf
 
 from shoes_generator.evaluation.frechet import frechet_from_moments
+from shoes_generator.evaluation.registry import resolve_metrics
 
 INCEPTION_SIZE = 299
 INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 INCEPTION_WEIGHTS_URL = f"https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/{INCEPTION_WEIGHTS_FILE}"
-CALLBACK_METRICS = ("fid", "kid", "pr")
 
 
 @runtime_checkable
@@ -352,17 +353,15 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3, chunk: int 
 
 
 def compare(real: FeatureStats, fake: FeatureStats, metrics: Sequence[str], kid_subset_size: int = 1000, pr_k: int = 3) -> dict[str, float]:
-    """``{"fid", "kid", "kid_std", "precision", "recall"}`` (those of `metrics`: "fid", "kid", "pr") of fake against real."""
-    unknown = sorted(set(metrics) - set(CALLBACK_METRICS))
-    if unknown:
-        raise ValueError(f"Unknown metrics {unknown}; known: {list(CALLBACK_METRICS)}. Received: {list(metrics)}")
+    """The registered "samples" metrics `metrics` names (e.g. "fid"; "kid" gives "kid" and "kid_std",
+    "pr" "precision" and "recall") of fake against real, in registration order.
+
+    Raises:
+        ValueError: a name that is not registered or not a "samples" metric (the message lists those that are).
+    """
     results = {}
-    if "fid" in metrics:
-        results["fid"] = fid(fake, real)
-    if "kid" in metrics:
-        results["kid"], results["kid_std"] = kid(fake.features, real.features, subset_size=kid_subset_size)
-    if "pr" in metrics:
-        results["precision"], results["recall"] = precision_recall(real.features, fake.features, pr_k)
+    for metric in resolve_metrics(metrics, kind="samples", user="compare"):
+        results.update(metric.compute(real, fake, kid_subset_size=kid_subset_size, pr_k=pr_k))
     return results
 
 
@@ -379,7 +378,8 @@ class MetricsCallback(keras.callbacks.Callback):
         real_stats: `FeatureStats` of real images under the same extractor
             (with kept rows for "kid" and "pr").
         extractor: the `FeatureExtractor`.
-        metrics: any of "fid", "kid" (adds "kid", "kid_std"), "pr" (adds "precision", "recall").
+        metrics: names of registered "samples" metrics (`shoes_generator.evaluation.registry`), e.g.
+            "fid", "kid" (adds "kid", "kid_std"), "pr" (adds "precision", "recall").
         every: epochs between evaluations (at epochs ``every, 2 * every, ...``).
         count: samples per evaluation.
         batch_size: samples asked of `sample_fn` at a time.
@@ -401,9 +401,9 @@ class MetricsCallback(keras.callbacks.Callback):
     ):
         super().__init__()
         metrics = tuple(metrics)
-        unknown = sorted(set(metrics) - set(CALLBACK_METRICS))
-        if unknown or not metrics:
-            raise ValueError(f"metrics must be a non-empty subset of {list(CALLBACK_METRICS)}. Received: {list(metrics)}")
+        if not metrics:
+            raise ValueError("MetricsCallback needs at least one metric. Received: []")
+        resolve_metrics(metrics, kind="samples", user="MetricsCallback")  # Raises for an unknown or unfit name.
         if every < 1 or count < 2 or batch_size < 1:
             raise ValueError(f"Need every >= 1, count >= 2, batch_size >= 1. Received: {every}, {count}, {batch_size}")
         self.sample_fn, self.real_stats, self.extractor = sample_fn, real_stats, extractor

@@ -52,7 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="first noise seed (default 0)")
     parser.add_argument("--out", metavar="JSON", help="also write the report to this file")
     parser.add_argument("--cache", metavar="DIR", help="classifier cache folder")
-    parser.add_argument("--metrics", default="", help="extra feature metrics: any of fid,kid,pr (acc, the label accuracies, is always reported)")
+    from shoes_generator.evaluation.registry import metric_names, registered_names
+
+    parser.add_argument("--metrics", default="", metavar="NAMES",
+                        help=f"comma-separated registered metrics: {', '.join(registered_names())}; asking adds the optional ones "
+                             f"({', '.join(metric_names(optional=True))}), the others are always reported where they apply; "
+                             "'--metrics list' describes them")
     parser.add_argument("--features", choices=["classifier", "inception"], default="classifier",
                         help="feature extractor of --metrics (inception needs ImageNet weights; default classifier)")
     parser.add_argument("--inception-weights", metavar="H5", help="InceptionV3 notop weights file (offline machines)")
@@ -134,13 +139,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.samples < 2:
         print(f"shoes-eval: error: -n must be at least 2. Received: {args.samples}", file=sys.stderr)
         return 2
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    unknown = sorted(set(metrics) - {"fid", "kid", "pr", "acc"})
-    if unknown or (args.model is None) == (args.server is None):
-        problem = f"unknown --metrics {unknown} (known: fid, kid, pr, acc)" if unknown else "give MODEL or --server (one of them)"
-        print(f"shoes-eval: error: {problem}", file=sys.stderr)
+    from shoes_generator.evaluation.registry import describe_metrics, requested_metrics
+
+    if args.metrics.strip() == "list":
+        print(describe_metrics())
+        return 0
+    try:
+        metrics = requested_metrics(args.metrics)  # The optional ones: the others are always reported.
+    except ValueError as error:
+        print(f"shoes-eval: error: {error}", file=sys.stderr)
         return 2
-    metrics = [m for m in metrics if m != "acc"]  # Accuracies are always reported.
+    if (args.model is None) == (args.server is None):
+        print("shoes-eval: error: give MODEL or --server (one of them)", file=sys.stderr)
+        return 2
     saved_model, run_dir = None, None
     try:
         if args.model is not None:

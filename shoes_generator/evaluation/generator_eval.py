@@ -16,9 +16,10 @@ import numpy as np
 import tensorflow as tf
 
 from shoes_generator.evaluation.reference import real_shoes
+from shoes_generator.evaluation.registry import GENERATOR, metrics_for, resolve_metrics
 from shoes_generator.evaluation.streaming import SetMeasures
 from shoes_generator.export import label_vocabularies, sample
-from shoes_generator.metrics import ClassifierFeatures, FeatureStats, compare, fid
+from shoes_generator.metrics import ClassifierFeatures, FeatureStats, compare
 
 
 def requested_labels(vocabularies: dict[str, list[str]], count: int, start: int = 0) -> dict[str, np.ndarray]:
@@ -138,7 +139,7 @@ def feature_metrics(real_test: FeatureStats, fake: FeatureStats, real_train: Fea
         real_test: statistics of real test shoes (with kept rows for "kid" and "pr").
         fake: statistics of the generated shoes.
         real_train: statistics of real train shoes.
-        metrics: any of "fid", "kid", "pr" (see `shoes_generator.metrics.compare`).
+        metrics: names of registered "samples" metrics, e.g. "fid", "kid", "pr" (see `shoes_generator.metrics.compare`).
         name: the extractor's name, e.g. "classifier".
     """
     fake_values, floor = compare(real_test, fake, metrics), compare(real_test, real_train, metrics)
@@ -147,25 +148,40 @@ def feature_metrics(real_test: FeatureStats, fake: FeatureStats, real_train: Fea
     return report
 
 
+def judge_metrics(real_test: FeatureStats, fake: FeatureStats, real_train: FeatureStats) -> dict:
+    """The generators' always-reported registered "samples" metrics (the Frechet distance) of the judge's
+    features, fake vs real test shoes, then real train vs real test shoes as the floor
+    (``frechet_distance`` -> ``frechet_floor_real_vs_real``).
+
+    Args:
+        real_test: the judge's statistics of real test shoes.
+        fake: the judge's statistics of the generated shoes.
+        real_train: the judge's statistics of real train shoes.
+    """
+    report = {}
+    for metric in metrics_for(GENERATOR, kind="samples", optional=False):
+        report.update(metric.rounded(metric.compute(real_test, fake)))
+        floor = metric.rounded(metric.compute(real_test, real_train))
+        report.update({f"{key.removesuffix('_distance')}_floor_real_vs_real": value for key, value in floor.items()})
+    return report
+
+
 def label_report(fake: SetMeasures, real_test: SetMeasures, vocabularies: dict[str, list[str]]) -> dict:
-    """Within-label spreads (generated and real) and type / colour accuracies of a labelled generator.
+    """Within-label spreads (generated and real) and the registered "labels" metrics (type / colour
+    accuracy) of the labels a generator takes.
 
     Args:
         fake: measures of the generated shoes.
         real_test: measures of real test shoes (with their label cells).
         vocabularies: the generator's label vocabularies.
     """
-    from shoes_generator.data.fmnist import CATEGORY_NAMES
-    from shoes_generator.imaging.colors import COLOR_NAMES
-
     report = {}
     if vocabularies:
         report["within_label_spread"] = round(fake.groups.spread(), 3)
         report["within_label_spread_real"] = round(real_test.groups.spread(), 3)
-    if "category" in vocabularies:
-        report.update(fake.types.report("type_accuracy", vocabularies["category"], CATEGORY_NAMES))
-    if "color" in vocabularies:
-        report.update(fake.colors.report("color_accuracy", vocabularies["color"], COLOR_NAMES, "color_accuracy_per_color"))
+    for metric in metrics_for(GENERATOR, kind="labels"):
+        if metric.label in vocabularies:
+            report.update(metric.rounded(metric.compute(fake.tallies[metric.label], vocabularies[metric.label])))
     return report
 
 
@@ -204,13 +220,15 @@ def evaluate_saved_model(
         seed: first noise seed.
         cache_dir: the classifier cache.
         reference_limit: at most this many real shoes per split (tests).
-        metrics: extra feature metrics ("fid", "kid", "pr"; see `shoes_generator.metrics`).
+        metrics: extra feature metrics: registered optional "samples" metrics of generators
+            ("fid", "kid", "pr"; see `shoes_generator.evaluation.registry`).
         metric_features: their feature extractor (default: the project classifier's features).
         server: measure this served model instead of `path`.
         batch_size: samples generated and measured at a time.
         max_per_group: samples per label cell used for the within-label spreads.
         reservoir: feature rows kept per set for KID and precision / recall (when `metrics` asks for them).
     """
+    metrics = [metric.name for metric in resolve_metrics(metrics, kind="samples", model=GENERATOR, user="the generator evaluation")]
     sampler = server if server is not None else SavedModelSampler(tf.saved_model.load(str(path)), str(path))
 
     def measures_for(image_size: int) -> SetMeasures:
@@ -226,8 +244,7 @@ def evaluate_saved_model(
         "samples": fake.features.count,
         "image_size": fake.image_size,
         "classifier_test_accuracy": fake.classifier.info["test_accuracy"],
-        "frechet_distance": round(fid(fake.features, real_test.features), 3),
-        "frechet_floor_real_vs_real": round(fid(real_train.features, real_test.features), 3),
+        **judge_metrics(real_test.features, fake.features, real_train.features),
         **label_report(fake, real_test, sampler.vocabularies),
     }
     if metrics:

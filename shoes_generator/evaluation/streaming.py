@@ -174,6 +174,11 @@ class SetMeasures:
         self.types, self.colors = LabelTally(), LabelTally()
         self.image_size: int | None = None
 
+    @property
+    def tallies(self) -> dict[str, LabelTally]:
+        """The tally of each label judged, by label name (what registered "labels" metrics read)."""
+        return {"category": self.types, "color": self.colors}
+
     def like(self) -> "SetMeasures":
         """Empty measures of another set, under the same judge, extractor and bounds."""
         return SetMeasures(self.classifier, self.extractor, self.reservoir, self.max_per_group)

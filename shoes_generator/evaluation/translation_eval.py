@@ -18,8 +18,9 @@ import tensorflow as tf
 
 from shoes_generator.configs import ExperimentConfig
 from shoes_generator.data.pipeline import to_uint8
-from shoes_generator.evaluation.frechet import frechet_distance
-from shoes_generator.metrics import ClassifierFeatures
+from shoes_generator.evaluation.registry import metrics_for
+from shoes_generator.evaluation.streaming import LabelTally
+from shoes_generator.metrics import ClassifierFeatures, FeatureStats
 
 
 def _batches(dataset: tf.data.Dataset, keys: tuple[str, ...], count: int) -> dict[str, np.ndarray]:
@@ -48,8 +49,18 @@ def pixel_blend(a: np.ndarray, b: np.ndarray, alpha: float = 0.5) -> np.ndarray:
     return np.round((1.0 - alpha) * a.astype(np.float32) + alpha * b.astype(np.float32)).astype(np.uint8)
 
 
-def _l1(a: np.ndarray, b: np.ndarray) -> float:
-    return round(float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean() / 127.5), 4)
+def _stats(features: np.ndarray) -> FeatureStats:
+    """`FeatureStats` of ``[N, D]`` feature rows (all kept), for registered "samples" metrics."""
+    return FeatureStats(len(features)).update(features)
+
+
+def _measured(family: str, kind: str, *args, suffix: str = "") -> dict:
+    """The registered always-reported metrics of `kind` for `family`, each computed on `args` and
+    rounded as reports show them (keys suffixed with `suffix`)."""
+    report = {}
+    for metric in metrics_for(family, kind=kind, optional=False):
+        report.update({key + suffix: value for key, value in metric.rounded(metric.compute(*args)).items()})
+    return report
 
 
 def evaluate_translation(saved_model: str | Path, config: ExperimentConfig, count: int = 1000, cache_dir=None) -> dict:
@@ -82,25 +93,24 @@ def evaluate_translation(saved_model: str | Path, config: ExperimentConfig, coun
         target_features, _ = judge(targets)
         report.update({
             "examples": int(len(outputs)),
-            "l1": _l1(outputs, targets),
-            "psnr": round(float(tf.reduce_mean(tf.image.psnr(outputs, targets, 255)).numpy()), 3),
-            "ssim": round(float(tf.reduce_mean(tf.image.ssim(outputs, targets, 255)).numpy()), 4),
-            "frechet_distance": round(frechet_distance(out_features, target_features), 3),
+            **_measured("pix2pix", "pairs", outputs, targets),
+            **_measured("pix2pix", "samples", _stats(target_features), _stats(out_features)),
         })
         if "category" in held:
             categories = np.asarray([c.decode() if isinstance(c, bytes) else c for c in held["category"]])
-            report["type_accuracy"] = round(float((out_types == categories).mean()), 4)
+            report.update(_measured("pix2pix", "labels", LabelTally().update(categories, out_types), CATEGORY_NAMES))
         return report
     pairs = _batches(data.elements, ("a", "b"), count)
     a, b = pairs["a"][:count], pairs["b"][:count]
     a_to_b = _run(model.signatures["from_pixels"], {"image": a})
     b_to_a = _run(model.signatures["b_to_a_pixels"], {"image": b})
     judged = {name: judge(images) for name, images in (("a", a), ("b", b), ("a_to_b", a_to_b), ("b_to_a", b_to_a))}  # Once each.
+    a_to_b_to_a = _run(model.signatures["b_to_a_pixels"], {"image": a_to_b})
+    b_to_a_to_b = _run(model.signatures["from_pixels"], {"image": b_to_a})
     report.update({
         "examples": int(len(a)),
-        "cycle_l1_aba": _l1(_run(model.signatures["b_to_a_pixels"], {"image": a_to_b}), a),
-        "cycle_l1_bab": _l1(_run(model.signatures["from_pixels"], {"image": b_to_a}), b),
-        "frechet_distance_a_to_b_vs_b": round(frechet_distance(judged["a_to_b"][0], judged["b"][0]), 3),
+        **_measured("cyclegan", "cycle", a, a_to_b_to_a, b, b_to_a_to_b),
+        **_measured("cyclegan", "samples", _stats(judged["b"][0]), _stats(judged["a_to_b"][0]), suffix="_a_to_b_vs_b"),
     })
 
     def share(types: np.ndarray, wanted: str) -> float:

@@ -66,7 +66,8 @@ class MeanIoUFromLogits(keras.metrics.MeanIoU):
 
 
 def segmentation_scores(cm: np.ndarray, class_names=None) -> dict:
-    """``{"pixel_accuracy", "mean_iou", "per_class_iou"}`` of a confusion matrix.
+    """The registered "classes" metrics of segmenters (``pixel_accuracy``; ``iou``: ``mean_iou`` and
+    ``per_class_iou``) of a confusion matrix.
 
     Args:
         cm: ``[C, C]`` counts (see `confusion_matrix`).
@@ -75,9 +76,9 @@ def segmentation_scores(cm: np.ndarray, class_names=None) -> dict:
     Returns:
         The scores; a class neither present nor predicted has IoU None.
     """
-    names = [str(name) for name in class_names] if class_names is not None else [str(index) for index in range(len(cm))]
-    return {
-        "pixel_accuracy": pixel_accuracy(cm),
-        "mean_iou": mean_iou(cm),
-        "per_class_iou": {name: (None if np.isnan(iou) else float(iou)) for name, iou in zip(names, per_class_iou(cm))},
-    }
+    from shoes_generator.evaluation.registry import metrics_for
+
+    scores = {}
+    for metric in metrics_for("segmentation", kind="classes", optional=False):
+        scores.update(metric.rounded(metric.compute(cm, class_names)))
+    return scores
