@@ -18,6 +18,7 @@ from PIL import Image
 from serving.client import ServingError, ShoesClient
 from serving.contact_sheet import contact_sheet
 from serving.rest_client import RestClient
+from shoes_generator.cli_common import EXIT_FAILURE, EXIT_OK, add_deprecated, add_label_argument, fail, label, positive_int
 
 EXAMPLES = """\
 examples:
@@ -28,33 +29,41 @@ examples:
   shoes-client grid --values color=red,blue -o grid/      only red and blue shoes, of every type
   shoes-client --rest http://localhost:8501 labels        the valid label values, over REST
   shoes-client --model sketch2shoe translate sketch.png -o shoe.png
+  shoes-client --model photo2shot translate photo.png --mask mask.png -o shot.png   # photo + mask model
+  shoes-client --model sneaker2boot translate sneaker.png --alpha 0.5 -o half.png  # CycleGAN blend
+  shoes-client --server gpu-box:8500 status               another server (gRPC)
   shoes-client --model segmenter segment photo.png -o mask.png     # colour-coded class map
   shoes-client --version 2 status                         the state of version 2
   shoes-client metadata                                   every signature's inputs and outputs
 
 Every command prints JSON on stdout. A failed call prints
-"shoes-client: error: <CODE>: <message>" (CODE as in gRPC, e.g. INVALID_ARGUMENT) and exits 1.
+"shoes-client: error: <CODE>: <message>" (CODE as in gRPC, e.g. INVALID_ARGUMENT) and exits 1;
+a wrong command line exits 2. Old spellings (--target, --output) still work for one release.
 """
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
-    return int(text)
+def _alpha(text: str) -> float:
+    try:
+        alpha = float(text)
+    except ValueError:
+        alpha = -1.0
+    if not 0.0 <= alpha <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1]. Received: {text!r}")
+    return alpha
 
 
-def _label(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name or not value:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. color=red. Received: {text!r}")
-    return name, value
+def _add_out_argument(command: argparse.ArgumentParser, metavar: str, help: str) -> None:
+    """The required -o/--out (or the deprecated --output)."""
+    out = command.add_mutually_exclusive_group(required=True)
+    out.add_argument("-o", "--out", dest="out", metavar=metavar, help=help)
+    add_deprecated(out, "--output", "--out", dest="out", metavar=metavar)
 
 
 def _add_batch_arguments(command: argparse.ArgumentParser, count: int) -> None:
-    """-n/--count, --seed and -o/--output: how many shoes (per label combination), from which seed, where."""
-    command.add_argument("-n", "--count", type=_positive_int, default=count, help="shoes per request (default: %(default)s)")
+    """-n/--count, --seed and -o/--out: how many shoes (per label combination), from which seed, where."""
+    command.add_argument("-n", "--count", type=positive_int, default=count, help="shoes per request (default: %(default)s)")
     command.add_argument("--seed", type=int, default=0, help="first seed; shoe i uses seed+i (default: %(default)s)")
-    command.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PNGs (created)")
+    _add_out_argument(command, "DIR", "folder for the PNGs (created)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     transport = parser.add_mutually_exclusive_group()
-    transport.add_argument("--target", default="localhost:8500", help="gRPC server HOST:PORT (default: %(default)s)")
+    transport.add_argument("--server", default="localhost:8500", metavar="HOST:PORT", help="gRPC server (default: %(default)s)")
+    add_deprecated(transport, "--target", "--server", dest="server")
     transport.add_argument("--rest", metavar="URL", help="use the REST API at URL instead, e.g. http://localhost:8501")
     parser.add_argument("--model", default="shoes", help="model name on the server (default: %(default)s)")
     version = parser.add_mutually_exclusive_group()
@@ -85,9 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--truncation", type=float, help="truncation threshold, e.g. 1.0 (calls the 'truncated' signature; default: none)")
     generate.add_argument("--color", help="shortcut for --label color=COLOR")
     generate.add_argument("--category", help="shortcut for --label category=CATEGORY")
-    generate.add_argument(
-        "--label", type=_label, action="append", default=[], metavar="NAME=VALUE", help="a label value; repeatable"
-    )
+    add_label_argument(generate)
 
     grid = commands.add_parser(
         "grid",
@@ -97,17 +105,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_batch_arguments(grid, count=3)
     grid.add_argument(
-        "--values", type=_label, action="append", default=[], metavar="NAME=V1,V2",
+        "--values", type=label, action="append", default=[], metavar="NAME=V1,V2",
         help="restrict a label to these values, e.g. color=red,blue; repeatable",
     )
 
     translate = commands.add_parser(
         "translate",
         help="run an image-to-image model on one image",
-        description="Send IN (any image PIL reads) as PNG image_bytes to an image-to-image model; write its answer.",
+        description="Send IN (any image PIL reads) as PNG image_bytes to an image-to-image model; write its answer. "
+        "--mask adds the mask of a photo + mask pix2pix model (mask_bytes); --alpha asks a CycleGAN for its "
+        "blend signature (0 keeps the input's design, 1 is the full translation).",
     )
     translate.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
-    translate.add_argument("-o", "--output", required=True, metavar="OUT", help="output image file (created)")
+    _add_out_argument(translate, "OUT", "output image file (created)")
+    translate.add_argument("--mask", metavar="FILE", help="mask image of a photo + mask model, sent as mask_bytes")
+    translate.add_argument("--alpha", type=_alpha, metavar="A", help="CycleGAN blend weight in [0, 1] (calls the blend signature)")
     translate.add_argument("--signature", default="serving_default", help="signature to run (default: %(default)s)")
     segment = commands.add_parser(
         "segment",
@@ -116,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         "PNG (background white); prints the share of pixels per class name.",
     )
     segment.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
-    segment.add_argument("-o", "--output", required=True, metavar="OUT", help="class map PNG (created)")
+    _add_out_argument(segment, "OUT", "class map PNG (created)")
 
     commands.add_parser("status", help="the model's versions and their states")
     commands.add_parser("metadata", help="the model's signatures: input and output names, dtypes, shapes")
@@ -144,7 +156,7 @@ def _generate(client, args) -> dict:
     labels = {"color": args.color, "category": args.category, **dict(args.label)}
     labels = {name: value for name, value in labels.items() if value is not None}
     images = client.generate(args.count, seed=args.seed, truncation=args.truncation, **labels)
-    files = _save(images, labels, args.seed, Path(args.output))
+    files = _save(images, labels, args.seed, Path(args.out))
     return {"count": len(files), "seeds": [args.seed, args.seed + len(files) - 1], "labels": labels, "files": files}
 
 
@@ -159,28 +171,30 @@ def _grid(client, args) -> dict:
     for combination in itertools.product(*(vocabularies[name] for name in names)):
         labels = dict(zip(names, combination))
         images = client.generate(args.count, seed=args.seed, **labels)
-        files += _save(images, labels, args.seed, Path(args.output))
+        files += _save(images, labels, args.seed, Path(args.out))
         rows.append((" ".join(combination) or "samples", images))
-    sheet = Path(args.output) / "grid.png"
+    sheet = Path(args.out) / "grid.png"
     contact_sheet(rows).save(sheet)
     return {"combinations": len(rows), "per_combination": args.count, "labels": vocabularies, "sheet": str(sheet), "files": len(files)}
 
 
 def _translate(client, args) -> dict:
-    image = client.translate(Path(args.input), signature=args.signature)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    image.save(args.output)
-    return {"input": args.input, "output": args.output, "size": list(image.size)}
+    mask = None if args.mask is None else Path(args.mask)
+    image = client.translate(Path(args.input), mask=mask, alpha=args.alpha, signature=args.signature)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    image.save(args.out)
+    extras = {key: value for key, value in (("mask", args.mask), ("alpha", args.alpha)) if value is not None}
+    return {"input": args.input, **extras, "output": args.out, "size": list(image.size)}
 
 
 def _segment(client, args) -> dict:
     from shoes_generator.imaging.palette import class_colors  # NumPy only: fine in the TensorFlow-free client.
 
     classes, names = client.segment(Path(args.input))
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(class_colors(classes)).save(args.output)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(class_colors(classes)).save(args.out)
     shares = {names[index]: round(float(np.mean(classes == index)), 4) for index in names}
-    return {"input": args.input, "output": args.output, "size": list(classes.shape), "class_shares": shares}
+    return {"input": args.input, "output": args.out, "size": list(classes.shape), "class_shares": shares}
 
 
 RUNS = {
@@ -199,7 +213,7 @@ def make_client(args):
     pins = {"version": args.version, "version_label": args.version_label, "timeout": args.timeout}
     if args.rest:
         return RestClient(args.rest, args.model, **pins)
-    return ShoesClient(args.target, args.model, **pins)
+    return ShoesClient(args.server, args.model, **pins)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,18 +222,19 @@ def main(argv: list[str] | None = None) -> int:
     Args:
         argv: the arguments (``sys.argv[1:]`` when None).
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "translate" and args.alpha is not None and args.signature != "serving_default":
+        parser.error(f"--alpha calls the blend signature; it cannot be combined with --signature {args.signature}")
     try:
         with make_client(args) as client:
             summary = RUNS[args.command](client, args)
     except ServingError as error:
-        print(f"shoes-client: error: {error.code}: {error.message}", file=sys.stderr)
-        return 1
+        return fail(parser.prog, f"{error.code}: {error.message}", EXIT_FAILURE)
     except (OSError, ValueError) as error:  # a missing input file, an unreadable image, a bad label list...
-        print(f"shoes-client: error: {error}", file=sys.stderr)
-        return 1
+        return fail(parser.prog, error, EXIT_FAILURE)
     print(json.dumps(summary, indent=2))
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -71,6 +71,13 @@ def add_label_argument(parser, help: str = "a label value, e.g. color=red (repea
     parser.add_argument("--label", type=label, action="append", default=[], metavar="NAME=VALUE", help=help)
 
 
+def positive_int(text: str) -> int:
+    """The argparse type of counts and versions: an integer >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
+    return int(text)
+
+
 def host_port(text: str) -> tuple[str, int]:
     """The argparse type of ``--server HOST:PORT`` where a port number is needed: ``(host, port)``."""
     host, sep, port = text.rpartition(":")

@@ -456,7 +456,7 @@ def test_rest_timeout_and_refused_connection(rest_server):
 
 def test_cli_generate_writes_named_pngs_and_a_summary(grpc_server, tmp_path, capsys):
     target = grpc_server(Predict=lambda request, context: shoes_answer(request))
-    argv = ["--target", target, "generate", "--color", "red", "--category", "sneaker", "-n", "2", "-o", str(tmp_path)]
+    argv = ["--server", target, "generate", "--color", "red", "--category", "sneaker", "-n", "2", "-o", str(tmp_path)]
     assert client_cli.main(argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert [Path(f).name for f in summary["files"]] == ["red_sneaker_seed0000.png", "red_sneaker_seed0001.png"]
@@ -468,11 +468,55 @@ def test_cli_errors_print_code_and_message_without_traceback(grpc_server, tmp_pa
     def predict(request, context):
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, LABELS_ERROR)
 
-    argv = ["--target", grpc_server(Predict=predict), "generate", "--label", "color=purple", "-o", str(tmp_path)]
+    argv = ["--server", grpc_server(Predict=predict), "generate", "--label", "color=purple", "-o", str(tmp_path)]
     assert client_cli.main(argv) == 1
     assert capsys.readouterr().err == f"shoes-client: error: INVALID_ARGUMENT: {LABELS_ERROR}\n"
     assert client_cli.main(["translate", str(tmp_path / "missing.png"), "-o", str(tmp_path / "out.png")]) == 1
     assert "missing.png" in capsys.readouterr().err
+
+
+def test_cli_old_spellings_still_work_with_one_deprecation_line_each(grpc_server, tmp_path, capsys):
+    target = grpc_server(Predict=lambda request, context: shoes_answer(request))
+    argv = ["--target", target, "generate", "--color", "red", "--category", "sneaker", "-n", "1", "--output", str(tmp_path)]
+    assert client_cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["files"] == [str(tmp_path / "red_sneaker_seed0000.png")]
+    assert captured.err.splitlines() == [
+        "shoes-client: DeprecationWarning: --target is deprecated, use --server; the old spelling goes in the next release",
+        "shoes-client generate: DeprecationWarning: --output is deprecated, use --out; the old spelling goes in the next release",
+    ]
+    assert "--target" not in client_cli.build_parser().format_help().split("examples:")[0]  # Hidden from the options.
+
+
+def test_cli_translate_sends_the_mask_and_the_blend_alpha(grpc_server, tmp_path, capsys):
+    seen = []
+
+    def predict(request, context):
+        seen.append((request.model_spec.signature_name, sorted(request.inputs), request.inputs))
+        response = predict_pb2.PredictResponse()
+        response.outputs["image_bytes"].CopyFrom(tf.make_tensor_proto([png(0, (4, 4))]))
+        return response
+
+    target = grpc_server(Predict=predict)
+    Path(tmp_path / "in.png").write_bytes(png(9, (4, 4)))
+    Path(tmp_path / "mask.png").write_bytes(png(255, (4, 4)))
+    argv = ["--server", target, "translate", str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"), "-o", str(tmp_path / "a.png")]
+    assert client_cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["mask"] == str(tmp_path / "mask.png")
+    assert seen[-1][:2] == ("serving_default", ["image_bytes", "mask_bytes"])
+    argv = ["--server", target, "translate", str(tmp_path / "in.png"), "--alpha", "0.25", "-o", str(tmp_path / "b.png")]
+    assert client_cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["alpha"] == 0.25
+    assert seen[-1][:2] == ("blend", ["alpha", "image_bytes"]) and tf.make_ndarray(seen[-1][2]["alpha"]).tolist() == [0.25]
+    assert Image.open(tmp_path / "b.png").size == (4, 4)
+
+
+@pytest.mark.parametrize("extra", [["--alpha", "1.5"], ["--alpha", "x"], ["--alpha", "0.5", "--signature", "b_to_a"], []])
+def test_cli_usage_errors_exit_2(extra, tmp_path, capsys):
+    out = [] if not extra else ["-o", str(tmp_path / "out.png")]  # [] : -o/--out is required.
+    with pytest.raises(SystemExit) as exit_info:
+        client_cli.main(["translate", str(tmp_path / "in.png"), *out, *extra])
+    assert exit_info.value.code == 2 and "usage: shoes-client" in capsys.readouterr().err
 
 
 def test_cli_rest_labels(rest_server, capsys):

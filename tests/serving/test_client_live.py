@@ -11,7 +11,7 @@ from serving.client_cli import main
 
 def test_grid_writes_every_combination_and_a_contact_sheet(server, tmp_path, capsys):
     out = tmp_path / "grid"
-    code = main(["--target", f"127.0.0.1:{server.port}", "grid", "-n", "2", "--values", "color=red,blue", "-o", str(out)])
+    code = main(["--server", f"127.0.0.1:{server.port}", "grid", "-n", "2", "--values", "color=red,blue", "-o", str(out)])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["combinations"] == 4 and summary["files"] == 8
@@ -26,7 +26,7 @@ def test_grid_writes_every_combination_and_a_contact_sheet(server, tmp_path, cap
 
 
 def test_grid_with_an_unknown_label_fails_with_the_model_labels(server, tmp_path, capsys):
-    code = main(["--target", f"127.0.0.1:{server.port}", "grid", "--values", "size=40", "-o", str(tmp_path)])
+    code = main(["--server", f"127.0.0.1:{server.port}", "grid", "--values", "size=40", "-o", str(tmp_path)])
     assert code == 1 and "Unknown label 'size'" in capsys.readouterr().err
 
 

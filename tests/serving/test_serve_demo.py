@@ -31,7 +31,7 @@ def free_port() -> int:
 
 @pytest.mark.slow
 def test_export_numbers_versions_and_matches_the_runs_own_export(tiny_run, tmp_path, capsys):
-    assert shoes_export([str(tiny_run), "--model-base", str(tmp_path), "--name", "shoes"]) == 0
+    assert shoes_export([str(tiny_run), "--model-base", str(tmp_path), "--model", "shoes"]) == 0
     first = json.loads(capsys.readouterr().out)
     assert (first["version"], first["step"]) == (1, 4)
     path, _ = export_run(tiny_run, tmp_path, "shoes")
@@ -41,9 +41,9 @@ def test_export_numbers_versions_and_matches_the_runs_own_export(tiny_run, tmp_p
     inputs = {"seed": tf.constant([3, 4], tf.int64), "color": tf.constant(["red", "blue"]), "category": tf.constant(["sandal", "sneaker"])}
     # Same weights, and BatchNorm statistics refreshed from the weights and a fixed seed only: the same images.
     np.testing.assert_array_equal(exported(**inputs)["images"].numpy(), trained(**inputs)["images"].numpy())
-    assert shoes_export([str(tiny_run), "--model-base", str(tmp_path), "--name", "shoes", "--version", "2"]) == 2
-    assert shoes_export([str(tiny_run), "--model-base", str(tmp_path), "--name", "../escape"]) == 2
+    assert shoes_export([str(tiny_run), "--model-base", str(tmp_path), "--model", "shoes", "--version", "2"]) == 1  # Run time.
     assert "already exists" in capsys.readouterr().err
+    assert shoes_export([str(tiny_run), "--model-base", str(tmp_path), "--model", "../escape"]) == 2  # Usage.
 
 
 @pytest.mark.slow
@@ -57,3 +57,4 @@ def test_serve_demo_leaves_the_grid_and_stops_the_server(tiny_run, tmp_path):
     assert (tmp_path / "shoes" / "grid.png").stat().st_size > 10_000
     assert len(list((tmp_path / "shoes" / "truncated").glob("red_ankle_boot_seed*.png"))) == 4
     assert "stopped" in (tmp_path / "shoes-serve.log").read_text()  # SIGTERM, then a graceful exit.
+    assert "DeprecationWarning" not in done.stderr + (tmp_path / "shoes-serve.log").read_text()  # The new spellings.

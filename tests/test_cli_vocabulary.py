@@ -1,0 +1,101 @@
+"""One CLI vocabulary (shoes_generator.cli_common): deprecated spellings, exit codes 2 (usage) and 1 (run time).
+
+Fast checks without a trained model: the trainers, exporters and servers the commands call are replaced
+where a run-time failure is needed.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shoes_generator import cli_common
+
+ROOT = Path(__file__).resolve().parents[1]
+WARNING = "DeprecationWarning: {old} is deprecated, use {new}; the old spelling goes in the next release"
+
+
+def test_a_deprecated_alias_sets_the_new_dest_warns_once_and_is_hidden(capsys):
+    parser = argparse.ArgumentParser(prog="demo")
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument("--model", dest="model")
+    cli_common.add_deprecated(model, "--name", "--model", dest="model")
+    parser.add_argument("-n", "--count", type=cli_common.positive_int, default=3)
+    cli_common.add_deprecated(parser, "--samples", "-n/--count", dest="count", type=cli_common.positive_int)
+    assert vars(parser.parse_args(["--model", "a"])) == {"model": "a", "count": 3}
+    assert capsys.readouterr().err == ""
+    assert vars(parser.parse_args(["--name=b", "--samples", "7"])) == {"model": "b", "count": 7}
+    assert capsys.readouterr().err.splitlines() == [
+        "demo: " + WARNING.format(old="--name", new="--model"),
+        "demo: " + WARNING.format(old="--samples", new="-n/--count"),
+    ]
+    assert "--name" not in parser.format_help() and "--samples" not in parser.format_help()
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args([])
+    assert exit_info.value.code == cli_common.EXIT_USAGE and "-h" not in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_the_label_and_host_port_types():
+    assert cli_common.label("color=red") == ("color", "red")
+    assert cli_common.host_port("localhost:8500") == ("localhost", 8500)
+    assert cli_common.host_port("[::1]:9") == ("::1", 9)
+    for bad in ("color", "=red", "color="):
+        with pytest.raises(argparse.ArgumentTypeError, match="NAME=VALUE"):
+            cli_common.label(bad)
+    for bad in ("localhost", ":8500", "host:port"):
+        with pytest.raises(argparse.ArgumentTypeError, match="HOST:PORT"):
+            cli_common.host_port(bad)
+
+
+def test_cli_common_does_not_import_tensorflow():
+    code = "import sys; import shoes_generator.cli_common; assert 'tensorflow' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+# shoes-export
+
+
+def test_export_takes_model_and_the_old_name_with_a_warning(tmp_path, monkeypatch, capsys):
+    import shoes_generator.publish
+    from serving.export_cli import main as shoes_export
+
+    calls = []
+
+    def fake_export(run_dir, model_base, name, version):
+        calls.append((name, version))
+        return Path(model_base) / name / "3", 12
+
+    monkeypatch.setattr(shoes_generator.publish, "export_run", fake_export)
+    (tmp_path / "config.json").write_text("{}")
+    assert shoes_export([str(tmp_path), "--model-base", str(tmp_path / "m"), "--model", "shoes"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"model": "shoes", "version": 3, "path": str(tmp_path / "m" / "shoes" / "3"), "step": 12}
+    assert shoes_export([str(tmp_path), "--model-base", str(tmp_path / "m"), "--name", "old", "--version", "2"]) == 0
+    assert calls == [("shoes", None), ("old", 2)]
+    assert "shoes-export: " + WARNING.format(old="--name", new="--model") in capsys.readouterr().err
+
+
+def test_export_exit_codes(tmp_path, monkeypatch, capsys):
+    import shoes_generator.publish
+    from serving.export_cli import main as shoes_export
+
+    base = ["--model-base", str(tmp_path / "m")]
+    for argv in ([str(tmp_path), *base], [str(tmp_path), *base, "--model", "m", "--version", "0"]):
+        with pytest.raises(SystemExit) as exit_info:  # No model name; version 0.
+            shoes_export(argv)
+        assert exit_info.value.code == 2
+    assert shoes_export([str(tmp_path / "nowhere"), *base, "--model", "m"]) == 2  # Not a run directory.
+    assert "no config.json" in capsys.readouterr().err
+    (tmp_path / "config.json").write_text("{}")
+    assert shoes_export([str(tmp_path), *base, "--model", "../escape"]) == 2
+    assert "Received: '../escape'" in capsys.readouterr().err
+
+    def exists(*args):
+        raise FileExistsError("Export destination already exists: 'm/m/1'")
+
+    monkeypatch.setattr(shoes_generator.publish, "export_run", exists)
+    assert shoes_export([str(tmp_path), *base, "--model", "m", "--version", "1"]) == 1  # Found while exporting.
+    assert "already exists" in capsys.readouterr().err
