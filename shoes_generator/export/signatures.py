@@ -140,6 +140,8 @@ def write_archive(archive: keras.export.ExportArchive, path: str | Path, warmup:
 def export_signatures(signatures: Sequence[Signature], path: str | Path, trackables: Sequence = ()) -> Path:
     """Writes a SavedModel serving `signatures` at `path` (built in a temporary folder, then renamed into place).
 
+    A lone signature is also served as ``serving_default`` (Keras's ExportArchive adds it).
+
     Args:
         signatures: what to serve; names must be unique.
         path: the SavedModel directory to create; must not exist.
