@@ -28,13 +28,14 @@ $BIN/shoes-data stats "$OUT/fmnist_color" --out "$OUT/stats" --summary "$OUT/sta
 $BIN/python benchmarks/dominant_color_accuracy.py > "$OUT/dominant_color_accuracy.json"
 
 step "2/6 training cgan_fmnist_color -> $OUT/runs"
-$BIN/shoes-train --config cgan_fmnist_color --out "$OUT/runs" ${EPOCHS:+--epochs "$EPOCHS"} --quiet
-RUN=$(ls -d "$OUT"/runs/*-cgan_fmnist_color | sort | tail -1)
+# The last stdout line of shoes-train is {"run": DIR, "step": N}.
+run_dir() { tee /dev/stderr | tail -n 1 | $BIN/python -c 'import json, sys; print(json.load(sys.stdin)["run"])'; }
+RUN=$($BIN/shoes-train --config cgan_fmnist_color -o "$OUT/runs" ${EPOCHS:+--epochs "$EPOCHS"} --quiet | run_dir)
 
 step "3/6 measuring $RUN, and its latent height direction -> $OUT/explore/height"
-$BIN/shoes-eval "$RUN" -n "${EVAL_SAMPLES:-2000}" --metrics fid,kid,pr --out "$OUT/eval.json" >/dev/null
+$BIN/shoes-eval "$RUN" -n "${EVAL_SAMPLES:-2000}" --metrics fid,kid,pr -o "$OUT/eval.json" >/dev/null
 $BIN/shoes-explore direction "$RUN" --attribute height --samples 1000 --label color=black \
-  --label category=ankle_boot --out "$OUT/explore/height" >/dev/null
+  --label category=ankle_boot -o "$OUT/explore/height" >/dev/null
 
 step "4/6 serving the generator and asking it for a colour x type grid -> $OUT/models, $OUT/shoes"
 bash scripts/serve_demo.sh "$RUN" "$OUT"
@@ -46,9 +47,8 @@ $BIN/shoes-data masks "$OUT/sample200" "$OUT/masks" --summary "$OUT/masks.json" 
 $BIN/shoes-data to-tfrecords "$OUT/sample200" "$OUT/tfrecords" --shards 2 --summary "$OUT/tfrecords.json" >/dev/null
 
 step "6/6 training the U-Net shoe segmenter and scoring it on held-out shoes -> $OUT/runs, $OUT/segment_eval.json"
-$BIN/shoes-train --config segment_fmnist_unet --out "$OUT/runs" --quiet
-SEGMENT_RUN=$(ls -d "$OUT"/runs/*-segment_fmnist_unet | sort | tail -1)
-$BIN/shoes-eval "$SEGMENT_RUN" -n 3000 --out "$OUT/segment_eval.json" >/dev/null
+SEGMENT_RUN=$($BIN/shoes-train --config segment_fmnist_unet -o "$OUT/runs" --quiet | run_dir)
+$BIN/shoes-eval "$SEGMENT_RUN" -n 3000 -o "$OUT/segment_eval.json" >/dev/null
 
 step "done. Sample grid: $RUN/samples/latest.png, loss curve: $RUN/loss_curve.png, served shoes: $OUT/shoes/grid.png"
 $BIN/python - "$OUT" <<'PY'

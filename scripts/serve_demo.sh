@@ -9,21 +9,21 @@ RUN=$1
 OUT=$2
 BIN=${BIN:-.venv/bin}
 mkdir -p "$OUT"
-$BIN/shoes-export "$RUN" --model-base "$OUT/models" --name shoes > "$OUT/export.json"
+$BIN/shoes-export "$RUN" --model-base "$OUT/models" --model shoes > "$OUT/export.json"
 GRPC_PORT=${GRPC_PORT:-8500}
 REST_PORT=${REST_PORT:-8501}
-$BIN/shoes-serve --model-base "$OUT/models" --port "$GRPC_PORT" --rest-port "$REST_PORT" --enable-batching \
+$BIN/shoes-serve --model-base "$OUT/models" --server "127.0.0.1:$GRPC_PORT" --rest-port "$REST_PORT" --enable-batching \
   2> "$OUT/shoes-serve.log" &
 SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
 ready=""
 for _ in $(seq 120); do  # TensorFlow's import and the model's warm-up take a few seconds.
   kill -0 $SERVER 2>/dev/null || { echo "shoes-serve exited; its log:" >&2; cat "$OUT/shoes-serve.log" >&2; exit 1; }
-  if $BIN/shoes-client --target "localhost:$GRPC_PORT" status >/dev/null 2>&1; then ready=1; break; fi
+  if $BIN/shoes-client --server "localhost:$GRPC_PORT" status >/dev/null 2>&1; then ready=1; break; fi
   sleep 1
 done
 [ -n "$ready" ] || { echo "shoes-serve did not answer within 120 s; its log:" >&2; cat "$OUT/shoes-serve.log" >&2; exit 1; }
-$BIN/shoes-client --target "localhost:$GRPC_PORT" grid -n 4 -o "$OUT/shoes" > "$OUT/grid.json"
+$BIN/shoes-client --server "localhost:$GRPC_PORT" grid -n 4 -o "$OUT/shoes" > "$OUT/grid.json"
 $BIN/shoes-client --rest "http://localhost:$REST_PORT" generate --color red --category ankle_boot -n 4 \
   --truncation 1.0 -o "$OUT/shoes/truncated" > /dev/null
 trap - EXIT

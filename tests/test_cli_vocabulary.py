@@ -99,3 +99,74 @@ def test_export_exit_codes(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(shoes_generator.publish, "export_run", exists)
     assert shoes_export([str(tmp_path), *base, "--model", "m", "--version", "1"]) == 1  # Found while exporting.
     assert "already exists" in capsys.readouterr().err
+
+
+# shoes-serve
+
+
+def test_serve_binds_server_host_port_and_the_old_host_and_port_still_work(capsys):
+    from serving.server.cli import bind_address, build_parser
+
+    assert bind_address(build_parser().parse_args([])) == ("127.0.0.1", 8500)
+    assert bind_address(build_parser().parse_args(["--server", "0.0.0.0:0"])) == ("0.0.0.0", 0)
+    assert capsys.readouterr().err == ""
+    assert bind_address(build_parser().parse_args(["--host", "0.0.0.0", "--port", "9"])) == ("0.0.0.0", 9)
+    assert bind_address(build_parser().parse_args(["--port", "9"])) == ("127.0.0.1", 9)
+    assert capsys.readouterr().err.splitlines()[:2] == [
+        "shoes-serve: " + WARNING.format(old="--host", new="--server HOST:PORT"),
+        "shoes-serve: " + WARNING.format(old="--port", new="--server HOST:PORT"),
+    ]
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["--server", "8500"])
+    assert exit_info.value.code == 2
+
+
+def test_serve_exit_codes(tmp_path, monkeypatch, capsys):
+    import serving.server.cli as serve_cli
+
+    assert serve_cli.main(["--model-base", str(tmp_path / "nowhere")]) == 2
+    assert "--model-base is not a folder" in capsys.readouterr().err
+    assert serve_cli.main(["--model-base", str(tmp_path), "--model-config", str(tmp_path / "models.config")]) == 2
+    (tmp_path / "models.config").write_text("model_config_list { config { name: ")
+    assert serve_cli.main(["--model-config", str(tmp_path / "models.config")]) == 1  # Found while reading it.
+
+    class PortInUse:
+        def start(self):
+            raise OSError("Failed to bind to address 127.0.0.1:8500")
+
+    monkeypatch.setattr(serve_cli, "server_from_args", lambda args: PortInUse())
+    assert serve_cli.main(["--model-base", str(tmp_path)]) == 1
+    assert "shoes-serve: error: Failed to bind" in capsys.readouterr().err
+
+
+# shoes-eval
+
+
+def test_eval_count_model_and_out_with_the_old_spellings(capsys):
+    from training.evaluate import build_parser
+
+    args = build_parser().parse_args(["--server", "h:1", "--model", "gen", "-n", "50", "-o", "r.json"])
+    assert (args.server, args.name, args.samples, args.out) == ("h:1", "gen", 50, "r.json")
+    assert capsys.readouterr().err == ""
+    args = build_parser().parse_args(["--server", "h:1", "--name", "gen", "--samples", "60"])
+    assert (args.name, args.samples) == ("gen", 60)
+    assert capsys.readouterr().err.splitlines() == [
+        "shoes-eval: " + WARNING.format(old="--name", new="--model"),
+        "shoes-eval: " + WARNING.format(old="--samples", new="-n/--count"),
+    ]
+
+
+def test_eval_exit_codes(tmp_path, monkeypatch, capsys):
+    import training.evaluate as shoes_eval
+
+    assert shoes_eval.main([str(tmp_path), "-n", "8"]) == 2  # Not a model: the command line is wrong.
+    assert shoes_eval.main([str(tmp_path), "-n", "1"]) == 2
+
+    def weights_fail(*args):
+        raise RuntimeError("InceptionV3 weights could not be loaded")
+
+    monkeypatch.setattr(shoes_eval, "resolve", lambda model: (Path(model), None))
+    monkeypatch.setattr(shoes_eval, "measure", weights_fail)
+    capsys.readouterr()
+    assert shoes_eval.main([str(tmp_path), "-n", "8"]) == 1  # Found while measuring.
+    assert "shoes-eval: error: InceptionV3 weights could not be loaded" in capsys.readouterr().err

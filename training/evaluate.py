@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from shoes_generator.cli_common import EXIT_FAILURE, EXIT_USAGE, add_deprecated, fail
+
 EPILOG = """
 MODEL is a run directory (its saved_model/ is measured and the figures are
 appended to its metrics.jsonl) or a SavedModel directory of a generator.
@@ -37,7 +39,7 @@ same labels, beside within_label_spread_real for real shoes of one colour and
 type (far below it = mode collapse). --metrics fid,kid,pr adds FID, KID and
 improved precision/recall over the chosen features (--features classifier, or
 inception with ImageNet weights), each beside its real-vs-real floor.
---server HOST:PORT --name NAME measures a served model through the gRPC client. An accuracy the judge cannot give (labels
+--server HOST:PORT --model NAME measures a served model through the gRPC client. An accuracy the judge cannot give (labels
 it does not know, e.g. UT-Zappos categories) is replaced by a *_note key.
 """
 
@@ -48,9 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model", metavar="MODEL", nargs="?", help="a run directory or a SavedModel directory (or use --server)")
-    parser.add_argument("-n", "--samples", type=int, default=2000, help="generated samples (default 2000)")
+    parser.add_argument("-n", "--count", dest="samples", type=int, default=2000, help="generated samples (default 2000)")
+    add_deprecated(parser, "--samples", "-n/--count", dest="samples", type=int)
     parser.add_argument("--seed", type=int, default=0, help="first noise seed (default 0)")
-    parser.add_argument("--out", metavar="JSON", help="also write the report to this file")
+    parser.add_argument("-o", "--out", metavar="JSON", help="also write the report to this file")
     parser.add_argument("--cache", metavar="DIR", help="classifier cache folder")
     from shoes_generator.evaluation.registry import metric_names, registered_names
 
@@ -62,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="feature extractor of --metrics (inception needs ImageNet weights; default classifier)")
     parser.add_argument("--inception-weights", metavar="H5", help="InceptionV3 notop weights file (offline machines)")
     parser.add_argument("--server", metavar="HOST:PORT", help="measure a served generator over gRPC instead of MODEL")
-    parser.add_argument("--name", default="shoes", help="the served model's name (with --server; default shoes)")
+    parser.add_argument("--model", dest="name", metavar="NAME", default="shoes", help="the served model's name (with --server; default shoes)")
+    add_deprecated(parser, "--name", "--model", dest="name")
     return parser
 
 
@@ -157,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.model is not None:
             saved_model, run_dir = resolve(args.model)
         report = measure(args, saved_model, run_dir, metrics)
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
-        print(f"shoes-eval: error: {error}", file=sys.stderr)
-        return 2
+    except (FileNotFoundError, ValueError) as error:  # MODEL is not a model, options that do not apply to it.
+        return fail("shoes-eval", error, EXIT_USAGE)
+    except (OSError, RuntimeError) as error:  # Found while measuring: unreadable files, weights that do not load.
+        return fail("shoes-eval", error, EXIT_FAILURE)
     print_table(report)
     text = json.dumps(report, indent=2)
     print(text)

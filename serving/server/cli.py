@@ -2,12 +2,15 @@
 
     shoes-serve --model-base models                    # every <name>/<version>/ under models/
     shoes-serve --model-config serving/deploy/models.config --enable-batching
+    shoes-serve --model-base models --server 0.0.0.0:8500 --rest-port 8501   # reachable from other machines
 
 The same requests work against the real TF Serving (see serving/deploy/); this
-server is for development, demos and tests. It binds 127.0.0.1 unless --host
+server is for development, demos and tests. It binds 127.0.0.1:8500 unless --server
 says otherwise, polls the model folders for new versions (a version that fails
 to load leaves the previous one serving), and stops gracefully on SIGTERM or
-Ctrl-C.
+Ctrl-C. Exit codes: 2 for a wrong command line (contradictory options, a model
+base or config file that is not there), 1 when the server cannot start (a port in
+use, an unparsable config). --host and --port still work for one release.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import signal
 import sys
 from pathlib import Path
 
+from shoes_generator.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_deprecated, fail, host_port
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -29,8 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--model-base", type=Path, help="folder of models: <base>/<name>/<version>/ (latest version of each)")
     models.add_argument("--model-config", type=Path, help="TF Serving model config (text ModelServerConfig: versions, labels)")
     net = parser.add_argument_group("network")
-    net.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1; 0.0.0.0 exposes it)")
-    net.add_argument("--port", type=int, default=8500, help="gRPC port (default 8500; 0 = any free port)")
+    net.add_argument("--server", type=host_port, default=("127.0.0.1", 8500), metavar="HOST:PORT",
+                     help="gRPC address to bind (default 127.0.0.1:8500; 0.0.0.0:PORT exposes it; port 0 = any free port)")
+    add_deprecated(net, "--host", "--server HOST:PORT", dest="old_host")
+    add_deprecated(net, "--port", "--server HOST:PORT", dest="old_port", type=int)
     net.add_argument("--rest-port", type=int, default=8501, help="REST port (default 8501; 0 = any free port; -1 = no REST)")
     net.add_argument("--grpc-threads", type=int, default=64, help="concurrent gRPC calls (default 64)")
     net.add_argument("--rest-threads", type=int, default=None,
@@ -44,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour.add_argument("--max-request-batch", type=int, default=256, help="most examples in one request (default 256)")
     behaviour.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
+
+
+def bind_address(args) -> tuple[str, int]:
+    """The gRPC (host, port) of ``--server``, with the deprecated --host / --port applied over it."""
+    host, port = args.server
+    return getattr(args, "old_host", host), getattr(args, "old_port", port)
 
 
 def server_from_args(args):
@@ -76,10 +89,11 @@ def server_from_args(args):
     if args.monitoring_config is not None:
         monitoring = parse_text_config(MonitoringConfig, args.monitoring_config)
         prometheus_path = monitoring.prometheus_config.path if monitoring.prometheus_config.enable else ""
+    host, port = bind_address(args)
     return ShoesServer(
         entries,
-        host=args.host,
-        port=args.port,
+        host=host,
+        port=port,
         rest_port=None if args.rest_port < 0 else args.rest_port,
         poll_seconds=args.poll_seconds,
         batching=batching,
@@ -99,15 +113,19 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         server = server_from_args(args)
+    except (ValueError, FileNotFoundError) as error:  # Contradictory options, a folder or config file that is not there.
+        return fail("shoes-serve", error, EXIT_USAGE)
+    except (OSError, text_format.ParseError) as error:  # An unreadable or unparsable config file.
+        return fail("shoes-serve", error, EXIT_FAILURE)
+    try:
         server.start()
-    except (ValueError, OSError, RuntimeError, text_format.ParseError) as error:
-        print(f"shoes-serve: error: {error}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError, RuntimeError) as error:  # A port in use, a model that cannot load...
+        return fail("shoes-serve", error, EXIT_FAILURE)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: server.stop())
     print(f"shoes-serve: gRPC on {server.host}:{server.port}, REST on {server.host}:{server.rest_port}", file=sys.stderr, flush=True)
     server.wait()
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def wait_until_ready(process: subprocess.Popen, timeout: float = 60) -> re.Match
 
 
 def test_serves_then_exits_0_on_sigterm(model_base):
-    process = shoes_serve("--model-base", str(model_base), "--port", "0", "--rest-port", "0", "--poll-seconds", "0",
+    process = shoes_serve("--model-base", str(model_base), "--server", "127.0.0.1:0", "--rest-port", "0", "--poll-seconds", "0",
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         ready = wait_until_ready(process)
@@ -57,7 +57,7 @@ def test_serves_then_exits_0_on_sigterm(model_base):
 
 
 def test_missing_model_base_exits_2_with_a_clear_message():
-    process = shoes_serve("--model-base", "/nonexistent", "--port", "0", "--rest-port", "0", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = shoes_serve("--model-base", "/nonexistent", "--server", "127.0.0.1:0", "--rest-port", "0", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "shoes-serve: error: --model-base is not a folder: '/nonexistent'" in stderr
@@ -68,5 +68,5 @@ def test_help_lists_the_options():
     stdout, _ = process.communicate(timeout=60)
     assert process.returncode == 0
     assert stdout.startswith("usage: shoes-serve")
-    for option in ("--model-base", "--model-config", "--port", "--rest-port", "--enable-batching", "--max-request-bytes", "--rest-threads"):
+    for option in ("--model-base", "--model-config", "--server", "--rest-port", "--enable-batching", "--max-request-bytes", "--rest-threads"):
         assert option in stdout
