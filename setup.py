@@ -47,6 +47,7 @@ setup(
             "shoes-serve = serving.server.cli:main",
             "shoes-client = serving.client_cli:main",
             "shoes-explore = shoes_generator.explore_cli:main",
+            "shoes-generate = shoes_generator.generate:main",
         ]
     },
 )

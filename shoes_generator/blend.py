@@ -1,6 +1,8 @@
 """Draw a CycleGAN design-language blend strip: shoes of domain A at alpha 0 .. 1, beside a pixel blend.
 
-    python -m shoes_generator.blend RUN --out strip.png [--count 6] [--alphas 0,0.25,0.5,0.75,1]
+    shoes-explore blend RUN -o strip.png [-n 6] [--alphas 0,0.25,0.5,0.75,1]
+
+(``python -m shoes_generator.blend`` still runs it, with a deprecation line, for one release.)
 
 Each row is one held-out A shoe (Fashion-MNIST test split for Fashion-MNIST
 runs): the input, the exported ``blend`` signature at each alpha, and for
@@ -41,35 +43,28 @@ def blend_strip(saved_model, shoes: np.ndarray, alphas: list[float]) -> tuple[np
     return np.stack(columns, axis=1).reshape(-1, *shoes.shape[1:]), captions
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shoes_generator.blend", description=__doc__.split("\n\n")[0])
-    parser.add_argument("run", type=Path, help="a CycleGAN run directory (with saved_model/)")
-    parser.add_argument("--out", type=Path, required=True, help="the PNG to write")
-    parser.add_argument("--count", type=int, default=6, help="rows: held-out A shoes (default 6)")
-    parser.add_argument("--alphas", default="0,0.25,0.5,0.75,1", help="comma-separated alphas (default 0,0.25,0.5,0.75,1)")
-    args = parser.parse_args(argv)
+def write_blend_strip(run: Path, config, out: Path, count: int, alphas: list[float]) -> int:
+    """Writes the blend strip of the CycleGAN run `run` (its `config`) to `out`; returns its rows (held-out A shoes)."""
     from shoes_generator.data.pipeline import to_uint8
     from shoes_generator.data.training_data import training_data
     from shoes_generator.plots import save_labelled_grid
-    from shoes_generator.runs import read_config
 
-    try:
-        config = read_config(args.run)
-        alphas = [float(a) for a in args.alphas.split(",")]
-    except (FileNotFoundError, ValueError) as error:
-        print(f"blend: error: {error}", file=sys.stderr)
-        return 2
-    if config.model.family != "cyclegan":
-        print(f"blend: error: {args.run} is not a CycleGAN run (model.family={config.model.family!r})", file=sys.stderr)
-        return 2
     split = "test" if config.data.source.startswith("fmnist") else "train"
     data = training_data(config.data, 1, config.train.seed, split=split)
-    shoes = np.concatenate([to_uint8(e["a"]).numpy()[None] for e in data.elements.take(args.count)])
-    images, captions = blend_strip(tf.saved_model.load(str(args.run / "saved_model")), shoes, alphas)
-    save_labelled_grid(images, len(shoes), len(captions), args.out, col_labels=captions,
+    shoes = np.concatenate([to_uint8(e["a"]).numpy()[None] for e in data.elements.take(count)])
+    images, captions = blend_strip(tf.saved_model.load(str(Path(run) / "saved_model")), shoes, alphas)
+    save_labelled_grid(images, len(shoes), len(captions), out, col_labels=captions,
                        title=f"{config.data.domain_a} -> {config.data.domain_b}")
-    print(args.out)
-    return 0
+    return len(shoes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m shoes_generator.blend`, deprecated: runs `shoes-explore blend` with the same arguments."""
+    from shoes_generator.cli_common import warn_deprecated
+    from shoes_generator.explore_cli import main as shoes_explore
+
+    warn_deprecated("python -m shoes_generator.blend", "python -m shoes_generator.blend", "shoes-explore blend")
+    return shoes_explore(["blend", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

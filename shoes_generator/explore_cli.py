@@ -1,12 +1,13 @@
 """``shoes-explore``: walk the latent space of an exported generator (interpolations, attribute directions).
 
     shoes-explore interpolate RUN_DIR --seeds 1,2,3 --steps 8 --method slerp \\
-        --label color=red --label category=sneaker --out explore/
-    shoes-explore direction RUN_DIR --attribute height --samples 1000 \\
-        --label color=black --label category=ankle_boot --out explore/
-    shoes-explore direction --server localhost:8500 --name shoes --attribute boot --out explore/
-    shoes-explore direction RUN_DIR --attribute meta:heel_height --data ut-zap50k/ --out explore/
-    shoes-explore direction RUN_DIR --attribute "meta:closure=Lace up" --data ut-zap50k/ --out explore/
+        --label color=red --label category=sneaker -o explore/
+    shoes-explore direction RUN_DIR --attribute height -n 1000 \\
+        --label color=black --label category=ankle_boot -o explore/
+    shoes-explore direction --server localhost:8500 --model shoes --attribute boot -o explore/
+    shoes-explore direction RUN_DIR --attribute meta:heel_height --data ut-zap50k/ -o explore/
+    shoes-explore direction RUN_DIR --attribute "meta:closure=Lace up" --data ut-zap50k/ -o explore/
+    shoes-explore blend CYCLEGAN_RUN -o strip.png -n 6 --alphas 0,0.25,0.5,0.75,1
 
 --attribute is height, boot, meta:COLUMN or meta:COLUMN=VALUE. A meta: attribute is a UT-Zappos
 meta-data.csv column (snake_case: heel_height, closure, material, ...) read off generated shoes by a
@@ -17,9 +18,12 @@ meta:COLUMN is ordinal (inch values such as "1in - 1 3/4in" are read as numbers;
 "A,B,C" for other columns); meta:COLUMN=VALUE measures the probability of VALUE.
 
 MODEL is a training run directory (its ``saved_model/`` is used) or a SavedModel directory;
-``--server HOST:PORT --name NAME`` asks a served model instead. Conditional models need one value
+``--server HOST:PORT --model NAME`` asks a served model instead. Conditional models need one value
 per label; labels left out default to the first value of their vocabulary (and the JSON says so).
-Errors print ``shoes-explore: error: <message>`` and exit 2.
+blend draws a CycleGAN run's design-language blend strip (it replaces ``python -m shoes_generator.blend``).
+Errors print ``shoes-explore: error: <message>`` and exit 2 for a wrong command line (a MODEL that is
+not a model, unknown labels, options that do not go together), 1 for failures while running (a server
+error, an unreadable file). Old spellings (--name, --samples) still work for one release.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+
+from shoes_generator.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, add_deprecated, add_label_argument, fail, positive_int  # noqa: E402
 
 PROG = "shoes-explore"
 
@@ -56,11 +62,14 @@ def _at_least(minimum: int):
     return parse
 
 
-def _label(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name or not value:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, e.g. color=red. Received: {text!r}")
-    return name, value
+def _alphas(text: str) -> list[float]:
+    try:
+        alphas = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        alphas = []
+    if not alphas or not all(0.0 <= alpha <= 1.0 for alpha in alphas):
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers in [0, 1], e.g. 0,0.5,1. Received: {text!r}")
+    return alphas
 
 
 def _attribute(text: str):
@@ -82,12 +91,10 @@ def _order(text: str) -> list[str]:
 def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument("model", nargs="?", metavar="MODEL", help="run directory (uses its saved_model/) or SavedModel directory")
     command.add_argument("--server", metavar="HOST:PORT", help="use a served model (shoes-serve / TF Serving gRPC) instead of MODEL")
-    command.add_argument("--name", default="shoes", help="model name on --server (default: %(default)s)")
-    command.add_argument(
-        "--label", type=_label, action="append", default=[], metavar="NAME=VALUE",
-        help="label value for every shoe, e.g. --label color=red (repeatable; missing labels default to the first value)",
-    )
-    command.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    command.add_argument("--model", dest="name", metavar="NAME", default="shoes", help="model name on --server (default: %(default)s)")
+    add_deprecated(command, "--name", "--model", dest="name")
+    add_label_argument(command, "label value for every shoe, e.g. --label color=red (repeatable; missing labels default to the first value)")
+    command.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (created)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--attribute", type=_attribute, required=True, metavar="ATTRIBUTE",
         help="what to steer: height, boot, meta:COLUMN (e.g. meta:heel_height) or meta:COLUMN=VALUE (needs --data)",
     )
-    direction.add_argument("--samples", type=_at_least(10), default=1000, help="latents to fit on (default: %(default)s)")
+    direction.add_argument("-n", "--count", dest="samples", type=_at_least(10), default=1000, help="latents to fit on (default: %(default)s)")
+    add_deprecated(direction, "--samples", "-n/--count", dest="samples", type=_at_least(10))
     direction.add_argument("--seeds", type=_at_least(1), default=8, help="rows of the edit grid (default: %(default)s)")
     direction.add_argument("--strength", type=float, default=3.0, help="largest edit, in std of z (default: %(default)s)")
     direction.add_argument("--steps", type=_at_least(2), default=7, help="edit strengths from -S to S (default: %(default)s)")
@@ -141,6 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--probe-images", type=_at_least(10), default=2000, help="real images to train and score the probe on (default: %(default)s)")
     probe.add_argument("--probe-features", choices=("pixels", "classifier"), default="pixels",
                        help="probe features: area-averaged pixels or the shoe classifier's (default: %(default)s)")
+    blend = commands.add_parser(
+        "blend", help="a CycleGAN run's design-language blend strip (PNG)",
+        description="Draws held-out domain-A shoes (the Fashion-MNIST test split for Fashion-MNIST runs) through the "
+        "exported blend signature at each alpha, beside the pixel blend (1 - a) x + a G_AB(x) at a = 0.5, which ghosts "
+        "two shoes over each other where the feature blend draws one.",
+        epilog="example: shoes-explore blend runs/00004-cyclegan_sneaker2boot -o strip.png -n 6 --alphas 0,0.25,0.5,0.75,1",
+    )
+    blend.add_argument("run", type=Path, metavar="RUN_DIR", help="a CycleGAN run directory (with saved_model/)")
+    blend.add_argument("-o", "--out", type=Path, required=True, metavar="PNG", help="the PNG to write")
+    blend.add_argument("-n", "--count", type=positive_int, default=6, help="rows: held-out A shoes (default: %(default)s)")
+    blend.add_argument("--alphas", type=_alphas, default=[0, 0.25, 0.5, 0.75, 1], metavar="A,B,...",
+                       help="comma-separated alphas in [0, 1] (default: 0,0.25,0.5,0.75,1)")
     return parser
 
 
@@ -199,9 +219,24 @@ def _direction(model, labels: dict, args) -> dict:
     return {**result, "grid": str(png), "direction_file": str(out / "direction.npy")}
 
 
+def _blend(args) -> dict:
+    """Writes the blend strip of the CycleGAN run ``args.run``; a ValueError for another kind of run."""
+    from shoes_generator.runs import read_config
+
+    config = read_config(args.run)
+    if config.model.family != "cyclegan":
+        raise ValueError(f"{args.run} is not a CycleGAN run (model.family={config.model.family!r})")
+    from shoes_generator.blend import write_blend_strip
+
+    rows = write_blend_strip(args.run, config, args.out, args.count, args.alphas)
+    return {"command": "blend", "run": str(args.run), "rows": rows, "alphas": args.alphas, "strip": str(args.out)}
+
+
 def run(args) -> dict:
     from shoes_generator.latent import open_model, resolve_labels
 
+    if args.command == "blend":
+        return _blend(args)
     if args.command == "direction":
         _check_probe_options(args)
     model = open_model(args.model, args.server, args.name)
@@ -218,24 +253,23 @@ def run(args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of `shoes-explore`; returns the exit code (2 on errors)."""
+    """Entry point of `shoes-explore`; returns the exit code (2: a wrong command line, 1: a failure while running)."""
     from serving.client import ServingError
 
     args = build_parser().parse_args(argv)
-    if args.model is None and not args.server:
-        print(f"{PROG}: error: give a MODEL (run directory or SavedModel) or --server HOST:PORT", file=sys.stderr)
-        return 2
+    if args.command != "blend" and args.model is None and not args.server:
+        return fail(PROG, "give a MODEL (run directory or SavedModel) or --server HOST:PORT", EXIT_USAGE)
     try:
         summary = run(args)
     except ServingError as error:
-        print(f"{PROG}: error: {error.code}: {error.message}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+        return fail(PROG, f"{error.code}: {error.message}", EXIT_FAILURE)
+    except (ValueError, FileNotFoundError) as error:  # MODEL or RUN_DIR is not what it must be, unknown labels, bad options.
+        return fail(PROG, error, EXIT_USAGE)
+    except OSError as error:  # Unreadable files, found while running.
+        return fail(PROG, error, EXIT_FAILURE)
     brief = {key: value for key, value in summary.items() if key != "values"}
     print(json.dumps(brief, indent=2))
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

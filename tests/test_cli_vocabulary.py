@@ -170,3 +170,69 @@ def test_eval_exit_codes(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert shoes_eval.main([str(tmp_path), "-n", "8"]) == 1  # Found while measuring.
     assert "shoes-eval: error: InceptionV3 weights could not be loaded" in capsys.readouterr().err
+
+
+# shoes-explore (and the blend strip that moved into it)
+
+
+def _run_dir(path: Path, preset: str) -> Path:
+    from shoes_generator.configs import get_preset
+
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(get_preset(preset).to_json())
+    return path
+
+
+def test_explore_model_count_out_and_the_old_spellings(capsys):
+    from shoes_generator.explore_cli import build_parser
+
+    args = build_parser().parse_args(["direction", "--server", "h:1", "--model", "gen", "--attribute", "height", "-n", "20", "-o", "x"])
+    assert (args.name, args.samples, args.out, args.label) == ("gen", 20, "x", [])
+    assert capsys.readouterr().err == ""
+    args = build_parser().parse_args(["direction", "--server", "h:1", "--name", "gen", "--attribute", "height", "--samples", "30",
+                                      "--label", "color=red", "--out", "x"])
+    assert (args.name, args.samples, args.label) == ("gen", 30, [("color", "red")])
+    assert capsys.readouterr().err.splitlines() == [
+        "shoes-explore direction: " + WARNING.format(old="--name", new="--model"),
+        "shoes-explore direction: " + WARNING.format(old="--samples", new="-n/--count"),
+    ]
+
+
+def test_explore_exit_codes(tmp_path, monkeypatch, capsys):
+    import shoes_generator.latent
+    from serving.client import ServingError
+    from shoes_generator.explore_cli import main as shoes_explore
+
+    assert shoes_explore(["interpolate", "-o", str(tmp_path)]) == 2  # Neither MODEL nor --server.
+    assert shoes_explore(["interpolate", str(tmp_path), "-o", str(tmp_path)]) == 2  # MODEL is not a model.
+
+    def unavailable(*args):
+        raise ServingError("UNAVAILABLE", "failed to connect to all addresses")
+
+    monkeypatch.setattr(shoes_generator.latent, "open_model", unavailable)
+    capsys.readouterr()
+    assert shoes_explore(["interpolate", "--server", "localhost:1", "-o", str(tmp_path)]) == 1  # Found while running.
+    assert capsys.readouterr().err == "shoes-explore: error: UNAVAILABLE: failed to connect to all addresses\n"
+
+
+def test_explore_blend_replaces_python_m_blend(tmp_path, monkeypatch, capsys):
+    import shoes_generator.blend
+    from shoes_generator.explore_cli import main as shoes_explore
+
+    drawn = []
+    monkeypatch.setattr(shoes_generator.blend, "write_blend_strip", lambda run, config, out, count, alphas: drawn.append((count, alphas)) or count)
+    cyclegan = _run_dir(tmp_path / "cyclegan", "cyclegan_sneaker2boot")
+    assert shoes_explore(["blend", str(cyclegan), "-o", str(tmp_path / "s.png"), "-n", "2", "--alphas", "0,0.5,1"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "command": "blend", "run": str(cyclegan), "rows": 2, "alphas": [0.0, 0.5, 1.0], "strip": str(tmp_path / "s.png")}
+    assert shoes_generator.blend.main([str(cyclegan), "--out", str(tmp_path / "s.png"), "--count", "3"]) == 0  # The old way.
+    assert drawn == [(2, [0.0, 0.5, 1.0]), (3, [0, 0.25, 0.5, 0.75, 1])]
+    assert WARNING.format(old="python -m shoes_generator.blend", new="shoes-explore blend") in capsys.readouterr().err
+    gan = _run_dir(tmp_path / "gan", "dcgan64_paper")
+    assert shoes_explore(["blend", str(gan), "-o", str(tmp_path / "s.png")]) == 2
+    assert "is not a CycleGAN run" in capsys.readouterr().err
+    assert shoes_explore(["blend", str(tmp_path / "nowhere"), "-o", str(tmp_path / "s.png")]) == 2
+    for alphas in ("2", "a,b"):
+        with pytest.raises(SystemExit) as exit_info:
+            shoes_explore(["blend", str(cyclegan), "-o", str(tmp_path / "s.png"), "--alphas", alphas])
+        assert exit_info.value.code == 2

@@ -144,7 +144,7 @@ def test_explore_direction_with_a_custom_attribute_walks_monotonically(local):
 def test_cli_direction_and_interpolate_write_their_files(model_base, tmp_path, capsys):
     model = str(model_base / "shoes" / "1")
     out = tmp_path / "direction"
-    assert main(["direction", model, "--attribute", "height", "--samples", "40", "--seeds", "2", "--steps", "3",
+    assert main(["direction", model, "--attribute", "height", "-n", "40", "--seeds", "2", "--steps", "3",
                  "--label", "color=blue", "--out", str(out)]) == 0
     report = json.loads((out / "direction.json").read_text())
     assert report["labels"] == {"color": "blue", "category": "sandal"} and report["defaulted_labels"] == ["category"]
