@@ -2,6 +2,9 @@
 
 Each command module exposes ``register(subparsers)``, which adds its parser and
 sets ``run=<function(args) -> dict>``; the dict is the command's JSON summary.
+`main` imports only the module of the command it runs: ``shoes-data --help``
+lists the commands from their source (names and help lines) without importing
+them, and so without TensorFlow.
 """
 
 from __future__ import annotations
@@ -11,37 +14,54 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow loads: keep its C++ start-up logs quiet.
 
 import argparse
+import ast
+import importlib
+import importlib.util
 import logging
 import sys
+from pathlib import Path
 
-from data_tools import (
-    colorize_fmnist,
-    dominant_color,
-    downsample,
-    edges,
-    flatten,
-    masks,
-    resize_pad,
-    stats,
-    to_tfrecords,
-)
 from data_tools.common import CommandError, emit_summary, help_text
+from shoes_generator.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail
 
+# The command modules, in --help order.
 COMMANDS = (
-    flatten,
-    resize_pad,
-    dominant_color,
-    stats,
-    downsample,
-    edges,
-    masks,
-    colorize_fmnist,
-    to_tfrecords,
+    "flatten",
+    "resize_pad",
+    "dominant_color",
+    "stats",
+    "downsample",
+    "edges",
+    "masks",
+    "colorize_fmnist",
+    "to_tfrecords",
 )
+ALL = "all"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The `shoes-data` parser with every command registered."""
+def listing(module: str) -> tuple[str, str | None]:
+    """(command name, one-line help) of a command module, read from its source without importing it.
+
+    The name and help are the first string argument and the ``help=`` string of its ``add_parser`` or
+    ``add_tree_command`` call.
+    """
+    source = Path(importlib.util.find_spec(f"data_tools.{module}").origin).read_text()
+    for node in ast.walk(ast.parse(source)):
+        called = getattr(node, "func", None)
+        if isinstance(node, ast.Call) and getattr(called, "attr", getattr(called, "id", None)) in ("add_parser", "add_tree_command"):
+            name = next(arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+            help_ = next((k.value.value for k in node.keywords if k.arg == "help" and isinstance(k.value, ast.Constant)), None)
+            return name, help_
+    raise LookupError(f"data_tools.{module} registers no command")
+
+
+def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
+    """The `shoes-data` parser.
+
+    Args:
+        command: the command whose module is imported and registered (``ALL``: every one); the others
+            are listed by name and help line only, which parses ``shoes-data --help`` without TensorFlow.
+    """
     parser = argparse.ArgumentParser(
         prog="shoes-data",
         description=help_text(
@@ -57,8 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
-        module.register(subparsers)
+        name, help_ = listing(module)
+        if command in (ALL, name):
+            importlib.import_module(f"data_tools.{module}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=help_, add_help=False)
     return parser
+
+
+def chosen_command(argv: list[str]) -> str | None:
+    """The command `argv` names (its first word that is not an option), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def error_message(error: Exception) -> str:
@@ -78,15 +107,17 @@ def error_message(error: Exception) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `shoes-data`; returns the process exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(chosen_command(argv))
     args = parser.parse_args(argv)
     try:
         summary = args.run(args)
-    except (CommandError, ValueError, OSError) as error:  # OSError covers FileNotFoundError, PermissionError...
-        print(f"shoes-data {args.command}: error: {error_message(error)}", file=sys.stderr)
-        return 2
+    except (CommandError, ValueError, FileNotFoundError) as error:  # Arguments refused: no SRC, DST inside SRC, SRC not of --kind.
+        return fail(f"shoes-data {args.command}", error_message(error), EXIT_USAGE)
+    except OSError as error:  # Found while running: an unwritable DST, a full disk, missing permissions.
+        return fail(f"shoes-data {args.command}", error_message(error), EXIT_FAILURE)
     emit_summary({"command": args.command, **summary}, getattr(args, "summary", None))
-    return 0
+    return EXIT_OK
 
 
 if __name__ == "__main__":

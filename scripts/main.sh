@@ -34,7 +34,7 @@ RUN=$($BIN/shoes-train --config cgan_fmnist_color -o "$OUT/runs" ${EPOCHS:+--epo
 
 step "3/6 measuring $RUN, and its latent height direction -> $OUT/explore/height"
 $BIN/shoes-eval "$RUN" -n "${EVAL_SAMPLES:-2000}" --metrics fid,kid,pr -o "$OUT/eval.json" >/dev/null
-$BIN/shoes-explore direction "$RUN" --attribute height --samples 1000 --label color=black \
+$BIN/shoes-explore direction "$RUN" --attribute height -n 1000 --label color=black \
   --label category=ankle_boot -o "$OUT/explore/height" >/dev/null
 
 step "4/6 serving the generator and asking it for a colour x type grid -> $OUT/models, $OUT/shoes"

@@ -236,3 +236,14 @@ def test_explore_blend_replaces_python_m_blend(tmp_path, monkeypatch, capsys):
         with pytest.raises(SystemExit) as exit_info:
             shoes_explore(["blend", str(cyclegan), "-o", str(tmp_path / "s.png"), "--alphas", alphas])
         assert exit_info.value.code == 2
+
+
+def test_the_scripts_use_the_new_spellings_and_the_json_run_line():
+    import re
+
+    for script in ("main.sh", "serve_demo.sh"):
+        text = (ROOT / "scripts" / script).read_text()
+        assert not re.search(r"ls -d .*\| *sort *\| *tail", text), script
+        for old in ("--target", "--name", "--samples", "--output", "--host", "--port ", "python -m shoes_generator.blend"):
+            assert old not in text, (script, old)
+    assert 'json.load(sys.stdin)["run"]' in (ROOT / "scripts" / "main.sh").read_text()

@@ -1,0 +1,41 @@
+"""`shoes-data` itself: --help without TensorFlow, the listing read from the command modules' source, exit codes."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data_tools.cli import ALL, build_parser
+from tests.harness import run_cli, shoe_image, write_image
+
+ROOT = Path(__file__).resolve().parents[2]
+HELP_WITHOUT_TENSORFLOW = """
+import sys
+from data_tools.cli import main
+try:
+    main(["--help"])
+except SystemExit as exit:
+    assert exit.code == 0, exit.code
+assert "tensorflow" not in sys.modules, "--help imported TensorFlow"
+"""
+
+
+def test_help_answers_without_importing_tensorflow():
+    done = subprocess.run([sys.executable, "-c", HELP_WITHOUT_TENSORFLOW], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage: shoes-data" in done.stdout and "to-tfrecords" in done.stdout
+
+
+def test_the_listing_read_from_source_matches_the_registered_commands():
+    assert build_parser(None).format_help() == build_parser(ALL).format_help()
+
+
+def test_a_refused_argument_exits_2_and_a_failure_while_running_exits_1(tmp_path, capsys):
+    src = tmp_path / "src"
+    write_image(src / "a.png", shoe_image())
+    code, _, err = run_cli(["resize-pad", src, src / "inside"], capsys)  # DST inside SRC: the command line is wrong.
+    assert code == 2 and "DST=" in err
+    (tmp_path / "file").write_text("")
+    code, _, err = run_cli(["stats", src, "--out", tmp_path / "file" / "stats"], capsys)  # Cannot write there.
+    assert code == 1 and "shoes-data stats: error:" in err
