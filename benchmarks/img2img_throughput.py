@@ -25,7 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from shoes_generator.builders import build_image_to_image  # noqa: E402
+from shoes_generator.builders import build_model  # noqa: E402
 from shoes_generator.configs import get_preset  # noqa: E402
 from shoes_generator.models.tutorial import build_tutorial_pix2pix_discriminator, build_tutorial_pix2pix_generator  # noqa: E402
 
@@ -40,7 +40,7 @@ def fit_runner(preset: str, precision: str, size: int):
     config = get_preset(preset)
     config = dataclasses.replace(config, data=dataclasses.replace(config.data, image_size=size),
                                  train=dataclasses.replace(config.train, precision=precision, batch_size=1, decay_epochs=0))
-    model = build_image_to_image(config)
+    model = build_model(config)
     keys = ("input", "target") if config.model.family == "pix2pix" else ("a", "b")
     data = random_pairs(keys, size)
     model.fit(data, epochs=1, steps_per_epoch=2, verbose=0)  # Trace.

@@ -36,7 +36,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from shoes_generator.builders import build_gan  # noqa: E402
+from shoes_generator.builders import build_model  # noqa: E402
 from shoes_generator.configs import get_preset, override  # noqa: E402
 from shoes_generator.gans import GAN  # noqa: E402
 from shoes_generator.labels import Vocabularies  # noqa: E402
@@ -165,7 +165,7 @@ def tutorial_fit(precision: str, batches: tf.data.Dataset) -> FitRunner:
 def preset_fit(name: str, precision: str, xla: bool) -> FitRunner:
     """`GAN.fit` of preset `name` (its own batch size and image size) at `precision`, XLA on or off."""
     config = override(get_preset(name), [f"train.precision={precision}", f"train.jit_compile={xla}"])
-    gan = build_gan(config, FMNIST_VOCAB)
+    gan = build_model(config, FMNIST_VOCAB)
     labels = config.data.labels if config.model.family == "conditional" else ()
     batches = random_batches(config.train.batch_size, config.data.image_size, config.data.channels, labels)
     return FitRunner(gan, batches, config.train.batch_size)

@@ -12,7 +12,6 @@ import numpy as np
 import tensorflow as tf
 
 from shoes_generator.data.pipeline import to_uint8
-from shoes_generator.imaging.palette import class_colors
 from shoes_generator.labels import Vocabularies
 from shoes_generator.plots import save_labelled_grid, save_loss_curve
 from shoes_generator.runs import METRICS_FILE, append_metrics
@@ -107,43 +106,45 @@ def write_grid(callback, epoch: int, images: np.ndarray, rows: int, cols: int, r
 
 
 class TranslationGrid(keras.callbacks.Callback):
-    """After every epoch, a grid of fixed examples translated by the model (PNG + TensorBoard).
+    """After every epoch, a grid of fixed examples run through the model (PNG + TensorBoard).
 
-    pix2pix rows read input | output | target; CycleGAN rows read
-    A | G_AB(A) | G_BA(G_AB(A)) | B | G_BA(B) | G_AB(G_BA(B)); segmenter rows
-    image | predicted classes | labelled classes (coloured by `class_colors`).
+    The family says what the columns are (`columns`): pix2pix rows read
+    input | output | target; CycleGAN rows A | G_AB(A) | G_BA(G_AB(A)) | B | G_BA(B) | G_AB(G_BA(B));
+    segmenter rows image | predicted classes | labelled classes.
 
     Args:
         out_dir: folder of ``epoch_XXXX.png`` and ``latest.png``.
-        examples: a fixed batch (``{"input", "target"[, "mask"]}``, ``{"a", "b"}`` or ``{"image", "mask"}``).
+        examples: a fixed batch of the run's elements (its image entries).
+        columns: ``(model, examples) -> (column images, captions)``, float images in [-1, 1].
         log_dir: TensorBoard folder for the grid's images, or None.
     """
 
-    def __init__(self, out_dir: str | Path, examples: dict, log_dir: str | Path | None = None):
+    def __init__(self, out_dir: str | Path, examples: dict, columns, log_dir: str | Path | None = None):
         super().__init__()
         self.out_dir = Path(out_dir)
         self.examples = {key: np.asarray(value) for key, value in examples.items()}
+        self.columns = columns
         self.writer = tf.summary.create_file_writer(str(log_dir)) if log_dir else None
 
-    def columns(self) -> tuple[list[np.ndarray], list[str]]:
-        """The grid's columns (float images in [-1, 1]) and their captions."""
-        model, x = self.model, self.examples
-        if "a" in x:
-            ab = model.generator_ab(x["a"], training=False)
-            ba = model.generator_ba(x["b"], training=False)
-            columns = [x["a"], ab, model.generator_ba(ab, training=False), x["b"], ba, model.generator_ab(ba, training=False)]
-            return columns, ["A", "A->B", "A->B->A", "B", "B->A", "B->A->B"]
-        if "image" in x:
-            predicted = np.argmax(np.asarray(model(x["image"], training=False)), axis=-1)
-            labelled = np.round(x["mask"][..., 0]).astype(np.int64)
-            return [x["image"], *(class_colors(c) / 127.5 - 1.0 for c in (predicted, labelled))], ["image", "predicted", "labels"]
-        return [x["input"], model.translate(x), x["target"]], ["input", "output", "target"]  # Pix2Pix joins a mask itself.
-
     def on_epoch_end(self, epoch, logs=None):
-        columns, captions = self.columns()
+        columns, captions = self.columns(self.model, self.examples)
         images = np.stack([to_uint8(column).numpy() for column in columns], axis=1)  # [rows, cols, H, W, C]
         rows, cols = images.shape[:2]
         write_grid(self, epoch, images.reshape(rows * cols, *images.shape[2:]), rows, cols, col_labels=captions)
+
+
+def translation_grid(config, data, run_dir: Path, columns) -> TranslationGrid:
+    """The run's `TranslationGrid` over its first ``train.sample_columns`` examples (image entries only).
+
+    Args:
+        config: the experiment.
+        data: the run's `TrainingData`.
+        run_dir: the run directory (``samples/``, ``logs/samples``).
+        columns: the family's ``(model, examples) -> (columns, captions)``.
+    """
+    examples = next(iter(data.elements.batch(config.train.sample_columns).take(1)))
+    return TranslationGrid(run_dir / "samples", {key: examples[key] for key in data.image_keys}, columns,
+                           log_dir=run_dir / "logs" / "samples")
 
 
 def _rgb(images: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Runs an experiment: data, networks, callbacks and `model.fit` (GAN, pix2pix, CycleGAN or segmenter), resumable after a kill."""
+"""Runs an experiment of any family: data, networks, callbacks and `model.fit`, resumable after a kill."""
 
 from __future__ import annotations
 
@@ -12,18 +12,8 @@ import keras
 import tensorflow as tf
 
 from shoes_generator.builders import build_model
-from shoes_generator.callbacks import (
-    Checkpointer,
-    MetricsLog,
-    SampleGrid,
-    TranslationGrid,
-    global_step,
-    sample_metrics_callback,
-    training_checkpoint,
-)
+from shoes_generator.callbacks import Checkpointer, MetricsLog, global_step, sample_metrics_callback, training_checkpoint
 from shoes_generator.configs import ExperimentConfig
-from shoes_generator.data.training_data import training_data
-from shoes_generator.export import Route, export_cyclegan, export_generator, export_routes
 from shoes_generator.runs import METRICS_FILE, next_run_dir, read_config, read_metrics, write_config, write_metrics
 
 logger = logging.getLogger("shoes_generator.trainer")
@@ -130,7 +120,7 @@ def train(
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=int(epochs)))
     config.validate()
     keras.utils.set_random_seed(config.train.seed)
-    data = training_data(config.data, config.train.batch_size, config.train.seed)
+    data = config.family.training_data(config)
     steps_per_epoch = _fit_steps(config, data.steps_per_epoch)
 
     run_dir = Path(resume) if resume is not None else next_run_dir(out, config.name)
@@ -151,7 +141,7 @@ def train(
         # Before MetricsLog and TensorBoard: they record the logs it adds.
         *([sample_metrics_callback(config, model, data)] if config.train.metrics_every else []),
         MetricsLog(run_dir, every=max(1, min(50, steps_per_epoch // 4 or 1)), elapsed=elapsed),
-        _sample_callback(config, data, run_dir),
+        config.family.sample_callback(config, data, run_dir),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), update_freq="epoch", write_graph=False),
         *(extra_callbacks or []),
     ]
@@ -178,44 +168,6 @@ def train(
     return RunResult(run_dir, global_step(model), model, history)
 
 
-def _sample_callback(config: ExperimentConfig, data, run_dir: Path) -> keras.callbacks.Callback:
-    """The per-epoch picture of a run: a noise sample grid, or translations of fixed examples."""
-    log_dir = run_dir / "logs" / "samples"
-    if config.image_to_image or config.segmentation:
-        examples = next(iter(data.elements.batch(config.train.sample_columns).take(1)))
-        return TranslationGrid(run_dir / "samples", {key: examples[key] for key in data.image_keys}, log_dir=log_dir)
-    return SampleGrid(
-        run_dir / "samples",
-        config.model.latent_dim,
-        data.vocabularies if data.labels else None,
-        data.labels,
-        per_cell=config.train.sample_columns,
-        seed=config.train.seed + 1234,
-        log_dir=log_dir,
-    )
-
-
 def export_model(model, config: ExperimentConfig, vocabularies, path: Path) -> Path:
-    """Exports a trained model of any family as a servable SavedModel at `path`.
-
-    Generators get `export_generator`'s signatures (EMA BatchNorm statistics
-    refreshed first); pix2pix `serving_default`/`from_pixels` (+ the mask input);
-    CycleGAN both directions and the alpha blend (see `export_cyclegan`);
-    segmenters `segment`/`serving_default` and `class_names` (see `export_segmenter`).
-    """
-    if config.segmentation:
-        from shoes_generator.segmentation.export import export_segmenter
-
-        return export_segmenter(model.network, config.data.image_size, path, config.data.classes)
-    if config.model.family == "pix2pix":
-        images = (("image", config.data.channels), ("mask", 1)) if model.mask_input else (("image", config.data.channels),)
-
-        def translate(inputs):
-            source = tf.concat([inputs["image"], inputs["mask"]], -1) if model.mask_input else inputs["image"]
-            return model.generator(source, training=False)
-
-        return export_routes({"serving_default": Route(translate, images)}, config.data.image_size, path, [model.generator])
-    if config.model.family == "cyclegan":
-        return export_cyclegan(model, config.data.image_size, path)
-    model.refresh_sampler_statistics()
-    return export_generator(model.sampler, config.model.latent_dim, vocabularies, model.label_names, path)
+    """Exports a trained model as a servable SavedModel at `path`, as its family exports (see each family's `export`)."""
+    return config.family.export(model, config, vocabularies, path)

@@ -112,28 +112,16 @@ def measure(args, saved_model: Path | None, run_dir: Path | None, metrics: list[
         from shoes_generator.runs import read_config
 
         config = read_config(run_dir)
-    if config is not None and (config.segmentation or config.image_to_image):
+    if config is not None and not config.family.noise_generator:
         given = [flag for flag, used in (("--metrics", metrics), ("--features", args.features != "classifier"),
                                          ("--inception-weights", args.inception_weights)) if used]
         if given:
             raise ValueError(f"{', '.join(given)} measure noise generators; {run_dir} is a {config.model.family} run.")
-    if config is not None and config.segmentation:
-        from shoes_generator.segmentation.evaluate import evaluate_exported_segmenter
+    if config is not None:
+        return config.family.evaluate(saved_model, config, args, metrics)
+    from shoes_generator.families.noise import evaluate_noise_generator
 
-        return evaluate_exported_segmenter(saved_model, config, args.samples)
-    if config is not None and config.image_to_image:
-        from shoes_generator.evaluation.translation_eval import evaluate_translation
-
-        return evaluate_translation(saved_model, config, args.samples, args.cache)
-    from shoes_generator.evaluation.generator_eval import ServedSampler, evaluate_saved_model
-
-    extractor = None
-    if metrics and args.features == "inception":
-        from shoes_generator.metrics import InceptionFeatures
-
-        extractor = InceptionFeatures(args.inception_weights)
-    server = ServedSampler(args.server, args.name) if args.server else None
-    return evaluate_saved_model(saved_model, args.samples, args.seed, args.cache, metrics=metrics, metric_features=extractor, server=server)
+    return evaluate_noise_generator(saved_model, args, metrics)  # A bare SavedModel or a served model: a generator.
 
 
 def main(argv: list[str] | None = None) -> int:

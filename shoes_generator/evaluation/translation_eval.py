@@ -63,43 +63,60 @@ def _measured(family: str, kind: str, *args, suffix: str = "") -> dict:
     return report
 
 
-def evaluate_translation(saved_model: str | Path, config: ExperimentConfig, count: int = 1000, cache_dir=None) -> dict:
-    """The held-out figures of a pix2pix or CycleGAN export (see the module docstring).
-
-    Args:
-        saved_model: the exported SavedModel directory.
-        config: the run's config (family and data).
-        count: held-out examples (the test split of Fashion-MNIST sources).
-        cache_dir: the shoe classifier's cache.
-    """
-    from shoes_generator.data.fmnist import CATEGORY_NAMES
+def _held_out(saved_model, config: ExperimentConfig, cache_dir):
+    """What both translators' evaluations start from: the loaded export, the held-out data, the judge, the report's head."""
     from shoes_generator.data.training_data import training_data
 
     model = tf.saved_model.load(str(saved_model))
     fmnist = config.data.source.startswith("fmnist")
     data = training_data(config.data, 1, config.train.seed, split="test" if fmnist else "train")
-    size = config.data.image_size
-    classifier = ClassifierFeatures(size, cache_dir)
-    judge = classifier.judge
-
+    classifier = ClassifierFeatures(config.data.image_size, cache_dir)
     report = {"model": str(saved_model), "family": config.model.family, "held_out": "test split" if fmnist else "training data",
               "classifier_test_accuracy": classifier.info["test_accuracy"]}
-    if config.model.family == "pix2pix":
-        keys = tuple(data.image_keys) + (("category",) if config.data.source == "fmnist_edges" else ())
-        held = _batches(data.elements, keys, count)
-        outputs = _run(model.signatures["from_pixels"], {"image": held["input"], **({"mask": held["mask"]} if "mask" in held else {})})
-        targets = held["target"]
-        out_features, out_types = judge(outputs)
-        target_features, _ = judge(targets)
-        report.update({
-            "examples": int(len(outputs)),
-            **_measured("pix2pix", "pairs", outputs, targets),
-            **_measured("pix2pix", "samples", _stats(target_features), _stats(out_features)),
-        })
-        if "category" in held:
-            categories = np.asarray([c.decode() if isinstance(c, bytes) else c for c in held["category"]])
-            report.update(_measured("pix2pix", "labels", LabelTally().update(categories, out_types), CATEGORY_NAMES))
-        return report
+    return model, data, classifier.judge, report
+
+
+def evaluate_pix2pix(saved_model: str | Path, config: ExperimentConfig, count: int = 1000, cache_dir=None) -> dict:
+    """The held-out figures of a pix2pix export (see the module docstring).
+
+    Args:
+        saved_model: the exported SavedModel directory.
+        config: the run's config.
+        count: held-out examples (the test split of Fashion-MNIST sources).
+        cache_dir: the shoe classifier's cache.
+    """
+    from shoes_generator.data.fmnist import CATEGORY_NAMES
+
+    model, data, judge, report = _held_out(saved_model, config, cache_dir)
+    keys = tuple(data.image_keys) + (("category",) if config.data.source == "fmnist_edges" else ())
+    held = _batches(data.elements, keys, count)
+    outputs = _run(model.signatures["from_pixels"], {"image": held["input"], **({"mask": held["mask"]} if "mask" in held else {})})
+    targets = held["target"]
+    out_features, out_types = judge(outputs)
+    target_features, _ = judge(targets)
+    report.update({
+        "examples": int(len(outputs)),
+        **_measured("pix2pix", "pairs", outputs, targets),
+        **_measured("pix2pix", "samples", _stats(target_features), _stats(out_features)),
+    })
+    if "category" in held:
+        categories = np.asarray([c.decode() if isinstance(c, bytes) else c for c in held["category"]])
+        report.update(_measured("pix2pix", "labels", LabelTally().update(categories, out_types), CATEGORY_NAMES))
+    return report
+
+
+def evaluate_cyclegan(saved_model: str | Path, config: ExperimentConfig, count: int = 1000, cache_dir=None) -> dict:
+    """The held-out figures of a CycleGAN export (see the module docstring).
+
+    Args:
+        saved_model: the exported SavedModel directory.
+        config: the run's config (its domains).
+        count: held-out examples (the test split of Fashion-MNIST sources).
+        cache_dir: the shoe classifier's cache.
+    """
+    from shoes_generator.data.fmnist import CATEGORY_NAMES
+
+    model, data, judge, report = _held_out(saved_model, config, cache_dir)
     pairs = _batches(data.elements, ("a", "b"), count)
     a, b = pairs["a"][:count], pairs["b"][:count]
     a_to_b = _run(model.signatures["from_pixels"], {"image": a})

@@ -1,7 +1,9 @@
 """Every family walked as a user walks it: a run stopped mid-epoch resumes (`shoes-train --resume`) to the state
-of the uninterrupted run, learning-rate schedules included, and `shoes-export` publishes what it trained."""
+of the uninterrupted run, learning-rate schedules included, from a config.json written before families had own
+model sections too, and `shoes-export` publishes what it trained."""
 
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -23,6 +25,7 @@ FAMILIES = {  # family -> its tiny preset walked here (pix2pix with a mask input
     "cyclegan": "cyclegan_sneaker2boot_tiny",
     "segmentation": "segment_fmnist_unet_tiny",
 }
+LEGACY = Path(__file__).parent / "legacy_configs"  # Written by the flat ModelConfig of runs before family sections.
 FOLDER_DATA = {  # data.source -> the harness writer of a folder it reads
     "pairs": harness.fake_ab_pairs,
     "triplets": harness.fake_triplets,
@@ -74,6 +77,10 @@ def test_a_stopped_run_resumes_to_the_straight_runs_state_and_shoes_export_publi
     with pytest.raises(KeyboardInterrupt):
         train(config, out=tmp_path / "stopped", verbose=0, extra_callbacks=[StopAt(3)])  # Mid-epoch 2.
     (run,) = (tmp_path / "stopped").iterdir()
+    written = json.loads((run / "config.json").read_text())  # As runs wrote it before families had own sections:
+    legacy = json.loads((LEGACY / f"{family}.json").read_text())["model"]  # one flat model section, every field.
+    assert set(legacy) > set(written["model"]) and all(legacy[key] == value for key, value in written["model"].items())
+    (run / "config.json").write_text(json.dumps({**written, "model": legacy}))
     assert shoes_train(["--resume", str(run), "--quiet"]) == 0
     (straight,) = (tmp_path / "straight").iterdir()
     expected, actual = final_variables(straight), final_variables(run)
@@ -82,7 +89,7 @@ def test_a_stopped_run_resumes_to_the_straight_runs_state_and_shoes_export_publi
         np.testing.assert_allclose(actual[key], expected[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
     capsys.readouterr()
-    assert shoes_export([str(run), "--model-base", str(tmp_path / "models"), "--name", "m"]) == 0, capsys.readouterr().err
+    assert shoes_export([str(run), "--model-base", str(tmp_path / "models"), "--model", "m"]) == 0, capsys.readouterr().err
     published = json.loads(capsys.readouterr().out)
     assert published["version"] == 1 and published["step"] == 4
     ours, theirs = run / "saved_model", tmp_path / "models" / "m" / "1"
