@@ -27,7 +27,7 @@ def register(subparsers) -> None:
         description=help_text(
             "Write the images of SRC with their labels as DST/data-0000i-of-0000N.tfrecord plus "
             f"DST/{SIDECAR} (feature keys, label vocabularies, examples per shard), readable with "
-            "shoes_generator.data.tfrecord_dataset. Example i goes to shard i % N, so the output is "
+            "shoes_generator.data.tfrecords.tfrecord_dataset. Example i goes to shard i % N, so the output is "
             "deterministic; shards and sidecar already in DST (an earlier run) are replaced. Images "
             "keep their original file bytes unless --size is given, which decodes, fits and "
             "re-encodes them. Unreadable files are left out and counted.",

@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from shoes_generator.data import PipelineOptions
+from shoes_generator.data.pipeline import PipelineOptions
 from shoes_generator.data import fmnist
 from shoes_generator.imaging.colors import COLOR_NAMES
 from tests.harness import shoe_image
