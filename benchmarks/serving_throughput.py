@@ -135,7 +135,7 @@ def load(call, concurrency: int, seconds: float, images_per_call: int = 1) -> di
 
 def start_server(base: Path, batching_file: Path | None) -> tuple[subprocess.Popen, int, int]:
     """Starts ``shoes-serve`` over `base` on free ports; returns the process and its gRPC and REST ports."""
-    command = [sys.executable, "-m", "serving.server.cli", "--model-base", str(base), "--port", "0", "--rest-port", "0", "--log-level", "WARNING"]
+    command = [sys.executable, "-m", "serving.server.cli", "--model-base", str(base), "--server", "127.0.0.1:0", "--rest-port", "0", "--log-level", "WARNING"]
     if batching_file is not None:
         command += ["--batching-config", str(batching_file)]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
