@@ -41,7 +41,7 @@ def fit_runner(preset: str, precision: str, size: int):
     config = dataclasses.replace(config, data=dataclasses.replace(config.data, image_size=size),
                                  train=dataclasses.replace(config.train, precision=precision, batch_size=1, decay_epochs=0))
     model = build_model(config)
-    keys = ("input", "target") if config.model.family == "pix2pix" else ("a", "b")
+    keys = ("a", "b") if config.data.domain_a else ("input", "target")  # CycleGAN domains, or pix2pix pairs
     data = random_pairs(keys, size)
     model.fit(data, epochs=1, steps_per_epoch=2, verbose=0)  # Trace.
 

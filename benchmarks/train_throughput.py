@@ -166,7 +166,7 @@ def preset_fit(name: str, precision: str, xla: bool) -> FitRunner:
     """`GAN.fit` of preset `name` (its own batch size and image size) at `precision`, XLA on or off."""
     config = override(get_preset(name), [f"train.precision={precision}", f"train.jit_compile={xla}"])
     gan = build_model(config, FMNIST_VOCAB)
-    labels = config.data.labels if config.model.family == "conditional" else ()
+    labels = config.data.labels  # () for an unconditional preset
     batches = random_batches(config.train.batch_size, config.data.image_size, config.data.channels, labels)
     return FitRunner(gan, batches, config.train.batch_size)
 

@@ -11,6 +11,7 @@ from typing import Iterable, TypeVar
 
 from tqdm.auto import tqdm
 
+from shoes_generator.cli_common import positive_int  # noqa: F401  (the commands' argparse type of counts and sizes)
 from shoes_generator.imaging.io import DEFAULT_MAX_PIXELS, list_images
 
 T = TypeVar("T")
@@ -74,17 +75,6 @@ def add_max_pixels_argument(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"skip images with more than N pixels to decode (default {DEFAULT_MAX_PIXELS}); bounds the memory per image",
     )
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an int >= 1, with an error naming what was received."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
-    return value
 
 
 def help_text(*paragraphs: str, width: int = 78) -> str:

@@ -72,9 +72,9 @@ def add_label_argument(parser, help: str = "a label value, e.g. color=red (repea
 
 
 def positive_int(text: str) -> int:
-    """The argparse type of counts and versions: an integer >= 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}")
+    """The argparse type of counts and versions: an integer >= 1 (ASCII digits: ``"²".isdigit()`` holds, ``int("²")`` fails)."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
     return int(text)
 
 

@@ -17,6 +17,7 @@ DATA_SOURCES = (
     "fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges", "fmnist_masks", "segments",
 )
 PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets", "segments")
+IMAGE_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")  # Single images (with labels), not pairs or label maps.
 # The fields of the one flat model section every run's config.json held before each family had its own:
 # an old run's file still loads, the fields its family does not use are dropped.
 LEGACY_MODEL_FIELDS = frozenset((

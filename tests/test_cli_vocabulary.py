@@ -247,3 +247,14 @@ def test_the_scripts_use_the_new_spellings_and_the_json_run_line():
         for old in ("--target", "--name", "--samples", "--output", "--host", "--port ", "python -m shoes_generator.blend"):
             assert old not in text, (script, old)
     assert 'json.load(sys.stdin)["run"]' in (ROOT / "scripts" / "main.sh").read_text()
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "2.5", "²", "٣", "x"])
+def test_positive_int_refuses_what_int_cannot_take_or_is_not_positive(text):
+    import argparse
+
+    from shoes_generator.cli_common import positive_int
+
+    with pytest.raises(argparse.ArgumentTypeError, match="expected a positive integer"):
+        positive_int(text)
+    assert positive_int("12") == 12

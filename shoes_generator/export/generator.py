@@ -26,9 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from shoes_generator.export.inputs import TensorInput
-from shoes_generator.export.signatures import Signature, export_signatures, image_outputs, named_outputs, warmup_requests
+from shoes_generator.export.signatures import Signature, export_signatures, image_outputs, named_outputs
 from shoes_generator.labels import Vocabularies
-from shoes_generator.warmup import WarmupRequest
 
 TRUNCATION_CANDIDATES = 8
 
@@ -173,11 +172,6 @@ def export_generator(
     lookups = LabelIds(vocabularies, label_names) if label_names else None
     signatures = generator_signatures(sampler, latent_dim, vocabularies, label_names, lookups)
     return export_signatures(signatures, path, [sampler] + ([lookups] if lookups is not None else []))
-
-
-def generator_warmup(vocabularies: Vocabularies | None, label_names: tuple[str, ...], latent_dim: int) -> list[WarmupRequest]:
-    """A few requests that touch every generator signature at two batch sizes."""
-    return warmup_requests(generator_signatures(None, latent_dim, vocabularies, label_names, None))
 
 
 def _label_names(saved_model) -> list[str]:

@@ -118,9 +118,6 @@ class ImageInput(ServingInput):
             return np.asarray([tf.io.encode_png(blank).numpy()] * batch, object)
         return np.stack([blank] * batch)
 
-    def with_encoding(self, encoding: str) -> "ImageInput":
-        return dataclasses.replace(self, encoding=encoding)
-
 
 @dataclasses.dataclass(frozen=True)
 class TensorInput(ServingInput):

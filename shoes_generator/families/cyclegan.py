@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from shoes_generator.configs import DataConfig, ExperimentConfig, TrainConfig, register_preset
+from shoes_generator.configs import IMAGE_SOURCES, DataConfig, ExperimentConfig, TrainConfig, register_preset
 from shoes_generator.families.base import Family, register_family
 from shoes_generator.families.pix2pix import PatchGANModel, check_norm
 
@@ -35,7 +35,7 @@ def cyclegan_columns(model, examples) -> tuple[list, list[str]]:
 class CycleGANFamily(Family):
     name = "cyclegan"
     model_config = CycleGANModel
-    sources = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")
+    sources = IMAGE_SOURCES  # Two domains selected from one set of labelled images.
 
     def validate(self, config) -> None:
         data = config.data

@@ -6,10 +6,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from shoes_generator.configs import ModelConfig
+from shoes_generator.configs import IMAGE_SOURCES, ModelConfig
 from shoes_generator.families.base import Family
-
-NOISE_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")
 
 
 @dataclasses.dataclass
@@ -30,7 +28,7 @@ class NoiseModel(ModelConfig):
 class NoiseFamily(Family):
     """A `GAN` of the family's networks (`networks`), with the run's losses, EMA and mode seeking."""
 
-    sources = NOISE_SOURCES
+    sources = IMAGE_SOURCES
     noise_generator = True
 
     def networks(self, config, vocabularies, dtype):
