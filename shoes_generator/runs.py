@@ -57,8 +57,9 @@ def read_config(run_dir: str | Path) -> ExperimentConfig:
 def read_metrics(path: str | Path) -> list[dict]:
     """The records of a run's ``metrics.jsonl`` (none if it does not exist yet).
 
-    A line that does not parse (torn by a crash or a full disk mid-write) is
-    dropped with a warning that names the file and the line; the rest is kept.
+    A line that does not parse (torn by a crash or a full disk mid-write), or
+    whose ``step`` or ``seconds`` is not a number, is dropped with a warning that
+    names the file and the line; the rest is kept.
 
     Args:
         path: the metrics file.
@@ -75,11 +76,16 @@ def read_metrics(path: str | Path) -> list[dict]:
         except json.JSONDecodeError as error:
             logger.warning("Dropping torn line %d of %s (%s): %.80r", number, path, error, line)
             continue
-        if isinstance(record, dict):
+        if isinstance(record, dict) and all(_number(record.get(key, 0)) for key in ("step", "seconds")):
             records.append(record)
         else:
-            logger.warning("Dropping line %d of %s: not a JSON object: %.80r", number, path, line)
+            logger.warning("Dropping line %d of %s: not a metrics record (a JSON object with numeric step and seconds): %.80r",
+                           number, path, line)
     return records
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def append_metrics(path: str | Path, record: dict) -> None:

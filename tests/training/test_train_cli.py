@@ -112,9 +112,10 @@ def test_metrics_lines_after_a_torn_one_start_on_a_line_of_their_own(tmp_path, c
     append_metrics(path, {"kind": "step", "step": 1})
     path.write_text(path.read_text() + '{"kind": "ep')
     append_metrics(path, {"kind": "eval", "step": 1, "fid": 2.5})
+    append_metrics(path, {"kind": "step", "step": None})  # Hand-edited, or another tool's: no step to trim by.
     with caplog.at_level("WARNING", logger="shoes_generator.runs"):
         assert read_metrics(path) == [{"kind": "step", "step": 1}, {"kind": "eval", "step": 1, "fid": 2.5}]
-    assert "line 2 of" in caplog.text and str(path) in caplog.text
+    assert "line 2 of" in caplog.text and "line 4 of" in caplog.text and str(path) in caplog.text
 
 
 @pytest.mark.parametrize("extra", [["--set", "train.batch_size=8"], ["--data", "photos"]])
