@@ -12,7 +12,6 @@ ghosts two shoes over each other where the feature blend draws one.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import typing
 from typing import Callable
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")

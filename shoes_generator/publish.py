@@ -84,7 +84,5 @@ def export_run(run_dir: str | Path, model_base: str | Path, name: str, version: 
     # not an untrained export. The optimizers stay behind (their slots depend on the run's learning-rate schedule).
     restored = training_checkpoint(model, optimizers=False).restore(checkpoint)
     restored.assert_existing_objects_matched().expect_partial()
-    from shoes_generator.trainer import export_model
-
-    path = export_model(model, config, vocabularies, model_dir / str(version))
+    path = config.family.export(model, config, vocabularies, model_dir / str(version))
     return path, global_step(model)

@@ -164,10 +164,5 @@ def train(
     export_dir = run_dir / "saved_model"
     if export_dir.exists():
         shutil.rmtree(export_dir)
-    export_model(model, config, data.vocabularies, export_dir)
+    config.family.export(model, config, data.vocabularies, export_dir)
     return RunResult(run_dir, global_step(model), model, history)
-
-
-def export_model(model, config: ExperimentConfig, vocabularies, path: Path) -> Path:
-    """Exports a trained model as a servable SavedModel at `path`, as its family exports (see each family's `export`)."""
-    return config.family.export(model, config, vocabularies, path)

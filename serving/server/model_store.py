@@ -14,7 +14,6 @@ import logging
 import threading
 from pathlib import Path
 
-import grpc
 
 from serving.server.errors import ServingError, invalid_argument, not_found
 from serving.server.servable import Servable, load_servable

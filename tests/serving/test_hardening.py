@@ -9,7 +9,6 @@ import time
 import grpc
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from serving.server.batching import Batcher, BatchingOptions
 from serving.server.errors import ServingError
