@@ -20,7 +20,8 @@ meta:COLUMN is ordinal (inch values such as "1in - 1 3/4in" are read as numbers;
 MODEL is a training run directory (its ``saved_model/`` is used) or a SavedModel directory;
 ``--server HOST:PORT --model NAME`` asks a served model instead. Conditional models need one value
 per label; labels left out default to the first value of their vocabulary (and the JSON says so).
-blend draws a CycleGAN run's design-language blend strip (it replaces ``python -m shoes_generator.blend``).
+blend draws a CycleGAN run's design-language blend strip (it replaces ``python -m shoes_generator.blend``);
+it takes a run of any family that exports a blend signature (``Family.blendable``: cyclegan today).
 Errors print ``shoes-explore: error: <message>`` and exit 2 for a wrong command line (a MODEL that is
 not a model, unknown labels, options that do not go together), 1 for failures while running (a server
 error, an unreadable file). Old spellings (--name, --samples) still work for one release.
@@ -220,12 +221,16 @@ def _direction(model, labels: dict, args) -> dict:
 
 
 def _blend(args) -> dict:
-    """Writes the blend strip of the CycleGAN run ``args.run``; a ValueError for another kind of run."""
+    """Writes the blend strip of the run ``args.run``; a ValueError for a run whose family exports no blend
+    signature (`Family.blendable`)."""
+    from shoes_generator.families import registered_families
     from shoes_generator.runs import read_config
 
     config = read_config(args.run)
-    if config.model.family != "cyclegan":
-        raise ValueError(f"{args.run} is not a CycleGAN run (model.family={config.model.family!r})")
+    if not config.family.blendable:
+        blendable = sorted(name for name, family in registered_families().items() if family.blendable)
+        raise ValueError(f"blend needs a run whose export has a blend signature (model.family {' or '.join(blendable)}); "
+                         f"{args.run} is not one. Received: model.family={config.model.family!r}")
     from shoes_generator.blend import write_blend_strip
 
     rows = write_blend_strip(args.run, config, args.out, args.count, args.alphas)

@@ -230,12 +230,28 @@ def test_explore_blend_replaces_python_m_blend(tmp_path, monkeypatch, capsys):
     assert WARNING.format(old="python -m shoes_generator.blend", new="shoes-explore blend") in capsys.readouterr().err
     gan = _run_dir(tmp_path / "gan", "dcgan64_paper")
     assert shoes_explore(["blend", str(gan), "-o", str(tmp_path / "s.png")]) == 2
-    assert "is not a CycleGAN run" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "a blend signature (model.family cyclegan)" in error and "Received: model.family='dcgan'" in error
     assert shoes_explore(["blend", str(tmp_path / "nowhere"), "-o", str(tmp_path / "s.png")]) == 2
     for alphas in ("2", "a,b"):
         with pytest.raises(SystemExit) as exit_info:
             shoes_explore(["blend", str(cyclegan), "-o", str(tmp_path / "s.png"), "--alphas", alphas])
         assert exit_info.value.code == 2
+
+
+def test_explore_blend_asks_the_family_whether_it_blends_not_its_name(tmp_path, monkeypatch, capsys):
+    import shoes_generator.blend
+    from shoes_generator.explore_cli import main as shoes_explore
+    from shoes_generator.families import get_family
+
+    monkeypatch.setattr(shoes_generator.blend, "write_blend_strip", lambda run, config, out, count, alphas: count)
+    monkeypatch.setattr(get_family("dcgan"), "blendable", True, raising=False)  # A family that declares a blend signature...
+    monkeypatch.setattr(get_family("cyclegan"), "blendable", False, raising=False)  # ...and one that does not.
+    gan, cyclegan = _run_dir(tmp_path / "gan", "dcgan64_paper"), _run_dir(tmp_path / "cyclegan", "cyclegan_sneaker2boot")
+    assert shoes_explore(["blend", str(gan), "-o", str(tmp_path / "s.png"), "-n", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 2
+    assert shoes_explore(["blend", str(cyclegan), "-o", str(tmp_path / "s.png")]) == 2
+    assert "(model.family dcgan); " in capsys.readouterr().err  # The families that can blend, as registered now.
 
 
 def test_the_scripts_use_the_new_spellings_and_the_json_run_line():

@@ -23,12 +23,15 @@ class Family:
         sources: the ``data.source`` values it trains on.
         noise_generator: draws images from noise (gets FID/KID/PR during training and
             `shoes-eval --metrics`).
+        blendable: its export has the ``blend_pixels`` signature (an ``alpha`` between the input
+            and its translation), which ``shoes-explore blend`` draws.
     """
 
     name: str = ""
     model_config: type = None
     sources: tuple[str, ...] = ()
     noise_generator: bool = False
+    blendable: bool = False
 
     def validate(self, config) -> None:
         """Family-specific checks of an experiment; raises ValueError naming the field and the value received."""
