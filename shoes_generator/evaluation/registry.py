@@ -4,8 +4,11 @@
 translation and segmentation evaluations and `shoes-eval --metrics` all ask
 this registry instead of listing metric names themselves. A metric is a
 `Metric` record: its name, its kind (what its ``compute`` takes), a one-line
-description, the models it applies to, the function and the report keys it
-gives. `register_metric` adds one; the built-in ones are registered at the end
+description, the model capabilities it applies to, the function and the report keys it
+gives. A metric names capabilities (`shoes_generator.families.base.CAPABILITIES`: "noise_generator",
+"translator", ...), never families: it applies to every registered family that declares one of them
+(`Family.noise_generator`, `Family.translator`, ...), so a new family gets its metrics without an
+edit here. `register_metric` adds one; the built-in ones are registered at the end
 of this module. Each ``compute`` here is a thin adapter: the arithmetic lives
 beside its data (`shoes_generator.metrics`, `shoes_generator.evaluation.streaming`,
 `shoes_generator.segmentation.metrics`), imported only when a metric runs, so
@@ -28,6 +31,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Iterable, Sequence
 
+from shoes_generator.families.base import CAPABILITIES
+
 KINDS = {
     "samples": "generated vs real feature statistics",
     "pairs": "outputs vs their targets",
@@ -35,8 +40,7 @@ KINDS = {
     "labels": "the label asked for vs the one the judge reads",
     "classes": "predicted vs true classes per pixel",
 }
-GENERATOR = "generator"  # `applies_to` entry standing for every noise-generator family (dcgan, conditional, ...).
-MODELS = (GENERATOR, "pix2pix", "cyclegan", "segmentation")
+GENERATOR = "noise_generator"  # The capability of every noise-generator family (dcgan, conditional, ...).
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +51,8 @@ class Metric:
         name: the name `--metrics`, `compare` and `MetricsCallback` take.
         kind: one of `KINDS` (what ``compute`` takes; see the module docstring).
         description: one line for ``shoes-eval --metrics list``.
-        applies_to: the models it measures: "generator" (every noise generator) and family names.
+        applies_to: the capabilities of the models it measures (`CAPABILITIES`, e.g. "noise_generator",
+            "paired_translator"): it applies to every family that declares one of them.
         compute: the function (see the module docstring for each kind's arguments).
         outputs: the keys ``compute`` gives (e.g. "kid" and "kid_std").
         optional: computed only when asked for (``shoes-eval --metrics``; the training callback
@@ -81,11 +86,15 @@ def register_metric(metric: Metric) -> Metric:
     """Registers `metric` under its name; returns it.
 
     Raises:
-        ValueError: an unknown kind, no outputs, a "labels" metric without a label, or a name
-            registered already (as a metric or an alias).
+        ValueError: an unknown kind, no outputs, a "labels" metric without a label, an `applies_to`
+            that is not a non-empty tuple of `CAPABILITIES`, or a name registered already (as a metric
+            or an alias).
     """
     if metric.kind not in KINDS:
         raise ValueError(f"Metric kind must be one of {list(KINDS)}. Received: {metric.name!r} of kind {metric.kind!r}")
+    if isinstance(metric.applies_to, str) or not metric.applies_to or not set(metric.applies_to) <= set(CAPABILITIES):
+        raise ValueError(f"Metric applies_to must name model capabilities among {list(CAPABILITIES)} (families declare them). "
+                         f"Received: {metric.name!r} applies to {metric.applies_to!r}")
     if not metric.name or not metric.outputs or (metric.kind == "labels") != bool(metric.label):
         raise ValueError(f"A metric needs a name and outputs, and a label exactly when its kind is 'labels'. Received: {metric}")
     if metric.name in _METRICS or metric.name in _ALIASES:
@@ -133,12 +142,32 @@ def get_metric(name: str) -> Metric:
     return _METRICS[name]
 
 
+def capabilities_of(model: str) -> frozenset[str]:
+    """What `model` stands for: a capability (e.g. `GENERATOR`) itself, or a registered family's name
+    the capabilities that family declares.
+
+    Raises:
+        ValueError: neither (the message lists the registered families).
+    """
+    if model in CAPABILITIES:
+        return frozenset((model,))
+    from shoes_generator.families import get_family
+
+    return frozenset(get_family(model).capabilities())
+
+
+def applies(metric: Metric, model: str) -> bool:
+    """Whether `metric` measures `model` (a capability or a family name): they share a capability."""
+    return not capabilities_of(model).isdisjoint(metric.applies_to)
+
+
 def metrics_for(model: str | None = None, kind: str | None = None, optional: bool | None = None) -> list[Metric]:
-    """The registered metrics, in registration order, that apply to `model`, are of `kind` and
-    (when `optional` is given) are optional or not; None matches any."""
+    """The registered metrics, in registration order, that apply to `model` (a capability such as
+    `GENERATOR`, or a registered family's name), are of `kind` and (when `optional` is given) are
+    optional or not; None matches any."""
     return [
         metric for metric in _METRICS.values()
-        if (model is None or model in metric.applies_to) and (kind is None or metric.kind == kind)
+        if (model is None or applies(metric, model)) and (kind is None or metric.kind == kind)
         and (optional is None or metric.optional == optional)
     ]
 
@@ -154,7 +183,7 @@ def resolve_metrics(names: Iterable[str], kind: str | None = None, model: str | 
     Args:
         names: metric names or aliases.
         kind: the one kind the caller computes (None: any).
-        model: the model they must apply to (None: any).
+        model: the model they must apply to: a capability or a family name (None: any).
         user: who asks, for the messages (e.g. "MetricsCallback").
 
     Raises:
@@ -167,7 +196,7 @@ def resolve_metrics(names: Iterable[str], kind: str | None = None, model: str | 
         raise ValueError(f"Unknown metrics {unknown} for {user}; registered: {', '.join(registered_names())}. Received: {names}")
     wanted = {member for name in names for member in (_ALIASES[name][0] if name in _ALIASES else (name,))}
     chosen = [metric for metric in _METRICS.values() if metric.name in wanted]
-    wrong = [metric.name for metric in chosen if (kind is not None and metric.kind != kind) or (model is not None and model not in metric.applies_to)]
+    wrong = [metric.name for metric in chosen if (kind is not None and metric.kind != kind) or (model is not None and not applies(metric, model))]
     if wrong:
         fits = metric_names(model, kind)
         what = " ".join(part for part in (f"{kind!r}" if kind else "", "metrics", f"of {model!r} models" if model else "") if part)
@@ -189,13 +218,23 @@ def requested_metrics(text: str, user: str = "--metrics") -> list[str]:
 
 
 def describe_metrics() -> str:
-    """One line per registered name: name, kind, what it applies to, description and output keys
+    """One line per registered name: name, kind, the capabilities it applies to, description and output
+    keys; then one line per capability with the registered families that declare it
     (``shoes-eval --metrics list``)."""
+    from shoes_generator.families import registered_families
+
     rows = [(m.name, m.kind, ",".join(m.applies_to), f"{m.description} -> {', '.join(m.outputs)}"
              + ("" if m.optional else " (always reported)")) for m in _METRICS.values()]
     rows += [(alias, "alias", "", f"{description}: {', '.join(members)}") for alias, (members, description) in _ALIASES.items()]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    return "\n".join(f"{name:<{widths[0]}}  {kind:<{widths[1]}}  {models:<{widths[2]}}  {text}" for name, kind, models, text in rows)
+    lines = [f"{name:<{widths[0]}}  {kind:<{widths[1]}}  {models:<{widths[2]}}  {text}" for name, kind, models, text in rows]
+    families = registered_families().values()
+    lines.append("The capabilities (a metric applies to every family that declares one of its own):")
+    width = max(len(capability) for capability in CAPABILITIES)
+    for capability, description in CAPABILITIES.items():
+        declaring = ", ".join(family.name for family in families if capability in family.capabilities()) or "no family"
+        lines.append(f"  {capability:<{width}}  {description}; declared by {declaring}")
+    return "\n".join(lines)
 
 
 # The built-in metrics. Adapters import their arithmetic when called (see the module docstring).
@@ -284,7 +323,7 @@ def _iou(cm, class_names=None) -> dict:
     }
 
 
-_IMAGES = (GENERATOR, "pix2pix", "cyclegan")
+_IMAGES = (GENERATOR, "translator")
 for _metric in (
     Metric("frechet", "samples", "Frechet distance of the shoe classifier's features (the judge's; FID formula)",
            _IMAGES, _frechet, ("frechet_distance",), digits=3),
@@ -295,18 +334,18 @@ for _metric in (
     Metric("pr", "samples", "improved precision (fidelity) and recall (diversity), k-NN manifolds",
            (GENERATOR,), _precision_recall, ("precision", "recall"), optional=True, digits=4),
     Metric("l1", "pairs", "mean absolute error of outputs vs targets on the [-1, 1] scale",
-           ("pix2pix",), _l1, ("l1",), digits=4),
-    Metric("psnr", "pairs", "peak signal-to-noise ratio of outputs vs targets (dB)", ("pix2pix",), _psnr, ("psnr",), digits=3),
-    Metric("ssim", "pairs", "structural similarity of outputs vs targets", ("pix2pix",), _ssim, ("ssim",), digits=4),
+           ("paired_translator",), _l1, ("l1",), digits=4),
+    Metric("psnr", "pairs", "peak signal-to-noise ratio of outputs vs targets (dB)", ("paired_translator",), _psnr, ("psnr",), digits=3),
+    Metric("ssim", "pairs", "structural similarity of outputs vs targets", ("paired_translator",), _ssim, ("ssim",), digits=4),
     Metric("cycle", "cycle", "cycle-consistency L1 of A->B->A and B->A->B",
-           ("cyclegan",), _cycle_l1, ("cycle_l1_aba", "cycle_l1_bab"), digits=4),
+           ("cycle_translator",), _cycle_l1, ("cycle_l1_aba", "cycle_l1_bab"), digits=4),
     Metric("type_accuracy", "labels", "share of images the classifier calls the shoe type asked for",
-           (GENERATOR, "pix2pix"), _type_accuracy, ("type_accuracy",), label="category"),
+           (GENERATOR, "paired_translator"), _type_accuracy, ("type_accuracy",), label="category"),
     Metric("color_accuracy", "labels", "share of samples whose dominant colour is the one asked for",
            (GENERATOR,), _color_accuracy, ("color_accuracy", "color_accuracy_per_color"), label="color"),
-    Metric("pixel_accuracy", "classes", "share of pixels given their true class", ("segmentation",), _pixel_accuracy, ("pixel_accuracy",)),
+    Metric("pixel_accuracy", "classes", "share of pixels given their true class", ("segmenter",), _pixel_accuracy, ("pixel_accuracy",)),
     Metric("iou", "classes", "intersection over union per class and its mean over the classes present",
-           ("segmentation",), _iou, ("mean_iou", "per_class_iou")),
+           ("segmenter",), _iou, ("mean_iou", "per_class_iou")),
 ):
     register_metric(_metric)
 register_alias("acc", ("type_accuracy", "color_accuracy"), "the label accuracies")

@@ -13,6 +13,17 @@ from pathlib import Path
 
 _FAMILIES: dict[str, "Family"] = {}
 
+# What a family can declare it does (each a `Family` attribute, False unless the family sets it True).
+# Metrics apply by them (`shoes_generator.evaluation.registry.Metric.applies_to`): a registered family
+# gets every metric of what it declares, with no edit to the metric registry.
+CAPABILITIES = {
+    "noise_generator": "draws images from noise, and from labels when it takes them",
+    "translator": "turns an input image into an output image",
+    "paired_translator": "learns from input and target pairs, so its outputs have targets",
+    "cycle_translator": "translates both ways between two domains; a round trip should give the input back",
+    "segmenter": "gives every pixel a class",
+}
+
 
 class Family:
     """One model family.
@@ -23,6 +34,8 @@ class Family:
         sources: the ``data.source`` values it trains on.
         noise_generator: draws images from noise (gets FID/KID/PR during training and
             `shoes-eval --metrics`).
+        translator, paired_translator, cycle_translator, segmenter: the other `CAPABILITIES`;
+            together with ``noise_generator`` they choose the metrics that apply to the family.
         blendable: its export has the ``blend_pixels`` signature (an ``alpha`` between the input
             and its translation), which ``shoes-explore blend`` draws.
     """
@@ -31,7 +44,15 @@ class Family:
     model_config: type = None
     sources: tuple[str, ...] = ()
     noise_generator: bool = False
+    translator: bool = False
+    paired_translator: bool = False
+    cycle_translator: bool = False
+    segmenter: bool = False
     blendable: bool = False
+
+    def capabilities(self) -> tuple[str, ...]:
+        """The `CAPABILITIES` this family declares (set True), in their order."""
+        return tuple(name for name in CAPABILITIES if getattr(self, name, False))
 
     def validate(self, config) -> None:
         """Family-specific checks of an experiment; raises ValueError naming the field and the value received."""
@@ -55,6 +76,10 @@ class Family:
     def sample_callback(self, config, data, run_dir: Path):
         """The run's per-epoch picture (a `keras.callbacks.Callback` writing ``samples/``)."""
         raise NotImplementedError(f"Family {self.name!r} draws no per-epoch picture.")
+
+    def extra_callbacks(self, config, run_dir: Path) -> list:
+        """More per-epoch callbacks of the family's own (plots of what it logs), run after `MetricsLog` and the picture."""
+        return []
 
     def export(self, model, config, vocabularies, path: Path) -> Path:
         """Writes the trained `model` as a servable SavedModel at `path`; returns `path`."""

@@ -36,6 +36,7 @@ class CycleGANFamily(Family):
     name = "cyclegan"
     model_config = CycleGANModel
     sources = IMAGE_SOURCES  # Two domains selected from one set of labelled images.
+    translator = cycle_translator = True
     blendable = True  # export_cyclegan writes blend_pixels.
 
     def validate(self, config) -> None:

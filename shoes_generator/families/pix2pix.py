@@ -56,6 +56,7 @@ class Pix2PixFamily(Family):
     name = "pix2pix"
     model_config = Pix2PixModel
     sources = ("pairs", "triplets", "fmnist_edges")
+    translator = paired_translator = True
 
     def validate(self, config) -> None:
         check_norm(config)

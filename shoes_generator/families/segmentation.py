@@ -43,6 +43,7 @@ class SegmentationFamily(Family):
     name = "segmentation"
     model_config = SegmentationModel
     sources = ("fmnist_masks", "segments")
+    segmenter = True
 
     def validate(self, config) -> None:
         data = config.data

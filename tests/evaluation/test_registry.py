@@ -62,7 +62,7 @@ def inputs_of(metric):
 @pytest.mark.parametrize("name", list(registry.registered_metrics()))
 def test_every_metric_gives_the_outputs_it_declares(name):
     metric = registry.get_metric(name)
-    assert metric.description and metric.applies_to and set(metric.applies_to) <= set(registry.MODELS)
+    assert metric.description and metric.applies_to and set(metric.applies_to) <= set(registry.CAPABILITIES)
     values = metric.compute(*inputs_of(metric))
     assert set(values) == set(metric.outputs)
 
@@ -219,6 +219,9 @@ def test_registering_rejects_a_taken_name_an_unknown_kind_and_a_labels_metric_wi
         register_metric(Metric("odd", "pixels", "odd", (GENERATOR,), _toy_compute, ("odd",)))
     with pytest.raises(ValueError, match="a label exactly when"):
         register_metric(Metric("odd", "labels", "odd", (GENERATOR,), _toy_compute, ("odd",)))
+    for applies_to in (("dcgan",), (), "noise_generator"):  # A family's name, nothing, a bare string: not capabilities.
+        with pytest.raises(ValueError, match="applies_to must name model capabilities"):
+            register_metric(Metric("odd", "samples", "odd", applies_to, _toy_compute, ("odd",)))
     assert "odd" not in registered_names()
 
 
@@ -263,5 +266,72 @@ def test_the_generator_evaluation_computes_a_new_metric_beside_its_registered_re
         "fid_classifier", "toy_classifier", "fid_classifier_floor_real_vs_real", "toy_classifier_floor_real_vs_real",
     ]
     assert report["fid_classifier"] == pytest.approx(report["frechet_distance"], abs=1e-3)
-    with pytest.raises(ValueError, match="the generator evaluation computes 'samples' metrics of 'generator' models: frechet, fid, kid, pr, toy"):
+    with pytest.raises(ValueError, match="the generator evaluation computes 'samples' metrics of 'noise_generator' models: frechet, fid, kid, pr, toy"):
         generator_eval.evaluate_saved_model(None, 40, server=FakeSampler(), metrics=["l1"])
+
+
+# Which metrics apply to a family follows from what the family declares, not from its name.
+TODAY = {
+    "dcgan": ("frechet", "fid", "kid", "pr", "type_accuracy", "color_accuracy"),
+    "conditional": ("frechet", "fid", "kid", "pr", "type_accuracy", "color_accuracy"),
+    "pix2pix": ("frechet", "l1", "psnr", "ssim", "type_accuracy"),
+    "cyclegan": ("frechet", "cycle"),
+    "segmentation": ("pixel_accuracy", "iou"),
+}
+
+
+def test_the_built_in_families_get_the_metrics_they_had_by_name():
+    assert {family: registry.metric_names(family) for family in TODAY} == TODAY
+    assert registry.metric_names(GENERATOR, optional=True) == ("fid", "kid", "pr")  # The training callback's and --metrics'.
+
+
+@pytest.fixture
+def new_families():
+    """Two families registered as a new module would (a labelled noise generator, a paired translator), removed afterwards."""
+    import dataclasses
+
+    from shoes_generator.configs import ModelConfig
+    from shoes_generator.families import Family, register_family, unregister_family
+
+    @dataclasses.dataclass
+    class ToyModel(ModelConfig):
+        family: str = "toy_labelled_gan"
+
+    class ToyLabelledGAN(Family):
+        name, model_config, sources, noise_generator = "toy_labelled_gan", ToyModel, ("fmnist",), True
+
+    class ToyTranslator(Family):
+        name, model_config, sources = "toy_translator", ToyModel, ("pairs",)
+        translator = paired_translator = True
+
+    register_family(ToyLabelledGAN())
+    register_family(ToyTranslator())
+    yield
+    unregister_family("toy_labelled_gan")
+    unregister_family("toy_translator")
+
+
+def test_a_newly_registered_family_gets_the_metrics_of_what_it_declares_without_editing_the_registry(new_families, capsys):
+    from shoes_generator.evaluation.translation_eval import _measured
+    from training.evaluate import main
+
+    assert registry.metric_names("toy_labelled_gan") == TODAY["dcgan"]
+    assert registry.metric_names("toy_labelled_gan", kind="labels") == ("type_accuracy", "color_accuracy")
+    assert registry.metric_names("toy_translator") == TODAY["pix2pix"]
+    assert [m.name for m in registry.resolve_metrics(["fid", "kid"], kind="samples", model="toy_labelled_gan")] == ["fid", "kid"]
+    with pytest.raises(ValueError, match="metrics of 'toy_translator' models: frechet; \\['fid'\\]"):
+        registry.resolve_metrics(["fid"], kind="samples", model="toy_translator")
+    outputs, targets = random_images(6, 0, 16), random_images(6, 1, 16)
+    assert _measured("toy_translator", "pairs", outputs, targets) == _measured("pix2pix", "pairs", outputs, targets)
+    assert main(["--metrics", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    declared = {line.split()[0]: line for line in lines[lines.index(next(line for line in lines if line.startswith("The capabilities"))) + 1:]}
+    assert set(declared) == set(registry.CAPABILITIES)
+    assert declared["noise_generator"].endswith("toy_labelled_gan") and "dcgan, conditional" in declared["noise_generator"]
+    assert "pix2pix" in declared["paired_translator"] and "toy_translator" in declared["paired_translator"]
+    assert "toy" not in declared["cycle_translator"] and "toy" not in declared["segmenter"]
+
+
+def test_a_name_that_is_neither_a_capability_nor_a_family_is_refused():
+    with pytest.raises(ValueError, match="model.family must be one of"):
+        registry.metric_names("generator")
