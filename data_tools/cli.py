@@ -5,6 +5,10 @@ sets ``run=<function(args) -> dict>``; the dict is the command's JSON summary.
 `main` imports only the module of the command it runs: ``shoes-data --help``
 lists the commands from their source (names and help lines) without importing
 them, and so without TensorFlow.
+
+Exit codes: 2 for a `UsageError` (a command's `CommandError`: an argument refused before the work),
+1 for a failure while working (an unreadable or corrupt file, an unwritable DST), each with one
+``shoes-data <command>: error: <message>`` line on stderr.
 """
 
 from __future__ import annotations
@@ -21,8 +25,8 @@ import logging
 import sys
 from pathlib import Path
 
-from data_tools.common import CommandError, emit_summary, help_text
-from shoes_generator.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail
+from data_tools.common import emit_summary, help_text
+from shoes_generator.cli_common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, fail, runtime_errors
 
 # The command modules, in --help order.
 COMMANDS = (
@@ -112,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         summary = args.run(args)
-    except (CommandError, ValueError, FileNotFoundError) as error:  # Arguments refused: no SRC, DST inside SRC, SRC not of --kind.
+    except UsageError as error:  # Arguments refused (a `CommandError`): no SRC, DST inside SRC, SRC not of --kind.
         return fail(f"shoes-data {args.command}", error_message(error), EXIT_USAGE)
-    except OSError as error:  # Found while running: an unwritable DST, a full disk, missing permissions.
+    except runtime_errors() as error:  # Found while running: an unwritable DST, a full disk, a corrupt manifest.
         return fail(f"shoes-data {args.command}", error_message(error), EXIT_FAILURE)
     emit_summary({"command": args.command, **summary}, getattr(args, "summary", None))
     return EXIT_OK

@@ -91,9 +91,14 @@ def run(args: argparse.Namespace) -> dict:
     search = None if args.fmnist_dir is None else [args.fmnist_dir]
     rows, shown = [], []
     for split in SPLITS if args.split == "both" else (args.split,):
-        images, colors, categories = colored_shoe_arrays(
-            split, args.size, args.seed, "pad", search, args.fmnist_dir is None, args.limit, args.per_class
-        )
+        try:
+            images, colors, categories = colored_shoe_arrays(
+                split, args.size, args.seed, "pad", search, args.fmnist_dir is None, args.limit, args.per_class
+            )
+        except FileNotFoundError as error:  # --fmnist-dir names a folder without the files: the command line is wrong.
+            if search is None:
+                raise  # Not found after a download attempt: a failure at run time.
+            raise CommandError(str(error)) from error
         for index in progress(range(len(images)), f"colorize-fmnist {split}", total=len(images)):
             path = f"{split}/{index:05d}_{colors[index]}_{categories[index]}.png"
             save_png(images[index], dst / path)

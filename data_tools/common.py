@@ -11,7 +11,7 @@ from typing import Iterable, TypeVar
 
 from tqdm.auto import tqdm
 
-from shoes_generator.cli_common import positive_int  # noqa: F401  (the commands' argparse type of counts and sizes)
+from shoes_generator.cli_common import UsageError, positive_int  # noqa: F401  (positive_int: the commands' argparse type of counts and sizes)
 from shoes_generator.imaging.io import DEFAULT_MAX_PIXELS, list_images
 
 T = TypeVar("T")
@@ -28,8 +28,9 @@ MAX_PIXELS_HELP = (
 )
 
 
-class CommandError(Exception):
-    """A bad argument or input file; the message names it and what was received."""
+class CommandError(UsageError):
+    """A bad argument: a value out of range, a SRC or DST that is not what the command needs; the message
+    names it and what was received. `shoes-data` exits 2 for it (a usage error), 1 for other errors."""
 
 
 def progress(items: Iterable[T], desc: str, total: int | None = None) -> Iterable[T]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from data_tools.common import NON_REGULAR_HELP, CommandError, help_text, positive_int, progress
 from data_tools.transform import add_tree_arguments
-from shoes_generator.data.folders import folder_table, join_manifest, zappos_table
+from shoes_generator.data.folders import EmptySelectionError, folder_table, join_manifest, zappos_table
 from shoes_generator.data.manifest import MANIFEST_NAME
 from shoes_generator.data.paired import pair_table, triplet_table
 from shoes_generator.data.pipeline import FIT_MODES, PipelineOptions
@@ -67,13 +67,25 @@ def _optional_file(value: str, auto: Path | None) -> Path | None:
 
 
 def build_table(args: argparse.Namespace):
-    """The table of SRC for ``--kind`` (with its label joins)."""
+    """The table of SRC for ``--kind`` (with its label joins).
+
+    Raises:
+        CommandError: SRC is not a source of ``--kind`` (no folder, no image, a folder of the layout
+            missing), or a ``--manifest`` / ``--meta-data`` file is not there.
+    """
     src = Path(args.src)
     if not src.is_dir():
         raise CommandError(f"source folder not found: {str(src)!r}")
     manifest = _optional_file(args.manifest, src / MANIFEST_NAME)
     if args.kind not in LABELLED_KINDS and args.manifest != "auto":
         raise CommandError(f"--manifest applies to --kind {' or '.join(LABELLED_KINDS)}; received --kind {args.kind}")
+    try:
+        return _table(args, src, manifest)
+    except (EmptySelectionError, FileNotFoundError) as error:  # The arguments name what is not there; a corrupt file is not this.
+        raise CommandError(f"{error} (SRC={str(src)!r}, --kind {args.kind})") from error
+
+
+def _table(args: argparse.Namespace, src: Path, manifest: Path | None):
     if args.kind == "pairs":
         return pair_table(src, args.full_check)
     if args.kind == "triplets":

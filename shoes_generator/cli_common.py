@@ -8,7 +8,9 @@ release through `add_deprecated`, hidden from --help, with one warning line on s
 Exit codes: `EXIT_USAGE` (2) when the command line is wrong (argparse's own errors, a value that
 fails its check before any work starts, a path argument that does not exist or is the wrong
 kind); `EXIT_FAILURE` (1) when the work started and failed (unreadable contents, a checkpoint
-that does not fit, a server error, an existing version, a failed training).
+that does not fit, a server error, an existing version, a failed training). A command raises
+`UsageError` for the first kind; any other `ValueError` is a failure at run time (a corrupt file,
+a model that fails), reported in one line with exit code 1 (`RUNTIME_ERRORS`, `runtime_errors`).
 
 Imports nothing beyond the standard library: the TensorFlow-free commands use it.
 """
@@ -21,6 +23,27 @@ import sys
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+
+
+class UsageError(ValueError):
+    """The command line is wrong: an argument that fails its check, an unknown name, a path that is not
+    what it must be. Commands exit with `EXIT_USAGE` for it; the message names the argument and the
+    value received. (A `ValueError`, so code that checks values keeps catching it.)"""
+
+
+# What a command reports as a failure at run time (exit 1, one line): a value found wrong while
+# working (a corrupt config.json, a model that does not fit), a file that cannot be read or written,
+# a run-time error of a library.
+RUNTIME_ERRORS = (ValueError, OSError, RuntimeError)
+
+
+def runtime_errors() -> tuple[type[BaseException], ...]:
+    """`RUNTIME_ERRORS`, plus TensorFlow's ``tf.errors.OpError`` (a model that fails while running) once
+    TensorFlow is loaded (this module does not load it)."""
+    tensorflow = sys.modules.get("tensorflow")
+    errors = getattr(tensorflow, "errors", None)
+    op_error = getattr(errors, "OpError", None)
+    return RUNTIME_ERRORS + ((op_error,) if isinstance(op_error, type) else ())
 
 
 def deprecation_line(old: str, new: str) -> str:

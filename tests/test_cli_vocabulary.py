@@ -172,6 +172,36 @@ def test_eval_exit_codes(tmp_path, monkeypatch, capsys):
     assert "shoes-eval: error: InceptionV3 weights could not be loaded" in capsys.readouterr().err
 
 
+def _with_saved_model(run: Path) -> Path:
+    (run / "saved_model").mkdir(parents=True)
+    (run / "saved_model" / "saved_model.pb").write_bytes(b"")
+    return run
+
+
+def test_eval_a_usage_error_exits_2_and_a_value_error_found_while_measuring_exits_1(tmp_path, monkeypatch, capsys):
+    import tensorflow as tf
+
+    import training.evaluate as shoes_eval
+
+    pix2pix = _with_saved_model(_run_dir(tmp_path / "pix2pix", "pix2pix_fmnist_edges"))
+    assert shoes_eval.main([str(pix2pix), "--metrics", "fid"]) == 2  # An option that does not apply to the run.
+    assert capsys.readouterr().err == f"shoes-eval: error: --metrics measure noise generators; {pix2pix} is a pix2pix run.\n"
+    assert shoes_eval.main(["--metrics", "fid,nope", "--server", "h:1"]) == 2  # An unknown metric name.
+    assert shoes_eval.main([str(tmp_path / "runs" / "0001-misspelt"), "-n", "8"]) == 2  # MODEL spelled wrong.
+    capsys.readouterr()
+
+    corrupt = _with_saved_model(tmp_path / "corrupt")
+    (corrupt / "config.json").write_text("{not json")
+    assert shoes_eval.main([str(corrupt), "-n", "8"]) == 1  # The run is broken, the command line is right.
+    error = capsys.readouterr().err
+    assert error.startswith(f"shoes-eval: error: the run's config '{corrupt / 'config.json'}' cannot be read: Expecting property name")
+    assert error.count("\n") == 1 and "Traceback" not in error
+    for failure in (ValueError("the model's output has 4 channels, expected 3"), tf.errors.InvalidArgumentError(None, None, "a model that fails")):
+        monkeypatch.setattr(shoes_eval, "measure", lambda *args, failure=failure: (_ for _ in ()).throw(failure))
+        assert shoes_eval.main([str(pix2pix), "-n", "8"]) == 1
+        assert capsys.readouterr().err == f"shoes-eval: error: {failure}\n"
+
+
 # shoes-explore (and the blend strip that moved into it)
 
 

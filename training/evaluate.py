@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from shoes_generator.cli_common import EXIT_FAILURE, EXIT_USAGE, add_deprecated, fail
+from shoes_generator.cli_common import EXIT_FAILURE, EXIT_USAGE, UsageError, add_deprecated, fail, runtime_errors
 
 EPILOG = """
 MODEL is a run directory (its saved_model/ is measured and the figures are
@@ -41,6 +41,11 @@ improved precision/recall over the chosen features (--features classifier, or
 inception with ImageNet weights), each beside its real-vs-real floor.
 --server HOST:PORT --model NAME measures a served model through the gRPC client. An accuracy the judge cannot give (labels
 it does not know, e.g. UT-Zappos categories) is replaced by a *_note key.
+
+Exit codes: 2 for a wrong command line (unknown metric names, a MODEL that is not a run or a
+SavedModel, options that do not apply to the model), 1 for a failure while measuring (a corrupt
+config.json or SavedModel, a model that fails, weights that do not load), with one
+"shoes-eval: error: ..." line on stderr.
 """
 
 
@@ -103,20 +108,24 @@ def measure(args, saved_model: Path | None, run_dir: Path | None, metrics: list[
         metrics: the extra feature metrics asked for (generators only).
 
     Raises:
-        ValueError: generator-only options (``--metrics``, ``--features``, ``--inception-weights``) for
-            another family, or a model that cannot be measured.
+        UsageError: generator-only options (``--metrics``, ``--features``, ``--inception-weights``) for
+            another family.
+        ValueError: a run or model found wrong while measuring (e.g. a corrupt config.json).
         RuntimeError: the InceptionV3 weights could not be loaded.
     """
     config = None
     if run_dir is not None:
         from shoes_generator.runs import read_config
 
-        config = read_config(run_dir)
+        try:
+            config = read_config(run_dir)
+        except ValueError as error:  # A corrupt or unknown config.json: the run is wrong, not the command line.
+            raise ValueError(f"the run's config {str(run_dir / 'config.json')!r} cannot be read: {error}") from error
     if config is not None and not config.family.noise_generator:
         given = [flag for flag, used in (("--metrics", metrics), ("--features", args.features != "classifier"),
                                          ("--inception-weights", args.inception_weights)) if used]
         if given:
-            raise ValueError(f"{', '.join(given)} measure noise generators; {run_dir} is a {config.model.family} run.")
+            raise UsageError(f"{', '.join(given)} measure noise generators; {run_dir} is a {config.model.family} run.")
     if config is not None:
         return config.family.evaluate(saved_model, config, args, metrics)
     from shoes_generator.families.noise import evaluate_noise_generator
@@ -148,10 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.model is not None:
             saved_model, run_dir = resolve(args.model)
-        report = measure(args, saved_model, run_dir, metrics)
-    except (FileNotFoundError, ValueError) as error:  # MODEL is not a model, options that do not apply to it.
+    except FileNotFoundError as error:  # MODEL is not a run or a SavedModel.
         return fail("shoes-eval", error, EXIT_USAGE)
-    except (OSError, RuntimeError) as error:  # Found while measuring: unreadable files, weights that do not load.
+    try:
+        report = measure(args, saved_model, run_dir, metrics)
+    except UsageError as error:  # Options that do not apply to the model.
+        return fail("shoes-eval", error, EXIT_USAGE)
+    except runtime_errors() as error:  # Found while measuring: a corrupt config.json, unreadable files, a model that fails.
         return fail("shoes-eval", error, EXIT_FAILURE)
     print_table(report)
     text = json.dumps(report, indent=2)

@@ -44,3 +44,24 @@ def test_a_refused_argument_exits_2_and_a_failure_while_running_exits_1(tmp_path
     (tmp_path / "file").write_text("")
     code, _, err = run_cli(["stats", src, "--out", tmp_path / "file" / "stats"], capsys)  # Cannot write there.
     assert code == 1 and "shoes-data stats: error:" in err
+
+
+def test_a_usage_error_exits_2_and_any_other_value_error_exits_1_in_one_line(tmp_path, capsys):
+    src = tmp_path / "src"
+    for name in ("a.png", "b.png"):
+        write_image(src / name, shoe_image())
+    (tmp_path / "bad.csv").write_text("file,color\na.png,red\n")  # A manifest without its path column: a corrupt file.
+    code, _, err = run_cli(["to-tfrecords", src, tmp_path / "out", "--manifest", tmp_path / "bad.csv"], capsys)
+    assert code == 1 and err.startswith("shoes-data to-tfrecords: error: Manifest") and "needs a 'path' column" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    code, _, err = run_cli(["to-tfrecords", src, tmp_path / "out", "--manifest", tmp_path / "misspelt.csv"], capsys)
+    assert code == 2 and "misspelt.csv" in err  # A --manifest that is not there: the command line is wrong.
+    code, _, err = run_cli(["to-tfrecords", src, tmp_path / "out", "--kind", "triplets"], capsys)
+    assert code == 2 and "input" in err and "--kind triplets" in err  # SRC is not of --kind.
+
+
+def test_command_error_is_the_shared_usage_error():
+    from data_tools.common import CommandError
+    from shoes_generator.cli_common import UsageError
+
+    assert issubclass(CommandError, UsageError) and issubclass(UsageError, ValueError)
