@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from data_tools.common import CommandError, add_summary_argument, help_text, positive_int, progress
-from shoes_generator.data.fmnist import CATEGORY_NAMES, SPLITS, colored_shoe_arrays
 from shoes_generator.data.manifest import MANIFEST_NAME, write_manifest
+from shoes_generator.data.names import CATEGORY_NAMES, SPLITS
 from shoes_generator.imaging.colors import COLOR_NAMES
 from shoes_generator.imaging.io import image_grid, save_png
 
@@ -83,6 +83,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     """Tints and writes the shoes, the manifest and the preview; returns the summary."""
+    from shoes_generator.data.fmnist import colored_shoe_arrays  # TensorFlow: imported to run, not for --help.
+
     if args.size < MIN_SIZE:
         raise CommandError(f"--size must be >= {MIN_SIZE}. Received: --size={args.size}")
     dst = Path(args.dst)

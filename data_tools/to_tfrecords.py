@@ -7,11 +7,11 @@ from pathlib import Path
 
 from data_tools.common import NON_REGULAR_HELP, CommandError, help_text, positive_int, progress
 from data_tools.transform import add_tree_arguments
-from shoes_generator.data.folders import EmptySelectionError, folder_table, join_manifest, zappos_table
 from shoes_generator.data.manifest import MANIFEST_NAME
-from shoes_generator.data.paired import pair_table, triplet_table
-from shoes_generator.data.pipeline import FIT_MODES, PipelineOptions
-from shoes_generator.data.tfrecords import SHARD_GLOB, SIDECAR, write_tfrecords
+from shoes_generator.data.names import FIT_MODES, SHARD_GLOB, SIDECAR
+
+# The tables, the pipeline and the writer load TensorFlow: they are imported where the command runs,
+# so that ``shoes-data to-tfrecords --help`` answers without it.
 
 KINDS = ("folder", "zappos", "pairs", "triplets")
 LABELLED_KINDS = ("folder", "zappos")
@@ -79,6 +79,8 @@ def build_table(args: argparse.Namespace):
     manifest = _optional_file(args.manifest, src / MANIFEST_NAME)
     if args.kind not in LABELLED_KINDS and args.manifest != "auto":
         raise CommandError(f"--manifest applies to --kind {' or '.join(LABELLED_KINDS)}; received --kind {args.kind}")
+    from shoes_generator.data.folders import EmptySelectionError
+
     try:
         return _table(args, src, manifest)
     except (EmptySelectionError, FileNotFoundError) as error:  # The arguments name what is not there; a corrupt file is not this.
@@ -86,6 +88,9 @@ def build_table(args: argparse.Namespace):
 
 
 def _table(args: argparse.Namespace, src: Path, manifest: Path | None):
+    from shoes_generator.data.folders import folder_table, join_manifest, zappos_table
+    from shoes_generator.data.paired import pair_table, triplet_table
+
     if args.kind == "pairs":
         return pair_table(src, args.full_check)
     if args.kind == "triplets":
@@ -99,6 +104,9 @@ def _table(args: argparse.Namespace, src: Path, manifest: Path | None):
 
 def run(args: argparse.Namespace) -> dict:
     """Writes the shards; returns the summary."""
+    from shoes_generator.data.pipeline import PipelineOptions
+    from shoes_generator.data.tfrecords import write_tfrecords
+
     if args.size is not None and args.size < MIN_SIZE:
         raise CommandError(f"--size must be at least {MIN_SIZE} pixels; received --size {args.size}")
     table = build_table(args)

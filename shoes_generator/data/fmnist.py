@@ -25,13 +25,11 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
+from shoes_generator.data.names import CATEGORY_NAMES, SHOE_CLASSES, SPLITS  # noqa: F401  (TensorFlow-free; named here too)
 from shoes_generator.data.pipeline import PipelineOptions, batch_pipeline, fit_image, to_float
 from shoes_generator.imaging.colorize import assign_colors, colorize
 from shoes_generator.imaging.colors import COLOR_NAMES
 
-SHOE_CLASSES = MappingProxyType({5: "sandal", 7: "sneaker", 9: "ankle_boot"})
-CATEGORY_NAMES = tuple(SHOE_CLASSES.values())
-SPLITS = ("train", "test")
 FILES = MappingProxyType(
     {
         "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),

@@ -13,8 +13,9 @@ from typing import Literal, Sequence
 
 import tensorflow as tf
 
+from shoes_generator.data.names import FIT_MODES  # noqa: F401  (TensorFlow-free; named here too)
+
 AUTOTUNE = tf.data.AUTOTUNE
-FIT_MODES = ("pad", "resize", "crop")
 
 
 @dataclasses.dataclass(frozen=True)

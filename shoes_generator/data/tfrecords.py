@@ -25,11 +25,10 @@ import tensorflow as tf
 
 from shoes_generator.data.folders import EmptySelectionError, table_elements
 from shoes_generator.data.paired import MASK_KEYS, PAIR_KEYS, decode_images, decode_pair, pair_elements, triplet_elements
+from shoes_generator.data.names import SHARD_GLOB, SIDECAR  # noqa: F401  (TensorFlow-free; named here too)
 from shoes_generator.data.pipeline import AUTOTUNE, PipelineOptions, batch_pipeline, map_decoded, to_uint8
 
-SIDECAR = "dataset.json"
 SHARD_NAME = "data-{index:05d}-of-{count:05d}.tfrecord"
-SHARD_GLOB = "data-*-of-*.tfrecord"
 IMAGE_FORMATS = ("png", "jpeg")
 MAX_OPEN_SHARDS = 64
 FORMAT_VERSION = 1

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from data_tools.cli import ALL, build_parser
+from data_tools.cli import ALL, COMMANDS as MODULES, build_parser, listing
 from tests.harness import run_cli, shoe_image, write_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,11 +19,15 @@ except SystemExit as exit:
     assert exit.code == 0, exit.code
 assert "tensorflow" not in sys.modules, "--help imported TensorFlow"
 """
-# The commands whose work is TensorFlow's (reading Fashion-MNIST, writing TFRecords) import it for their own help.
-LIGHT_COMMANDS = ("flatten", "resize-pad", "dominant-color", "stats", "downsample", "edges", "masks")
+# Every command, read from the listing (those whose work is TensorFlow's, colorize-fmnist and to-tfrecords, included).
+COMMANDS = tuple(listing(module)[0] for module in MODULES)
 
 
-@pytest.mark.parametrize("command", [(), *((name,) for name in LIGHT_COMMANDS)], ids=lambda command: command[0] if command else "top")
+def test_every_command_is_checked():
+    assert len(COMMANDS) == 9 and {"colorize-fmnist", "to-tfrecords", "flatten"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", [(), *((name,) for name in COMMANDS)], ids=lambda command: command[0] if command else "top")
 def test_help_answers_without_importing_tensorflow(command):
     done = subprocess.run([sys.executable, "-c", HELP_WITHOUT_TENSORFLOW, *command], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)

@@ -1,0 +1,17 @@
+"""The data layer's names that command lines need before any work starts: Fashion-MNIST's shoe
+classes and splits, the fit modes and the TFRecord file names.
+
+Imports nothing beyond the standard library, so ``shoes-data <command> --help`` and other
+TensorFlow-free code can use them; `fmnist`, `pipeline` and `tfrecords` take theirs from here.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+SHOE_CLASSES = MappingProxyType({5: "sandal", 7: "sneaker", 9: "ankle_boot"})  # Fashion-MNIST label -> category.
+CATEGORY_NAMES = tuple(SHOE_CLASSES.values())
+SPLITS = ("train", "test")
+FIT_MODES = ("pad", "resize", "crop")
+SIDECAR = "dataset.json"
+SHARD_GLOB = "data-*-of-*.tfrecord"
