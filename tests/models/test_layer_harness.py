@@ -9,6 +9,20 @@ from shoes_generator.models.conditional import build_conditional_generator, buil
 from shoes_generator.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
 from shoes_generator.models.patchgan import build_patchgan_discriminator
 from shoes_generator.models.resnet_generator import ReflectionPadding2D, ScaledResidual, build_resnet_generator
+from shoes_generator.models.stylegan2 import build_mapping_network, build_stylegan_discriminator, build_synthesis_network, num_ws
+from shoes_generator.models.stylegan2_layers import (
+    BiasActivation,
+    ConstantInput,
+    EqualizedConv2D,
+    EqualizedDense,
+    FIRUpsample2D,
+    GroupedMinibatchStdDev,
+    ModulatedConv2D,
+    NoiseInjection,
+    Normalize2ndMoment,
+    ToRGB,
+    WSlice,
+)
 from shoes_generator.models.tutorial import (
     build_tutorial_discriminator,
     build_tutorial_generator,
@@ -54,6 +68,30 @@ LAYERS = {  # name: (class, constructor arguments, input, output shape, further 
         {"expected_output": np.pad(PADDED, [(0, 0), (2, 2), (3, 3), (0, 0)], mode="reflect")},
     ),
     "scaled_residual": (ScaledResidual, {}, [H, F, ALPHA], (BATCH, 4, 4, 3), {"expected_output": H + ALPHA[:, None, None, None] * F}),
+    "equalized_dense": (
+        EqualizedDense, {"units": 3, "use_bias": True, "bias_init": 0.5, "lr_multiplier": 0.01, "activation": "lrelu"}, z(), (BATCH, 3), {},
+    ),
+    "equalized_conv_down": (
+        EqualizedConv2D, {"filters": 4, "kernel_size": 3, "down": True, "activation": "lrelu"}, images(8), (BATCH, 4, 4, 4), {},
+    ),
+    "equalized_conv_skip": (
+        EqualizedConv2D, {"filters": 4, "kernel_size": 1, "down": True, "use_bias": False}, images(8), (BATCH, 4, 4, 4), {},
+    ),
+    "modulated_conv_up": (
+        ModulatedConv2D, {"filters": 4, "kernel_size": 3, "demodulate": True, "up": True, "use_bias": False},
+        [images(4), z()], (BATCH, 8, 8, 4), {},
+    ),
+    "to_rgb": (ToRGB, {"channels": 3}, [images(4, channels=4), z()], (BATCH, 4, 4, 3), {}),
+    "noise_injection": (NoiseInjection, {"seed": 1}, images(4), (BATCH, 4, 4, 3), {}),  # Inference: the stored noise.
+    "bias_activation": (BiasActivation, {"activation": "lrelu"}, images(4), (BATCH, 4, 4, 3), {}),
+    "constant_input": (ConstantInput, {"channels": 4, "size": 4}, z(), (BATCH, 4, 4, 4), {}),
+    "w_slice": (WSlice, {"index": 1}, np.stack([z(), 2 * z(), 3 * z()], axis=1), (BATCH, 8), {"expected_output": 2 * z()}),
+    "normalize_2nd_moment": (
+        Normalize2ndMoment, {}, z(), (BATCH, 8),
+        {"expected_output": z() / np.sqrt((z() ** 2).mean(-1, keepdims=True) + 1e-8), "tolerance": 1e-6},
+    ),
+    "fir_upsample": (FIRUpsample2D, {}, images(4), (BATCH, 8, 8, 3), {}),
+    "grouped_minibatch_std": (GroupedMinibatchStdDev, {"group_size": 2, "num_channels": 2}, images(4, channels=4), (BATCH, 4, 4, 6), {}),
 }
 
 
@@ -98,6 +136,25 @@ BUILDERS = {
     "unet_generator": (build_unet_generator, {"image_size": 16, "base_filters": 4}, images(), (BATCH, 16, 16, 3), ()),
     "unet_segmenter": (build_unet_segmenter, {"image_size": 16, "num_classes": 3, "base_filters": 4}, images(), (BATCH, 16, 16, 3), ()),
     "fcn_segmenter": (build_fcn_segmenter, {"image_size": 16, "num_classes": 3, "base_filters": 4}, images(), (BATCH, 16, 16, 3), ()),
+    "stylegan2_mapping": (
+        build_mapping_network, {"label_sizes": VOCAB, "latent_dim": 8, "w_dim": 8, "depth": 2, "embed_dim": 4},
+        {"z": z(), **labels()}, (BATCH, 8), (),
+    ),
+    "stylegan2_mapping_unconditional": (
+        build_mapping_network, {"label_sizes": {}, "latent_dim": 8, "w_dim": 8, "depth": 2}, {"z": z()}, (BATCH, 8), (),
+    ),
+    "stylegan2_synthesis": (
+        build_synthesis_network, {"image_size": 16, "w_dim": 8, "channel_base": 64, "channel_max": 16},
+        {"w": np.random.default_rng(5).normal(size=(BATCH, num_ws(16), 8)).astype("float32")}, (BATCH, 16, 16, 3), (),
+    ),
+    "stylegan2_discriminator": (
+        build_stylegan_discriminator, {"image_size": 16, "label_sizes": VOCAB, "channel_base": 64, "channel_max": 16},
+        {"image": images(), **labels()}, (BATCH, 1), ("out", "color_embed", "category_embed"),
+    ),
+    "stylegan2_discriminator_unconditional": (
+        build_stylegan_discriminator, {"image_size": 8, "channel_base": 32, "channel_max": 8, "mbstd_group": 4},
+        {"image": images(8)}, (BATCH, 1), ("out",),
+    ),
     "tutorial_generator": (build_tutorial_generator, {"latent_dim": 8}, z(), (BATCH, 28, 28, 1), ()),
     "tutorial_discriminator": (build_tutorial_discriminator, {}, images(28, 1), (BATCH, 1), ("logit",)),
     "tutorial_pix2pix_generator": (build_tutorial_pix2pix_generator, {}, images(256, batch=1), (1, 256, 256, 3), ()),
