@@ -2,7 +2,8 @@
 
 Generated shoes carry no meta-data, so a column such as ``HeelHeight`` is measured through a probe:
 a small linear read-out trained on the REAL UT-Zappos images that have a value in that column and then
-applied to generated images. `latent.explore_direction` uses a probe like any other attribute measure.
+applied to generated images. `latent.explore_direction` uses a probe like any other attribute measure,
+in whichever latent space the generator is explored (``z``, or a StyleGAN2 export's ``w``): it only sees images.
 
 - Attribute syntax (`parse_attribute`): ``height`` / ``boot`` (built in), ``meta:COLUMN`` (ordinal, e.g.
   ``meta:heel_height``) or ``meta:COLUMN=VALUE`` (categorical, e.g. ``meta:closure=Lace up``). Columns are

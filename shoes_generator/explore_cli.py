@@ -2,6 +2,7 @@
 
     shoes-explore interpolate RUN_DIR --seeds 1,2,3 --steps 8 --method slerp \\
         --label color=red --label category=sneaker -o explore/
+    shoes-explore interpolate STYLEGAN2_RUN --seeds 1,2,3 --truncation 0.7 -o explore/
     shoes-explore direction RUN_DIR --attribute height -n 1000 \\
         --label color=black --label category=ankle_boot -o explore/
     shoes-explore direction --server localhost:8500 --model shoes --attribute boot -o explore/
@@ -20,6 +21,11 @@ meta:COLUMN is ordinal (inch values such as "1in - 1 3/4in" are read as numbers;
 MODEL is a training run directory (its ``saved_model/`` is used) or a SavedModel directory;
 ``--server HOST:PORT --model NAME`` asks a served model instead. Conditional models need one value
 per label; labels left out default to the first value of their vocabulary (and the JSON says so).
+The export's signatures pick the latent space: most generators are explored in z through from_latent;
+a StyleGAN2 export (mapping, synthesis, mix, invert) in its w space: a seed's latent is the w that
+mapping gives it with the labels (--truncation PSI pulls it toward the labels' average w; 1 = off),
+interpolation is linear in w by default, directions are w_dim vectors moving every synthesis layer
+alike, edits are drawn by synthesis.
 blend draws a CycleGAN run's design-language blend strip (it replaces ``python -m shoes_generator.blend``);
 it takes a run of any family that exports a blend signature (``Family.blendable``: cyclegan today).
 Errors print ``shoes-explore: error: <message>`` and exit 2 for a wrong command line (a MODEL that is
@@ -95,31 +101,36 @@ def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument("--model", dest="name", metavar="NAME", default="shoes", help="model name on --server (default: %(default)s)")
     add_deprecated(command, "--name", "--model", dest="name")
     add_label_argument(command, "label value for every shoe, e.g. --label color=red (repeatable; missing labels default to the first value)")
+    command.add_argument("--truncation", type=float, metavar="PSI",
+                         help="StyleGAN2 only: psi of the mapping's w, toward the labels' average w (default: 1 = off)")
     command.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (created)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Explore the latent space of an exported shoe generator (calls its from_latent signature).",
+        description="Explore the latent space of an exported shoe generator: z through its from_latent signature, "
+        "or w for a StyleGAN2 export (mapping and synthesis).",
         epilog=__doc__.split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     interpolate = commands.add_parser(
-        "interpolate", help="interpolate between the noise of consecutive seeds (grid PNG + GIF)",
-        description="Walks from each seed's noise to the next one's; writes interpolation.png (one row per pair), "
-        "interpolation.gif (the whole path, looping) and interpolation.json.",
+        "interpolate", help="interpolate between the latents of consecutive seeds (grid PNG + GIF)",
+        description="Walks from each seed's latent to the next one's (its noise z, or its mapped w for a StyleGAN2 export); "
+        "writes interpolation.png (one row per pair), interpolation.gif (the whole path, looping) and interpolation.json.",
         epilog="example: shoes-explore interpolate RUN_DIR --seeds 1,2,3 --steps 8 --method slerp --label color=red --out explore/",
     )
     _common(interpolate)
     interpolate.add_argument("--seeds", type=_seeds, default=[0, 1, 2], help="comma-separated seeds (default: 0,1,2)")
     interpolate.add_argument("--steps", type=_at_least(2), default=8, help="images per pair, endpoints included (default: %(default)s)")
-    interpolate.add_argument("--method", choices=("slerp", "lerp"), default="slerp", help="interpolation (default: %(default)s)")
+    interpolate.add_argument("--method", choices=("slerp", "lerp"),
+                             help="interpolation (default: slerp in z, lerp in a StyleGAN2's w)")
     interpolate.add_argument("--fps", type=float, default=8.0, help="GIF frames per second (default: %(default)s)")
     direction = commands.add_parser(
         "direction", help="fit the latent direction of an attribute and check it on an edit grid",
-        description="Samples latents, measures an attribute, fits a linear direction, and walks new latents along it.\n"
+        description="Samples latents (z, or the w of random seeds for a StyleGAN2 export), measures an attribute, fits a\n"
+        "linear direction, and walks new latents along it.\n"
         "  height              the foreground's vertical extent as a fraction of the image\n"
         "  boot                the shoe classifier's ankle-boot probability\n"
         "  meta:COLUMN         a UT-Zappos meta-data column (e.g. heel_height) read by a probe trained on the\n"
@@ -140,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     direction.add_argument("-n", "--count", dest="samples", type=_at_least(10), default=1000, help="latents to fit on (default: %(default)s)")
     add_deprecated(direction, "--samples", "-n/--count", dest="samples", type=_at_least(10))
     direction.add_argument("--seeds", type=_at_least(1), default=8, help="rows of the edit grid (default: %(default)s)")
-    direction.add_argument("--strength", type=float, default=3.0, help="largest edit, in std of z (default: %(default)s)")
+    direction.add_argument("--strength", type=float, default=3.0,
+                           help="largest edit, in std of the latents along the direction (default: %(default)s)")
     direction.add_argument("--steps", type=_at_least(2), default=7, help="edit strengths from -S to S (default: %(default)s)")
     direction.add_argument("--seed", type=int, default=0, help="numpy seed of the sampled latents (default: %(default)s)")
     probe = direction.add_argument_group("meta: attributes (a probe trained on real UT-Zappos images)")
@@ -169,15 +181,22 @@ def _interpolate(model, labels: dict, args) -> dict:
     from shoes_generator.latent import animation_frames, interpolation_grid, save_gif
     from shoes_generator.plots import save_labelled_grid
 
-    grid = interpolation_grid(model, args.seeds, args.steps, args.method, labels)
+    method = args.method or model.interpolation
+    grid = interpolation_grid(model, args.seeds, args.steps, method, labels)
     out = Path(args.out)
     rows = [f"{a}->{b}" for a, b in zip(args.seeds, args.seeds[1:])]
     columns = [f"{t:.2f}" for t in np.linspace(0, 1, args.steps)]
     png = save_labelled_grid(grid.reshape((-1,) + grid.shape[2:]), len(rows), args.steps, out / "interpolation.png", rows, columns,
-                             title=f"{args.method} between seeds")
+                             title=f"{method} in {model.space} between seeds")
     frames = animation_frames(grid)
     gif = save_gif(frames, out / "interpolation.gif", args.fps)
-    return {"seeds": args.seeds, "steps": args.steps, "method": args.method, "frames": len(frames), "grid": str(png), "gif": str(gif)}
+    return {"seeds": args.seeds, "steps": args.steps, "method": method, "latent_space": model.space, **_truncation(model),
+            "frames": len(frames), "grid": str(png), "gif": str(gif)}
+
+
+def _truncation(model) -> dict:
+    """``{"truncation": psi}`` for a model explored in w, else nothing."""
+    return {"truncation": model.truncation} if model.space == "w" else {}
 
 
 def _check_probe_options(args) -> None:
@@ -213,7 +232,7 @@ def _direction(model, labels: dict, args) -> dict:
     r2 = "n/a" if result["r2"] is None else f"{result['r2']:.2f}"
     monotonic = "n/a" if result["monotonic_share"] is None else f"{result['monotonic_share']:.0%}"
     png = save_labelled_grid(images.reshape((-1,) + images.shape[2:]), args.seeds, len(strengths), out / "edit_grid.png",
-                             [f"z{i}" for i in range(args.seeds)], [f"{s:+.1f}" for s in strengths],
+                             [f"{model.space}{i}" for i in range(args.seeds)], [f"{s:+.1f}" for s in strengths],
                              title=f"{result['attribute']} direction: held-out r2 {r2}, monotonic {monotonic}")
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "direction.npy", direction)
@@ -244,13 +263,16 @@ def run(args) -> dict:
         return _blend(args)
     if args.command == "direction":
         _check_probe_options(args)
-    model = open_model(args.model, args.server, args.name)
-    labels, defaulted = resolve_labels(model.vocabularies, dict(args.label))
-    source = {"server": args.server, "name": args.name} if args.server else {"model": str(args.model)}
-    summary = {"command": args.command, **source, "labels": labels, "defaulted_labels": defaulted}
-    if defaulted:
-        summary["note"] = f"label(s) {', '.join(defaulted)} not given: used the first value of each vocabulary"
-    summary.update(_interpolate(model, labels, args) if args.command == "interpolate" else _direction(model, labels, args))
+    model = open_model(args.model, args.server, args.name, args.truncation)
+    try:
+        labels, defaulted = resolve_labels(model.vocabularies, dict(args.label))
+        source = {"server": args.server, "name": args.name} if args.server else {"model": str(args.model)}
+        summary = {"command": args.command, **source, "labels": labels, "defaulted_labels": defaulted}
+        if defaulted:
+            summary["note"] = f"label(s) {', '.join(defaulted)} not given: used the first value of each vocabulary"
+        summary.update(_interpolate(model, labels, args) if args.command == "interpolate" else _direction(model, labels, args))
+    finally:
+        model.close()
     summary["labels"], summary["defaulted_labels"] = labels, defaulted
     name = "interpolation.json" if args.command == "interpolate" else "direction.json"
     Path(args.out, name).write_text(json.dumps(summary, indent=2) + "\n")
