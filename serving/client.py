@@ -210,8 +210,9 @@ class BaseClient:
         Args:
             n: number of shoes.
             seed: first seed.
-            truncation: truncation threshold (BigGAN's trick; smaller = tamer shoes); when given, the
-                model's ``truncated`` signature is called instead of ``serving_default``.
+            truncation: truncation threshold (BigGAN's trick; smaller = tamer shoes), or a StyleGAN2's psi
+                (1 = off, 0.7 a usual choice); when given, the model's ``truncated`` signature is called
+                instead of ``serving_default``.
             **labels: label values, e.g. ``color="red", category="ankle_boot"``: one string for all
                 shoes or a list of `n`.
         """
@@ -243,6 +244,60 @@ class BaseClient:
             inputs["alpha"] = np.array([alpha], dtype=np.float32)
             signature = "blend"
         return decode_images(self.predict(inputs, signature, output_filter=["image_bytes"]))[0]
+
+    def mix(
+        self,
+        *,
+        seed: int = 0,
+        style_seed: int = 1,
+        crossover: int,
+        labels: Mapping[str, str] | None = None,
+        style_labels: Mapping[str, str] | None = None,
+        truncation: float = 1.0,
+    ) -> Image.Image:
+        """Combines two shoes of a StyleGAN2 model (its ``mix`` signature): the coarse layers (shape) of the
+        first, the fine layers (details, colours) of the second.
+
+        Args:
+            seed: the first shoe's seed.
+            style_seed: the second shoe's seed.
+            crossover: the first synthesis layer taken from the second shoe (0: all of it; the model's
+                ``num_ws``: none; the middle is a usual choice).
+            labels: the first shoe's labels, e.g. ``{"category": "ankle_boot"}``.
+            style_labels: the second shoe's labels where they differ from the first one's, e.g.
+                ``{"category": "sneaker"}`` (the others are the first shoe's).
+            truncation: psi toward each label combination's average shoe (1 = off).
+        """
+        labels = dict(labels or {})
+        style_labels = {**labels, **(style_labels or {})}
+        inputs = {
+            "seed": np.array([seed], np.int64),
+            "style_seed": np.array([style_seed], np.int64),
+            "crossover": np.array([crossover], np.int64),
+            "truncation": np.array([truncation], np.float32),
+            **{name: np.array([str(value)], dtype=object) for name, value in labels.items()},
+            **{f"style_{name}": np.array([str(value)], dtype=object) for name, value in style_labels.items()},
+        }
+        return decode_images(self.predict(inputs, "mix", output_filter=["image_bytes"]))[0]
+
+    def invert(self, image: Image.Image | str | Path | bytes) -> tuple[np.ndarray, Image.Image]:
+        """A StyleGAN2 model's latent of a photo (its ``invert`` signature): the designer's own sneaker as ``w``.
+
+        Args:
+            image: a PIL image, an image path or encoded image bytes (any size; fitted to the model's square).
+
+        Returns:
+            ``(w float32 [num_ws, w_dim], the reconstruction)``; `synthesize` or `mix` start from that ``w``.
+        """
+        inputs = {"image_bytes": np.array([encode_image(image)], dtype=object)}
+        outputs = self.predict(inputs, "invert", output_filter=["w", "image_bytes"])
+        return np.asarray(outputs["w"][0], np.float32), decode_images(outputs)[0]
+
+    def synthesize(self, w: np.ndarray) -> list[Image.Image]:
+        """Shoes from StyleGAN2 latents ``w`` (``[num_ws, w_dim]`` or a batch of them; the ``synthesis`` signature)."""
+        w = np.asarray(w, np.float32)
+        outputs = self.predict({"w": w[None] if w.ndim == 2 else w}, "synthesis", output_filter=["image_bytes"])
+        return decode_images(outputs)
 
     def sketch_to_shoe(self, sketch: Image.Image | str | Path | bytes) -> Image.Image:
         """A shoe drawn from a sketch (dark lines on white) by a pix2pix sketch model."""

@@ -33,6 +33,11 @@ examples:
   shoes-client --model sneaker2boot translate sneaker.png --alpha 0.5 -o half.png  # CycleGAN blend
   shoes-client --server gpu-box:8500 status               another server (gRPC)
   shoes-client --model segmenter segment photo.png -o mask.png     # colour-coded class map
+  shoes-client --model stylegan mix --seed 3 --label color=red --label category=ankle_boot \\
+      --style-seed 7 --style-label category=sneaker --crossover 4 -o mixed.png
+      a red boot's shape with the details of seed 7's red sneaker (StyleGAN2 style mixing)
+  shoes-client --model stylegan invert my_sneaker.jpg -o recon.png --w-out my_sneaker.npy
+      the photo's latent w (float32 [num_ws, w_dim]) and its reconstruction
   shoes-client --version 2 status                         the state of version 2
   shoes-client metadata                                   every signature's inputs and outputs
 
@@ -57,6 +62,14 @@ def _add_out_argument(command: argparse.ArgumentParser, metavar: str, help: str)
     out = command.add_mutually_exclusive_group(required=True)
     out.add_argument("-o", "--out", dest="out", metavar=metavar, help=help)
     add_deprecated(out, "--output", "--out", dest="out", metavar=metavar)
+
+
+def _add_image_command(commands, name: str, help: str, description: str, out_help: str) -> argparse.ArgumentParser:
+    """A subcommand reading one image IN and writing OUT (-o/--out)."""
+    command = commands.add_parser(name, help=help, description=description)
+    command.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
+    _add_out_argument(command, "OUT", out_help)
+    return command
 
 
 def _add_batch_arguments(command: argparse.ArgumentParser, count: int) -> None:
@@ -92,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
         "The same seed and labels always give the same shoe.",
     )
     _add_batch_arguments(generate, count=8)
-    generate.add_argument("--truncation", type=float, help="truncation threshold, e.g. 1.0 (calls the 'truncated' signature; default: none)")
+    generate.add_argument("--truncation", type=float, help="truncation threshold, e.g. 1.0, or a StyleGAN2's psi (1 = off, 0.7 usual); calls the 'truncated' "
+                          "signature (default: none)")
     generate.add_argument("--color", help="shortcut for --label color=COLOR")
     generate.add_argument("--category", help="shortcut for --label category=CATEGORY")
     add_label_argument(generate)
@@ -109,26 +123,53 @@ def build_parser() -> argparse.ArgumentParser:
         help="restrict a label to these values, e.g. color=red,blue; repeatable",
     )
 
-    translate = commands.add_parser(
+    translate = _add_image_command(
+        commands,
         "translate",
         help="run an image-to-image model on one image",
         description="Send IN (any image PIL reads) as PNG image_bytes to an image-to-image model; write its answer. "
         "--mask adds the mask of a photo + mask pix2pix model (mask_bytes); --alpha asks a CycleGAN for its "
         "blend signature (0 keeps the input's design, 1 is the full translation).",
+        out_help="output image file (created)",
     )
-    translate.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
-    _add_out_argument(translate, "OUT", "output image file (created)")
     translate.add_argument("--mask", metavar="FILE", help="mask image of a photo + mask model, sent as mask_bytes")
     translate.add_argument("--alpha", type=_alpha, metavar="A", help="CycleGAN blend weight in [0, 1] (calls the blend signature)")
     translate.add_argument("--signature", default="serving_default", help="signature to run (default: %(default)s)")
-    segment = commands.add_parser(
+    _add_image_command(
+        commands,
         "segment",
         help="segment one image with a served segmenter",
         description="Sends one image to a segmenter's segment signature and writes its class map as a colour-coded "
         "PNG (background white); prints the share of pixels per class name.",
+        out_help="class map PNG (created)",
     )
-    segment.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
-    _add_out_argument(segment, "OUT", "class map PNG (created)")
+
+    mix = commands.add_parser(
+        "mix",
+        help="combine two shoes of a StyleGAN2 model",
+        description="Ask a StyleGAN2 model's mix signature for the shoe with the coarse layers (shape) of the first "
+        "shoe (--seed, --label) and the fine layers (details, colours) of the second (--style-seed, --style-label; "
+        "its labels default to the first's). --crossover is the first layer taken from the second shoe.",
+    )
+    mix.add_argument("--seed", type=int, default=0, help="the first shoe's seed (default: %(default)s)")
+    mix.add_argument("--style-seed", type=int, default=1, help="the second shoe's seed (default: %(default)s)")
+    mix.add_argument("--crossover", type=int, required=True, metavar="LAYER",
+                     help="first synthesis layer from the second shoe (0 = all of it; see the w shape in metadata)")
+    mix.add_argument("--truncation", type=float, default=1.0, help="psi toward the labels' average shoe (default: 1 = off)")
+    add_label_argument(mix)
+    mix.add_argument("--style-label", type=label, action="append", default=[], metavar="NAME=VALUE",
+                     help="a label of the second shoe where it differs from the first's, e.g. category=sneaker; repeatable")
+    _add_out_argument(mix, "OUT", "output image file (created)")
+
+    invert = _add_image_command(
+        commands,
+        "invert",
+        help="find a StyleGAN2 model's latent of a photo",
+        description="Send IN to a StyleGAN2 model's invert signature; write its reconstruction to OUT and, with "
+        "--w-out, the latent w (float32 [num_ws, w_dim]) as a .npy file.",
+        out_help="reconstruction PNG (created)",
+    )
+    invert.add_argument("--w-out", metavar="FILE", help="also save the latent w as a .npy file")
 
     commands.add_parser("status", help="the model's versions and their states")
     commands.add_parser("metadata", help="the model's signatures: input and output names, dtypes, shapes")
@@ -197,11 +238,36 @@ def _segment(client, args) -> dict:
     return {"input": args.input, "output": args.out, "size": list(classes.shape), "class_shares": shares}
 
 
+def _mix(client, args) -> dict:
+    labels, style_labels = dict(args.label), {**dict(args.label), **dict(args.style_label)}
+    image = client.mix(seed=args.seed, style_seed=args.style_seed, crossover=args.crossover, labels=labels,
+                       style_labels=style_labels, truncation=args.truncation)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    image.save(args.out)
+    return {"seed": args.seed, "labels": labels, "style_seed": args.style_seed, "style_labels": style_labels,
+            "crossover": args.crossover, "truncation": args.truncation, "output": args.out}
+
+
+def _invert(client, args) -> dict:
+    w, image = client.invert(Path(args.input))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    image.save(args.out)
+    summary = {"input": args.input, "output": args.out, "w_shape": list(w.shape)}
+    if args.w_out:
+        w_out = args.w_out if args.w_out.endswith(".npy") else args.w_out + ".npy"  # np.save would add it unasked
+        Path(w_out).parent.mkdir(parents=True, exist_ok=True)
+        np.save(w_out, w)
+        summary["w"] = w_out
+    return summary
+
+
 RUNS = {
     "generate": _generate,
     "grid": _grid,
     "translate": _translate,
     "segment": _segment,
+    "mix": _mix,
+    "invert": _invert,
     "status": lambda client, args: {"model": args.model, "versions": client.status()},
     "metadata": lambda client, args: {"model": args.model, "signatures": client.metadata()},
     "labels": lambda client, args: client.labels(),

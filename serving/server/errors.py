@@ -64,7 +64,12 @@ def clean_message(message: str) -> str:
     marker = "assertion failed: ["
     if marker in message:
         start = message.index(marker) + len(marker)
-        return message[start : message.index("]", start)].strip()
+        line = message[start:].split("\n", 1)[0]
+        # The assertion's own text is the first of its "[...] [...]" items; it may hold brackets ("in [0, 6]").
+        end = line.find("] [")
+        if end == -1:
+            end = line.rfind("]") if "]" in line else len(line)
+        return line[:end].strip()
     lines = [line.strip() for line in message.split("\n\t [[")[0].splitlines() if line.strip()]
     meaningful = [line for line in lines if not line.startswith(("Graph execution error", "Detected at node", "<stack traces"))]
     return (meaningful or lines or [message])[-1]
