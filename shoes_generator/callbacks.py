@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from shoes_generator.data.pipeline import to_uint8
 from shoes_generator.labels import Vocabularies
-from shoes_generator.plots import save_labelled_grid, save_loss_curve
+from shoes_generator.plots import save_labelled_grid, save_loss_curve, save_series_plot
 from shoes_generator.runs import METRICS_FILE, append_metrics
 
 
@@ -223,6 +223,26 @@ class MetricsLog(keras.callbacks.Callback):
             {"kind": "epoch", "epoch": epoch + 1, "step": step, "seconds": round(time.time() - self.started, 2), **self._floats(logs)}
         )
         save_loss_curve(self.path, self.curve)
+
+
+class SeriesPlot(keras.callbacks.Callback):
+    """Redraws a plot of logged series from ``metrics.jsonl`` after every epoch (after `MetricsLog` wrote it).
+
+    Args:
+        metrics_jsonl: the run's metrics file.
+        path: the PNG to write.
+        keys: the logged values to plot.
+        ylabel: the y axis's caption.
+        reference: a dashed horizontal line (a target), or None.
+    """
+
+    def __init__(self, metrics_jsonl: str | Path, path: str | Path, keys, ylabel: str, reference: float | None = None):
+        super().__init__()
+        self.metrics_jsonl, self.path, self.keys = Path(metrics_jsonl), Path(path), tuple(keys)
+        self.ylabel, self.reference = ylabel, reference
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_series_plot(self.metrics_jsonl, self.path, self.keys, self.ylabel, self.reference)
 
 
 class Checkpointer(keras.callbacks.Callback):

@@ -74,6 +74,24 @@ def save_loss_curve(metrics_jsonl: str | Path, path: str | Path, keys: Sequence[
     Returns:
         The PNG path, or None when there is nothing to plot yet.
     """
+    return save_series_plot(metrics_jsonl, path, keys, "loss (running mean over the epoch)")
+
+
+def save_series_plot(
+    metrics_jsonl: str | Path, path: str | Path, keys: Sequence[str], ylabel: str, reference: float | None = None
+) -> Path | None:
+    """Plots the logged series `keys` over training steps from a run's ``metrics.jsonl`` (step records).
+
+    Args:
+        metrics_jsonl: the metrics file (one JSON object per line, with ``step``).
+        path: the PNG to write.
+        keys: the logged values to plot, one line each (those absent are skipped).
+        ylabel: the y axis's caption.
+        reference: a horizontal dashed line at this value (a target), or None.
+
+    Returns:
+        The PNG path, or None when there is nothing to plot yet.
+    """
     records = [r for r in read_metrics(metrics_jsonl) if r.get("kind") == "step"]
     if not records:
         return None
@@ -83,8 +101,10 @@ def save_loss_curve(metrics_jsonl: str | Path, path: str | Path, keys: Sequence[
         if points:
             steps, values = zip(*points)
             ax.plot(steps, values, label=key, linewidth=1.2)
+    if reference is not None:
+        ax.axhline(reference, color="grey", linestyle="--", linewidth=1.0, label=f"target {reference:g}")
     ax.set_xlabel("step")
-    ax.set_ylabel("loss (running mean over the epoch)")
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

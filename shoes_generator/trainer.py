@@ -142,6 +142,7 @@ def train(
         *([sample_metrics_callback(config, model, data)] if config.train.metrics_every else []),
         MetricsLog(run_dir, every=max(1, min(50, steps_per_epoch // 4 or 1)), elapsed=elapsed),
         config.family.sample_callback(config, data, run_dir),
+        *config.family.extra_callbacks(config, run_dir),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), update_freq="epoch", write_graph=False),
         *(extra_callbacks or []),
     ]

@@ -23,7 +23,7 @@ KILLER = textwrap.dedent(
             if int(self.model.step.numpy()) == int(sys.argv[2]):
                 os.kill(os.getpid(), signal.SIGKILL)
 
-    config = override(get_preset("cgan_fmnist_color_tiny"), sys.argv[3:])
+    config = override(get_preset(sys.argv[3]), sys.argv[4:])
     train(config, out=sys.argv[1], verbose=0, extra_callbacks=[KillAt()])
     """
 )
@@ -39,16 +39,26 @@ def final_variables(run_dir):
     return {name: reader.get_tensor(name) for name in names}
 
 
+# StyleGAN2 with its lazy R1, path length and ADA's p all moving within the twelve steps.
+STYLEGAN2 = ["model.r1_interval=4", "model.pl_weight=1", "model.pl_interval=3", "model.ada_interval=2"]
+CASES = {  # id: (preset, settings, the prefix of a trained kernel's checkpoint name)
+    "cgan-mixed_bfloat16": ("cgan_fmnist_color_tiny", ["train.precision=mixed_bfloat16"], "generator/"),
+    "cgan-mixed_float16": ("cgan_fmnist_color_tiny", ["train.precision=mixed_float16"], "generator/"),
+    "stylegan2-float32": ("stylegan2_fmnist_color_tiny", ["train.precision=float32", *STYLEGAN2], "synthesis/"),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
-def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path, precision):
-    settings = [*SETTINGS, f"train.precision={precision}"]
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path, case):
+    preset, extra, network = CASES[case]
+    settings = [*SETTINGS, *extra]
     sets = [arg for setting in settings for arg in ("--set", setting)]
-    reference = shoes_train("--config", "cgan_fmnist_color_tiny", *sets, "--out", tmp_path / "a", "--quiet")
+    reference = shoes_train("--config", preset, *sets, "--out", tmp_path / "a", "--quiet")
     assert reference.returncode == 0, reference.stderr[-2000:]
 
     killed = subprocess.run(
-        [sys.executable, "-c", KILLER, str(tmp_path / "b"), "7", *settings], capture_output=True, text=True
+        [sys.executable, "-c", KILLER, str(tmp_path / "b"), "7", preset, *settings], capture_output=True, text=True
     )
     assert killed.returncode == -9, killed.stderr[-2000:]  # Killed at step 7: mid-epoch 2, last checkpoint at 6.
     run_b = next((tmp_path / "b").iterdir())
@@ -62,7 +72,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path, preci
     expected, actual = final_variables(run_a), final_variables(run_b)
     assert tf.train.latest_checkpoint(str(run_b / "checkpoints")).endswith("ckpt-12")
     assert set(expected) == set(actual) and len(expected) > 20
-    trained = [name for name in expected if "generator/" in name and "kernel" in name]
+    trained = [name for name in expected if network in name and "kernel" in name]
     assert trained, sorted(expected)[:10]
     for name in expected:
         np.testing.assert_allclose(actual[name], expected[name], rtol=1e-4, atol=1e-5, err_msg=name)
