@@ -245,6 +245,33 @@ class SeriesPlot(keras.callbacks.Callback):
         save_series_plot(self.metrics_jsonl, self.path, self.keys, self.ylabel, self.reference)
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training after `minutes` of it (counted from the first batch this process trains), after a whole step.
+
+    The epoch in progress ends there: its end-of-epoch callbacks still run (checkpoint, metrics, samples).
+
+    Args:
+        minutes: the training time allowed.
+    """
+
+    def __init__(self, minutes: float):
+        super().__init__()
+        if not minutes > 0:
+            raise ValueError(f"A time limit must be a positive number of minutes. Received: {minutes!r}")
+        self.seconds = float(minutes) * 60.0
+        self.started = None
+        self.expired = False
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.started is None:
+            self.started = time.monotonic()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() - self.started >= self.seconds:
+            self.expired = True
+            self.model.stop_training = True
+
+
 class Checkpointer(keras.callbacks.Callback):
     """Saves a `tf.train.CheckpointManager` every `every` steps and at every epoch end.
 

@@ -12,7 +12,14 @@ import keras
 import tensorflow as tf
 
 from shoes_generator.builders import build_model
-from shoes_generator.callbacks import Checkpointer, MetricsLog, global_step, sample_metrics_callback, training_checkpoint
+from shoes_generator.callbacks import (
+    Checkpointer,
+    MetricsLog,
+    TimeLimit,
+    global_step,
+    sample_metrics_callback,
+    training_checkpoint,
+)
 from shoes_generator.configs import ExperimentConfig
 from shoes_generator.runs import METRICS_FILE, next_run_dir, read_config, read_metrics, write_config, write_metrics
 
@@ -90,6 +97,7 @@ def train(
     epochs: int | None = None,
     verbose: str | int = "auto",
     extra_callbacks: list | None = None,
+    time_limit: float | None = None,
 ) -> RunResult:
     """Trains `config` in a new numbered run directory, or resumes `resume`.
 
@@ -106,6 +114,8 @@ def train(
         verbose: Keras `fit` verbosity (progress bars).
         extra_callbacks: more Keras callbacks, run after the run's own
             (checkpoints are written before they see a step).
+        time_limit: stop after this many minutes of training (then checkpoint and export as
+            at the end; ``--resume`` goes on from there). None: train every epoch.
 
     Raises:
         ValueError: an invalid config, data that cannot serve it, or a resumed
@@ -146,6 +156,9 @@ def train(
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs"), update_freq="epoch", write_graph=False),
         *(extra_callbacks or []),
     ]
+    limit = TimeLimit(time_limit) if time_limit is not None else None
+    if limit is not None:
+        callbacks.append(limit)
     history = []
     fit_options = {"callbacks": callbacks, "verbose": verbose, "shuffle": False}
     epoch, offset = divmod(step, steps_per_epoch)
@@ -153,7 +166,7 @@ def train(
         fit = model.fit(data.stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, **fit_options)
         history.append(fit.history)
         epoch += 1
-    if epoch < config.train.epochs:
+    if epoch < config.train.epochs and not (limit is not None and limit.expired):
         fit = model.fit(
             data.stream(epoch * steps_per_epoch),
             initial_epoch=epoch,

@@ -31,3 +31,12 @@ def triplets(tmp_path):
 def cli(capsys):
     """Calls `shoes-data` in-process: ``code, summary, stderr = cli([...])``."""
     return lambda argv: harness.run_cli(argv, capsys)
+
+
+@pytest.fixture(scope="session")
+def stylegan2_run(tmp_path_factory):
+    """The directory of one `stylegan2_fmnist_color_tiny` run (trained once per test process; read it, do not change it)."""
+    from shoes_generator.configs import get_preset
+    from shoes_generator.trainer import train
+
+    return train(get_preset("stylegan2_fmnist_color_tiny"), out=tmp_path_factory.mktemp("stylegan2_runs"), verbose=0).run_dir

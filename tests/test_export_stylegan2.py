@@ -4,20 +4,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from shoes_generator.configs import get_preset
 from shoes_generator.export import label_vocabularies, sample
 from shoes_generator.export.stylegan2 import is_stylegan2
-from shoes_generator.trainer import train
 from tests.test_export import assert_servable_by_stock_tf_serving
 
 RED_SANDALS = {"color": ["red", "red"], "category": ["sandal", "sandal"]}
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    result = train(get_preset("stylegan2_fmnist_color_tiny"), out=tmp_path_factory.mktemp("runs"), verbose=0)
-    path = result.run_dir / "saved_model"
-    return result, tf.saved_model.load(str(path)), path
+def run(stylegan2_run):
+    path = stylegan2_run / "saved_model"
+    return stylegan2_run, tf.saved_model.load(str(path)), path
 
 
 def call(model, signature, **inputs):
@@ -25,7 +22,7 @@ def call(model, signature, **inputs):
 
 
 def test_the_run_exports_every_signature_with_named_inputs_and_only_stock_ops(run):
-    result, model, path = run
+    run_dir, model, path = run
     assert set(model.signatures) == {"serving_default", "truncated", "mapping", "synthesis", "mix", "invert", "labels"}
     assert is_stylegan2(model)
     inputs = lambda name: set(model.signatures[name].structured_input_signature[1])  # noqa: E731
@@ -35,7 +32,7 @@ def test_the_run_exports_every_signature_with_named_inputs_and_only_stock_ops(ru
     assert inputs("synthesis") == {"w"} and inputs("invert") == {"image_bytes"}
     assert set(label_vocabularies(model)) == {"color", "category"}
     assert_servable_by_stock_tf_serving(path)
-    assert (result.run_dir / "ada.png").stat().st_size > 0 and (result.run_dir / "samples" / "latest.png").exists()
+    assert (run_dir / "ada.png").stat().st_size > 0 and (run_dir / "samples" / "latest.png").exists()
 
 
 def test_same_seed_and_labels_give_the_same_shoe_in_any_batch_and_truncation_one_is_off(run):

@@ -14,11 +14,8 @@ LABELS = {"color": "red", "category": "sneaker"}
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    from shoes_generator.configs import get_preset
-    from shoes_generator.trainer import train
-
-    return train(get_preset("stylegan2_fmnist_color_tiny"), out=tmp_path_factory.mktemp("runs"), verbose=0).run_dir
+def run_dir(stylegan2_run):
+    return stylegan2_run
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ examples:
       --set data.label_path=~/photo-masks                # masks written by `shoes-data masks ~/photos ~/photo-masks`
   shoes-train --config cgan_fmnist_color --set train.precision=float32 --epochs 3
   shoes-train --resume runs/00002-cgan_fmnist_color      # continue after a kill
+  shoes-train --config stylegan2_fmnist_color --time-limit 15   # 15 minutes of training, then export
 
 A run directory holds config.json, metrics.jsonl, loss_curve.png, samples/
 (one grid per epoch; colour x type tables for conditional models), logs/
@@ -62,10 +63,26 @@ def build_parser() -> argparse.ArgumentParser:
         "the input/mask/target folder, keeping their source; segment_parts: the folder holding image/ and label/)",
     )
     parser.add_argument("--epochs", type=int, help="total epochs (also extends a resumed run)")
+    parser.add_argument(
+        "--time-limit", type=positive_minutes, metavar="MINUTES",
+        help="stop after MINUTES of training, at a whole step, then checkpoint and export as at the end "
+        "(--resume goes on from there); for comparisons at equal training time",
+    )
     parser.add_argument("-o", "--out", default="runs", metavar="DIR", help="where run directories go (default: runs)")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and exit")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     return parser
+
+
+def positive_minutes(text: str) -> float:
+    """A positive number of minutes (argparse type)."""
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = float("nan")
+    if not minutes > 0 or minutes == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of minutes. Received: {text!r}")
+    return minutes
 
 
 def data_overrides(path: str, source: str = "") -> list[str]:
@@ -128,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     from shoes_generator.trainer import train
 
     try:
-        result = train(config, out=args.out, resume=args.resume, epochs=args.epochs, verbose=2 if args.quiet else "auto")
+        result = train(config, out=args.out, resume=args.resume, epochs=args.epochs, verbose=2 if args.quiet else "auto",
+                       time_limit=args.time_limit)
     except (ValueError, FileNotFoundError) as error:  # Found while running: unreadable data, changed labels...
         return fail("shoes-train", error, EXIT_FAILURE)
     print(f"run directory: {result.run_dir} (step {result.step})", file=sys.stderr)

@@ -17,8 +17,6 @@ from serving.export_cli import main as shoes_export
 from serving.rest_client import RestClient
 from serving.server.errors import clean_message
 from serving.server.model_store import entries_from_base
-from shoes_generator.configs import get_preset
-from shoes_generator.trainer import train
 from shoes_generator.warmup import read_warmup_requests
 from tests.serving.helpers import running_server
 
@@ -27,9 +25,9 @@ RED_BOOT = {"color": "red", "category": "ankle_boot"}
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(stylegan2_run, tmp_path_factory):
     """``(server, version path)``: the tiny preset trained, published by shoes-export as stylegan/1 and served."""
-    run_dir = train(get_preset("stylegan2_fmnist_color_tiny"), out=tmp_path_factory.mktemp("runs"), verbose=0).run_dir
+    run_dir = stylegan2_run
     base = tmp_path_factory.mktemp("model_base")
     assert shoes_export([str(run_dir), "--model-base", str(base), "--model", "stylegan"]) == 0
     with running_server(entries_from_base(base)) as server:

@@ -179,3 +179,31 @@ def test_a_failure_while_training_exits_1_and_a_wrong_command_line_exits_2(monke
     assert shoes_train(["--config", "dcgan64_paper", "--data", str(tmp_path / "data"), "--out", str(tmp_path)]) == 1
     assert "shoes-train: error: the data changed under the run" in capsys.readouterr().err
     assert shoes_train(["--config", "no_such_preset", "--out", str(tmp_path)]) == 2
+
+
+def test_a_time_limit_stops_at_a_whole_step_then_checkpoints_exports_and_resumes(tmp_path, capsys):
+    argv = ["--config", "cgan_fmnist_color_tiny", "--set", "train.epochs=500", "--quiet", "--out", str(tmp_path)]
+    assert shoes_train([*argv, "--time-limit", "0.05"]) == 0  # Three seconds of 1000 steps.
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    run, step = Path(record["run"]), record["step"]
+    assert 0 < step < 1000 and (run / "saved_model" / "saved_model.pb").is_file()
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith(f"ckpt-{step}")
+    assert shoes_train(["--resume", str(run), "--quiet", "--time-limit", "0.05"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] > step
+
+
+@pytest.mark.parametrize("minutes", ["0", "-1", "soon", "inf"])
+def test_a_time_limit_must_be_a_positive_number_of_minutes(minutes, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        shoes_train(["--config", "cgan_fmnist_color_tiny", "--time-limit", minutes])
+    assert exit_info.value.code == 2 and f"Received: {minutes!r}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preset", ["stylegan2_fmnist_color", "stylegan2_limited", "stylegan2_folder256"])
+def test_stylegan2_presets_dry_run(preset, capsys):
+    assert shoes_train(["--config", preset, "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["model"]["family"] == "stylegan2" and config["name"] == preset
+    assert (config["data"]["limit"] == 1000) == (preset == "stylegan2_limited")
+    assert shoes_train(["--config", preset, "--set", "model.ada=false", "--dry-run"]) == 0  # ADA off, the comparison's switch.
+    assert json.loads(capsys.readouterr().out)["model"]["ada"] is False
