@@ -249,6 +249,7 @@ class TimeLimit(keras.callbacks.Callback):
     """Stops training after `minutes` of it (counted from the first batch this process trains), after a whole step.
 
     The epoch in progress ends there: its end-of-epoch callbacks still run (checkpoint, metrics, samples).
+    The clock includes the first step's tracing (and XLA compilation): what a user waits for.
 
     Args:
         minutes: the training time allowed.

@@ -65,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, help="total epochs (also extends a resumed run)")
     parser.add_argument(
         "--time-limit", type=positive_minutes, metavar="MINUTES",
-        help="stop after MINUTES of training, at a whole step, then checkpoint and export as at the end "
-        "(--resume goes on from there); for comparisons at equal training time",
+        help="stop after MINUTES of training (from the first step, its tracing included), at a whole step, then "
+        "checkpoint and export as at the end (--resume goes on from there); for comparisons at equal training time",
     )
     parser.add_argument("-o", "--out", default="runs", metavar="DIR", help="where run directories go (default: runs)")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and exit")

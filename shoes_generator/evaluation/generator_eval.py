@@ -15,6 +15,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import tensorflow as tf
 
+from shoes_generator.cli_common import UsageError
 from shoes_generator.evaluation.reference import real_shoes
 from shoes_generator.evaluation.registry import GENERATOR, metrics_for, resolve_metrics
 from shoes_generator.evaluation.streaming import SetMeasures
@@ -44,13 +45,13 @@ class SavedModelSampler:
         description: how reports name the model (e.g. its path).
 
     Raises:
-        ValueError: the SavedModel is not a noise generator (no ``seed`` input).
+        UsageError: the SavedModel is not a noise generator (no ``seed`` input): the wrong model was given.
     """
 
     def __init__(self, model, description: str = "saved model"):
         inputs = model.signatures["serving_default"].structured_input_signature[1] if "serving_default" in model.signatures else {}
         if "seed" not in inputs:
-            raise ValueError(
+            raise UsageError(
                 f"{description} is not a noise generator: its serving_default takes {sorted(inputs)}, not a seed. "
                 "Image-to-image models and segmenters are scored on their held-out data: give their run directory."
             )

@@ -28,10 +28,10 @@ import tensorflow as tf
 from shoes_generator.export.generator import LabelIds, noise_from_seeds
 from shoes_generator.export.inputs import ImageInput, TensorInput
 from shoes_generator.export.signatures import Signature, export_signatures, image_outputs, named_outputs
-from shoes_generator.gans.stylegan2 import crossover
+from shoes_generator.families.stylegan2 import STYLE_PREFIX
+from shoes_generator.gans.stylegan2 import crossover, label_combination_ids
 from shoes_generator.labels import Vocabularies
 
-STYLE_PREFIX = "style_"
 
 
 class StyleTables(tf.Module):
@@ -49,10 +49,7 @@ class StyleTables(tf.Module):
 
     def rows(self, ids: dict[str, tf.Tensor], batch: tf.Tensor) -> tf.Tensor:
         """The average ``w`` of each example's label combination: ``[B, w_dim]``."""
-        row = tf.zeros([batch], tf.int64)
-        for name, size in self.label_sizes.items():
-            row = row * size + tf.cast(ids[name], tf.int64)
-        return tf.gather(self.average_w, row)
+        return tf.gather(self.average_w, label_combination_ids(ids, self.label_sizes, batch))
 
 
 def check_finite(values: tf.Tensor, name: str) -> tf.Tensor:
@@ -93,7 +90,7 @@ def stylegan2_signatures(
             TensorInput(
                 prefix + name,
                 tf.string,
-                example_fn=lambda batch, name=name, shift=len(prefix): np.roll(np.resize(np.asarray(vocabularies.values(name)), batch), shift),
+                example_fn=lambda batch, name=name, shift=1 if prefix else 0: np.roll(np.resize(np.asarray(vocabularies.values(name)), batch), shift),
                 decode_fn=lambda values, name=name: lookups(name, values),
             )
             for name in label_names

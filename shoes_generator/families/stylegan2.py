@@ -15,6 +15,9 @@ from shoes_generator.configs import DataConfig, ExperimentConfig, ModelConfig, T
 from shoes_generator.families.base import register_family
 from shoes_generator.families.noise import NoiseFamily
 
+STYLE_PREFIX = "style_"  # The second shoe's labels in the mix signature (export.stylegan2.STYLE_PREFIX).
+RESERVED_INPUTS = frozenset(("seed", "style_seed", "truncation", "crossover", "w", "name", "image_bytes"))  # Its signatures' other inputs.
+
 
 @dataclasses.dataclass
 class StyleGAN2Model(ModelConfig):
@@ -86,6 +89,19 @@ class StyleGAN2Family(NoiseFamily):
 
     def validate(self, config) -> None:
         model, train = config.model, config.train
+        if train.precision == "mixed_float16":
+            raise ValueError(
+                "StyleGAN2 runs in float32 or mixed_bfloat16: float16 would need the paper's activation clamping (its "
+                "unclamped skip sums and R1's second-order gradients overflow). Received: train.precision='mixed_float16'"
+            )
+        clashes = [name for name in config.data.labels if name in RESERVED_INPUTS or name.startswith(STYLE_PREFIX)]
+        if clashes:
+            raise ValueError(
+                f"StyleGAN2's served signatures take {sorted(RESERVED_INPUTS)} and style_<label> inputs beside the labels: "
+                f"rename these labels. Received: data.labels={config.data.labels!r}"
+            )
+        if model.embed_dim < 0:
+            raise ValueError(f"model.embed_dim must be >= 0 (0: w_dim). Received: model.embed_dim={model.embed_dim}")
         if train.loss != "non_saturating" or train.mode_seeking or train.d_steps != 1:
             raise ValueError(
                 "StyleGAN2 trains with the non-saturating logistic loss, one discriminator step per generator step and no "
@@ -192,8 +208,9 @@ def _stylegan2_train(**overrides) -> TrainConfig:
 def stylegan2_fmnist_color() -> ExperimentConfig:
     """Colour x type shoes at 32 px on the coloured Fashion-MNIST, sized for about 15 minutes on 2 CPU cores.
 
-    ADA's small-data settings (its "cifar" config: mapping depth 2, R1 gamma 0.01) with far fewer feature
-    maps (128 at 4-8 px, 64 at 16 px, 32 at 32 px): 8 epochs of 100 steps of 32 shoes (25,600 images).
+    The mapping depth (2) and R1 gamma (0.01) of ADA's "cifar" config, with the paper's style mixing,
+    residual discriminator and minibatch-stddev group 4, and far fewer feature maps (128 at 4-8 px,
+    64 at 16 px, 32 at 32 px): 8 epochs of 100 steps of 32 shoes (25,600 images).
     """
     return ExperimentConfig(
         name="stylegan2_fmnist_color",

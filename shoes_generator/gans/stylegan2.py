@@ -8,6 +8,10 @@ asks), optional path-length regularization every ``pl_interval`` steps, style mi
 copy of both generator networks, and adaptive discriminator augmentation of every image
 the discriminator sees (real and generated; the generator's gradient goes through it).
 
+Where it differs from stylegan2-ada-pytorch, on purpose: R1 and path length are added to the main
+steps' losses on their intervals (no separate regularization step, so no ``mb_ratio`` adjustment
+of Adam's rate and betas); the style-mixing crossover is drawn per image, not per batch.
+
 Batches are dicts ``{"image": float [B, H, W, C] in [-1, 1], <label>: int32 [B], ...}``.
 `call()` is inference with the EMA networks: ``{"z", <label>...}`` (or ``z``) -> images.
 """
@@ -27,6 +31,7 @@ from shoes_generator.gans.ema import clone_for_ema, ema_update
 from shoes_generator.gans.inversion import invert_ws, nearest_centre
 
 PL_DECAY = 0.01  # The path-length mean's moving-average rate (the paper's).
+PL_BATCH_SHRINK = 2  # Path length on 1/2 of the batch (stylegan2-ada's pl_batch_shrink).
 
 
 def _f32(x):
@@ -45,9 +50,10 @@ def crossover(ws: tf.Tensor, style_ws: tf.Tensor, layer: tf.Tensor) -> tf.Tensor
     return tf.where(coarse[..., None], ws, style_ws)
 
 
-def label_combination_ids(labels: dict, label_sizes: dict) -> tf.Tensor:
-    """The row of each example's label combination in `StyleGAN2.average_w` (mixed radix, first label slowest)."""
-    ids = None
+def label_combination_ids(labels: dict, label_sizes: dict, batch_size=None) -> tf.Tensor:
+    """The row of each example's label combination in `StyleGAN2.average_w` (mixed radix in `label_sizes` order,
+    the first label slowest): ``int64 [B]``, zeros without labels (``batch_size`` then gives B)."""
+    ids = tf.zeros([batch_size], tf.int64) if batch_size is not None else None
     for name, size in label_sizes.items():
         value = tf.cast(labels[name], tf.int64)
         ids = value if ids is None else ids * size + value
@@ -76,6 +82,8 @@ class StyleGAN2(AdversarialModel):
     """
 
     NETWORK_KEYS = ("mapping", "synthesis", "discriminator")
+    # r1 and pl are logged as added to the losses (gamma/2 and pl_weight, times their intervals), averaged
+    # over the steps that ran them.
     TRACKED = ("d_loss", "g_loss", "d_real", "d_fake", "r1", "pl")
 
     def __init__(
@@ -113,6 +121,7 @@ class StyleGAN2(AdversarialModel):
         missing = [name for name in self.label_names if name not in self.label_sizes]
         if missing:
             raise ValueError(f"label_sizes needs every label of label_names. Missing: {missing}")
+        self.label_sizes = {name: self.label_sizes[name] for name in self.label_names}  # average_w's row order.
         self.num_ws = int(synthesis.inputs[0].shape[1])
         self.w_dim = int(synthesis.inputs[0].shape[2])
         self.r1_gamma = float(r1_gamma)
@@ -153,7 +162,7 @@ class StyleGAN2(AdversarialModel):
             return self.ema_mapping, self.ema_synthesis
         return self.mapping, self.synthesis
 
-    def refresh_sampler_statistics(self) -> None:
+    def refresh_sampler_statistics(self, *args, **kwargs) -> None:
         """Nothing to refresh: the networks hold no batch statistics (kept for the callbacks' protocol)."""
 
     def _mapping_inputs(self, z, labels):
@@ -173,6 +182,8 @@ class StyleGAN2(AdversarialModel):
             mapping: the mapping network (default: the sampler's).
         """
         mapping = mapping or self.sampler_networks[0]
+        if truncation is not None and w_avg is None:
+            raise ValueError("Truncation pulls w toward the labels' average w: give w_avg (rows of average_w) with truncation.")
         w = _f32(mapping(self._mapping_inputs(z, labels), training=False))
         if truncation is not None:
             psi = tf.reshape(_f32(truncation), [-1, 1])
@@ -205,7 +216,12 @@ class StyleGAN2(AdversarialModel):
     def call(self, inputs, training=False):
         """EMA inference: ``{"z", <label>...}`` (or ``z``) -> images in [-1, 1]."""
         if isinstance(inputs, dict):
+            missing = [key for key in ("z", *self.label_names) if key not in inputs]
+            if missing:
+                raise ValueError(f"StyleGAN2 inputs need the keys {['z', *self.label_names]}. Missing: {missing}")
             z, labels = inputs["z"], {name: inputs[name] for name in self.label_names}
+        elif self.label_names:
+            raise ValueError(f"A conditional StyleGAN2 takes a dict with z and its labels {list(self.label_names)}, not a bare z.")
         else:
             z, labels = inputs, {}
         return self.synthesize(self.ws(z, labels))
@@ -283,7 +299,13 @@ class StyleGAN2(AdversarialModel):
         return penalty * (self.r1_gamma / 2.0) * self.r1_interval
 
     def _path_length_penalty(self, labels, batch_size):
-        """``(|J_w^T y| - a)^2`` with random image-space ``y``, ``a`` the lengths' moving mean; times the interval."""
+        """``(|J_w^T y| - a)^2`` with random image-space ``y``, ``a`` the lengths' moving mean; times the interval.
+
+        On the first half of the batch (stylegan2-ada's ``pl_batch_shrink`` 2): the penalty's second
+        synthesis pass and double backward cost half as much.
+        """
+        batch_size = tf.maximum(batch_size // PL_BATCH_SHRINK, 1)
+        labels = {name: values[:batch_size] for name, values in labels.items()}
         ws = self._training_ws(labels, batch_size)
         with tf.GradientTape() as inner:
             inner.watch(ws)
@@ -295,7 +317,7 @@ class StyleGAN2(AdversarialModel):
         lengths = tf.sqrt(tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=2), axis=1))
         mean = self.pl_mean + PL_DECAY * (tf.reduce_mean(lengths) - self.pl_mean)
         self.pl_mean.assign(tf.stop_gradient(mean))
-        return tf.reduce_mean(tf.square(lengths - tf.stop_gradient(mean))) * self.pl_weight * self.pl_interval
+        return tf.reduce_mean(tf.square(lengths - mean)) * self.pl_weight * self.pl_interval  # As the reference: the mean is not detached.
 
     def _lazily(self, interval: int, weight: float, penalty):
         """``(penalty(), True)`` on steps divisible by `interval`, else ``(0, False)``; no graph at all when `weight` is 0."""
@@ -309,8 +331,8 @@ class StyleGAN2(AdversarialModel):
         real = _f32(real)
         batch_size = tf.shape(real)[0]
 
-        with tf.GradientTape() as tape:
-            fake = self.synthesis({"w": self._training_ws(labels, batch_size)}, training=True)
+        fake = tf.stop_gradient(self.synthesis({"w": self._training_ws(labels, batch_size)}, training=True))
+        with tf.GradientTape() as tape:  # The discriminator's step: the generator's activations stay off the tape.
             real_logits = self._logits(real, labels)
             fake_logits = self._logits(fake, labels)
             d_loss = tf.reduce_mean(tf.nn.softplus(fake_logits)) + tf.reduce_mean(tf.nn.softplus(-real_logits))

@@ -117,3 +117,23 @@ def test_inversion_recovers_a_generated_shoe_better_than_its_start():
 def test_bad_settings_are_refused_naming_the_field(setting):
     with pytest.raises(ValueError, match=setting.split("=")[0].split(".")[1]):
         override(get_preset("stylegan2_fmnist_color_tiny"), [setting])
+
+
+@pytest.mark.parametrize("settings, message", [
+    (["train.precision=mixed_float16"], "float32 or mixed_bfloat16"),
+    (["data.labels=color,seed"], "rename these labels"),
+    (["data.labels=color,style_category"], "rename these labels"),
+    (["model.embed_dim=-1"], "model.embed_dim"),
+])
+def test_settings_the_family_cannot_serve_or_train_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        override(get_preset("stylegan2_fmnist_color_tiny"), settings)
+
+
+def test_a_conditional_model_refuses_a_bare_z_and_truncation_without_centres():
+    model = tiny_model()
+    z = np.zeros((1, model.latent_dim), "float32")
+    with pytest.raises(ValueError, match="not a bare z"):
+        model(z)
+    with pytest.raises(ValueError, match="give w_avg"):
+        model.ws(z, {"color": np.zeros(1, "int32"), "category": np.zeros(1, "int32")}, truncation=tf.ones([1]))
