@@ -27,6 +27,8 @@ from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
+from shoes_generator.families.stylegan2 import SIGNATURES as STYLEGAN2_SIGNATURES  # TensorFlow-free
+
 Labels = Mapping[str, "str | Sequence[str]"]
 DEFAULT_STRENGTHS = tuple(np.linspace(-3.0, 3.0, 7).tolist())
 MONOTONIC_TOLERANCE = 1e-3
@@ -78,9 +80,10 @@ def label_batch(vocabularies: Mapping[str, Sequence[str]], labels: Labels | None
 
 
 def resolve_labels(vocabularies: Mapping[str, Sequence[str]], given: Mapping[str, str] | None) -> tuple[dict[str, str], list[str]]:
-    """`given` completed with the first value of every vocabulary it leaves out; returns it and the defaulted names."""
+    """`given` completed with the first value of every vocabulary it leaves out; returns it and the defaulted names
+    (sorted: a SavedModel's signature does not keep its inputs' order from one load to the next)."""
     labels = dict(given or {})
-    defaulted = [name for name in vocabularies if name not in labels]
+    defaulted = sorted(name for name in vocabularies if name not in labels)
     labels.update({name: vocabularies[name][0] for name in defaulted})
     label_batch(vocabularies, labels, 1)  # validates names and values
     return labels, defaulted
@@ -271,9 +274,6 @@ class ServedStyleGenerator(_ServedCalls, _StyleRenderer):
         self._setup(truncation, batch_size)
 
 
-# The signatures `shoes_generator.export.stylegan2.is_stylegan2` looks for, read off a served model's metadata
-# (that module imports TensorFlow, which the served path does without).
-STYLEGAN2_SIGNATURES = frozenset({"mapping", "synthesis", "mix", "invert"})
 
 
 def open_model(model: str | Path | None = None, server: str | None = None, name: str = "shoes", truncation: float | None = None) -> LatentModel:

@@ -28,7 +28,7 @@ import tensorflow as tf
 from shoes_generator.export.generator import LabelIds, noise_from_seeds
 from shoes_generator.export.inputs import ImageInput, TensorInput
 from shoes_generator.export.signatures import Signature, export_signatures, image_outputs, named_outputs
-from shoes_generator.families.stylegan2 import STYLE_PREFIX
+from shoes_generator.families.stylegan2 import SIGNATURES, STYLE_PREFIX
 from shoes_generator.gans.stylegan2 import crossover, label_combination_ids
 from shoes_generator.labels import Vocabularies
 
@@ -170,7 +170,7 @@ def export_stylegan2(
 
 def is_stylegan2(saved_model) -> bool:
     """Whether a loaded SavedModel has the StyleGAN2 signatures (``mapping``, ``synthesis``, ``mix``, ``invert``)."""
-    return {"mapping", "synthesis", "mix", "invert"} <= set(saved_model.signatures)
+    return SIGNATURES <= set(saved_model.signatures)
 
 
 __all__ = ["STYLE_PREFIX", "StyleTables", "export_stylegan2", "is_stylegan2", "stylegan2_signatures"]

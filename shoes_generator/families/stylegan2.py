@@ -15,6 +15,7 @@ from shoes_generator.configs import DataConfig, ExperimentConfig, ModelConfig, T
 from shoes_generator.families.base import register_family
 from shoes_generator.families.noise import NoiseFamily
 
+SIGNATURES = frozenset(("mapping", "synthesis", "mix", "invert"))  # What tells a StyleGAN2 export (served or loaded).
 STYLE_PREFIX = "style_"  # The second shoe's labels in the mix signature (export.stylegan2.STYLE_PREFIX).
 RESERVED_INPUTS = frozenset(("seed", "style_seed", "truncation", "crossover", "w", "name", "image_bytes"))  # Its signatures' other inputs.
 

@@ -131,6 +131,19 @@ class AdversarialModel(keras.Model):
         self.build_optimizers()
 
     # -------------------------------------------------------------- the steps
+    def _batch(self, data, keys) -> dict:
+        """The batch dict of `fit`'s `data` (a dict, or a tuple whose first item is one), with every one of `keys`.
+
+        Raises:
+            ValueError: a key is missing (the message names the keys needed and the missing ones).
+        """
+        if isinstance(data, tuple):
+            data = data[0]
+        missing = [key for key in keys if key not in data]
+        if missing:
+            raise ValueError(f"{type(self).__name__} batches need the keys {list(keys)}. Missing: {missing}")
+        return data
+
     def _track(self, **values):
         """Updates the named trackers with `values`; returns their running means (the step's logs)."""
         for name, value in values.items():

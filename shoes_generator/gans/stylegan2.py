@@ -253,11 +253,7 @@ class StyleGAN2(AdversarialModel):
 
     # -------------------------------------------------------------- the steps
     def _split(self, data):
-        if isinstance(data, tuple):
-            data = data[0]
-        missing = [key for key in ("image", *self.label_names) if key not in data]
-        if missing:
-            raise ValueError(f"StyleGAN2 batches need the keys {['image', *self.label_names]}. Missing: {missing}")
+        data = self._batch(data, ("image", *self.label_names))
         return data["image"], {name: data[name] for name in self.label_names}
 
     def _noise(self, batch_size):
