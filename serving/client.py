@@ -6,6 +6,7 @@ the REST API; both offer the same methods and share everything but the sending::
     with ShoesClient("localhost:8500") as client:
         shoes = client.generate(4, seed=0, color="red", category="sneaker")  # PIL images
         print(client.labels())  # {"category": [...], "color": [...]}
+        mask, shot = client.for_model("photo2shot").extract("worn.jpg")  # another model, same channel
 
 Failed calls raise `ServingError` with TF Serving's status name and message. Calls that find the
 server UNAVAILABLE are retried with exponential backoff; every call has a deadline.
@@ -13,19 +14,24 @@ server UNAVAILABLE are retried with exponential backoff; every call has a deadli
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import io
+import re
 import time
+import warnings
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import grpc
 import numpy as np
 from PIL import Image
 
-from serving import wire
+from serving import part_maps, wire
 
 MiB = 1 << 20
 DEFAULT_SIGNATURE = "serving_default"
+MAX_CLASSES = 256  # class indices travel as uint8 pixel values
 
 
 class ServingError(Exception):
@@ -84,6 +90,22 @@ def encode_image(image: Image.Image | str | Path | bytes) -> bytes:
     return buffer.getvalue()
 
 
+def synthesis_inputs(label_map, seeds: Sequence[int], style=None) -> dict[str, np.ndarray]:
+    """A SPADE model's inputs: ``label_map_bytes`` (8-bit greyscale PNG of class indices) and ``seed`` int64,
+    one per seed, plus ``style_bytes`` (PNG) when `style` is given (its ``with_style`` signature).
+
+    Args:
+        label_map: a ``uint8 [H, W]`` array, or a single-channel image (PIL image, path, PNG bytes) of class indices.
+        seeds: one shoe per seed.
+        style: any image (PIL image, path or encoded bytes), or None.
+    """
+    label_map = part_maps.encode_part_map(part_maps.read_part_map(label_map, None))
+    inputs = {"label_map_bytes": np.array([label_map] * len(seeds), dtype=object), "seed": np.asarray(seeds, np.int64)}
+    if style is not None:
+        inputs["style_bytes"] = np.array([encode_image(style)] * len(seeds), dtype=object)
+    return inputs
+
+
 def decode_images(outputs: Mapping[str, np.ndarray], name: str = "image_bytes") -> list[Image.Image]:
     """The PIL images of an output of encoded images (a string tensor).
 
@@ -99,6 +121,38 @@ def decode_images(outputs: Mapping[str, np.ndarray], name: str = "image_bytes") 
             image.load()
             images.append(image)
     return images
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _looks_like_w(value) -> bool:
+    """True for what the old ``synthesize(w)`` took: floats of ndim 2 (one ``w``) or 3 (a batch)."""
+    if isinstance(value, (Image.Image, str, Path, bytes, bytearray)):
+        return False
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        return False
+    return array.ndim in (2, 3) and np.issubdtype(array.dtype, np.floating)
+
+
+@dataclasses.dataclass
+class Redesign:
+    """What `BaseClient.redesign` returns.
+
+    Attributes:
+        parts: the part segmenter's map of the photo, ``uint8 [S, S]`` class indices.
+        edited: the map the shoe was drawn from (``parts`` edited, or the painted map), ``uint8 [H, W]``.
+        shoe: the new shoe (PIL image), in the photo's look.
+        class_names: the part names in index order (0 the background).
+    """
+
+    parts: np.ndarray
+    edited: np.ndarray
+    shoe: Image.Image
+    class_names: list[str]
 
 
 def _tensor_infos(infos) -> dict[str, dict]:
@@ -156,6 +210,29 @@ class BaseClient:
             raise ValueError(f"Pin a version or a version label, not both. Received: {version=}, {version_label=}")
         self.model, self.version, self.version_label = model, version, version_label
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self._borrowed = False  # True for a `for_model` client: the connection is its parent's to close
+
+    def for_model(self, model: str, *, version: int | None = None, version_label: str | None = None):
+        """A client of another model on the same server that shares this client's connection (gRPC
+        channel or REST root), timeout and retries; closing it leaves the connection to this client.
+
+        Args:
+            model: the other model's name on the server.
+            version: a version of it to pin (this client's pin does not carry over).
+            version_label: a version label to pin instead.
+        """
+        if not isinstance(model, str) or not model:
+            raise ValueError(f"model must be a model name on the server. Received: model={model!r}")
+        if version is not None and version_label is not None:
+            raise ValueError(f"Pin a version or a version label, not both. Received: {version=}, {version_label=}")
+        other = copy.copy(self)
+        other.model, other.version, other.version_label = model, version, version_label
+        other._borrowed = True
+        other._forget_model()
+        return other
+
+    def _forget_model(self) -> None:
+        """Drops what a transport cached about its model (a `for_model` copy names another one)."""
 
     def _send_predict(self, inputs: dict, signature_name: str, output_filter: list[str]) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -293,11 +370,142 @@ class BaseClient:
         outputs = self.predict(inputs, "invert", output_filter=["w", "image_bytes"])
         return np.asarray(outputs["w"][0], np.float32), decode_images(outputs)[0]
 
-    def synthesize(self, w: np.ndarray) -> list[Image.Image]:
+    def from_w(self, w: np.ndarray) -> list[Image.Image]:
         """Shoes from StyleGAN2 latents ``w`` (``[num_ws, w_dim]`` or a batch of them; the ``synthesis`` signature)."""
         w = np.asarray(w, np.float32)
         outputs = self.predict({"w": w[None] if w.ndim == 2 else w}, "synthesis", output_filter=["image_bytes"])
         return decode_images(outputs)
+
+    def synthesize(
+        self,
+        label_map: np.ndarray | Image.Image | str | Path | bytes,
+        *,
+        seed: int | Sequence[int] = 0,
+        style: Image.Image | str | Path | bytes | None = None,
+    ) -> Image.Image | list[Image.Image]:
+        """A shoe drawn by a SPADE model from a part map (its ``serving_default``; ``with_style`` with `style`).
+
+        ``synthesize(w)`` with a float array of ndim 2 or 3 is the old name of `from_w`: it still works
+        for one release, with a DeprecationWarning.
+
+        Args:
+            label_map: class indices per pixel (0 the background; `part_classes` names them), any size:
+                a ``uint8 [H, W]`` array, or a single-channel image (PIL image, path or PNG bytes) whose
+                pixel values are the indices; colour images are refused. Sent as an 8-bit greyscale
+                PNG, ``label_map_bytes``.
+            seed: the shoe's seed (the same map and seed give the same shoe), or a sequence of seeds
+                for one shoe each.
+            style: any image whose look (colours, material) the shoe takes; sent as ``style_bytes``.
+
+        Returns:
+            one PIL image for one seed, a list for a sequence of seeds.
+        """
+        if _looks_like_w(label_map):
+            if style is not None or not (isinstance(seed, int) and seed == 0):
+                raise TypeError("synthesize(w) (now from_w) takes no seed or style; a part map must be uint8 class indices")
+            warnings.warn("synthesize(w) is deprecated: use from_w(w); synthesize draws a shoe from a part map", DeprecationWarning, stacklevel=2)
+            return self.from_w(label_map)
+        one = isinstance(seed, (int, np.integer))
+        seeds = [seed] if one else list(seed) if isinstance(seed, (list, tuple, np.ndarray, range)) else []
+        if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in seeds):
+            raise ValueError(f"seed must be an integer or a non-empty sequence of integers. Received: seed={seed!r}")
+        inputs = synthesis_inputs(label_map, seeds, style)
+        shoes = decode_images(self.predict(inputs, "with_style" if style is not None else DEFAULT_SIGNATURE, output_filter=["image_bytes"]))
+        return shoes[0] if one else shoes
+
+    def part_classes(self) -> list[str]:
+        """The class names of a SPADE model or a segmenter in index order (0 the background), from its
+        ``class_names`` signature; the count is read from the answer to an out-of-range request."""
+        ids = np.arange(self._class_count(), dtype=np.int64)
+        return [_text(name) for name in self.predict({"class_id": ids}, "class_names", output_filter=["name"])["name"]]
+
+    def _class_count(self) -> int:
+        """How many classes ``class_names`` names: from its error for ids 0..255 ("class_id must lie in
+        [0, K)"), else by bisection over single ids (id k is valid when k < K)."""
+        try:
+            self.predict({"class_id": np.arange(MAX_CLASSES, dtype=np.int64)}, "class_names", output_filter=["name"])
+            return MAX_CLASSES
+        except ServingError as error:
+            if error.code != "INVALID_ARGUMENT":
+                raise
+            said = re.search(r"class_id must lie in \[0, (\d+)\)", error.message)
+            if said:
+                return int(said.group(1))
+        first_invalid, last_valid = MAX_CLASSES, -1
+        while first_invalid - last_valid > 1:
+            middle = (first_invalid + last_valid) // 2
+            try:
+                self.predict({"class_id": np.array([middle], np.int64)}, "class_names", output_filter=["name"])
+                last_valid = middle
+            except ServingError as error:
+                if error.code != "INVALID_ARGUMENT":
+                    raise
+                first_invalid = middle
+        if first_invalid == 0:
+            raise ServingError("INVALID_ARGUMENT", f"The class_names signature of {self.model!r} names no class id 0")
+        return first_invalid
+
+    def redesign(
+        self,
+        photo: Image.Image | str | Path | bytes,
+        *,
+        grow: Mapping[str, int] | None = None,
+        shrink: Mapping[str, int] | None = None,
+        edited_map: np.ndarray | Image.Image | str | Path | bytes | None = None,
+        seed: int = 0,
+        segmenter: str = "parts",
+    ) -> Redesign:
+        """A photographed shoe redrawn with edited parts: the served part segmenter `segmenter` labels the
+        photo, the map is edited (`serving.part_maps.edit`: shrinks first, then grows) or replaced by a
+        painted map, and this client's SPADE model draws the map in the photo's look (``with_style``,
+        the photo as the style image).
+
+        Args:
+            photo: a PIL image, an image path or encoded image bytes.
+            grow: part name -> pixels to grow it by, e.g. ``{"heel": 2}`` (in the segmenter's map pixels).
+            shrink: part name -> pixels to shrink it by.
+            edited_map: a map the user painted instead of edits (see `synthesize` for the forms it takes).
+            seed: the SPADE seed.
+            segmenter: the part segmenter's model name on the same server.
+
+        Raises:
+            ValueError: edits and a painted map both given; the segmenter's parts differ from the SPADE
+                model's; an unknown part (`part_maps.UnknownPartError`, listing the valid ones), a
+                negative count or a painted map out of range.
+        """
+        if edited_map is not None and (grow or shrink):
+            raise ValueError(f"Give edits or a painted map, not both. Received: grow={grow!r}, shrink={shrink!r} and an edited_map")
+        parts_client = self.for_model(segmenter)
+        names = parts_client.part_classes()
+        own = self.part_classes()
+        if own != names:
+            raise ValueError(f"The segmenter {segmenter!r} labels the parts {names}, but the model {self.model!r} draws {own}")
+        if edited_map is None:
+            part_maps.check_edits(names, grow=grow, shrink=shrink)  # Before the segmenter is asked.
+        else:
+            edited = part_maps.read_part_map(edited_map, len(names))
+        photo = encode_image(photo)
+        parts = parts_client._classes(photo)
+        if edited_map is None:
+            edited = part_maps.edit(parts, names, grow=grow, shrink=shrink)
+        return Redesign(parts, edited, self.synthesize(edited, seed=seed, style=photo), names)
+
+    def extract(self, photo: Image.Image | str | Path | bytes, *, segmenter: str = "segmenter") -> tuple[Image.Image, Image.Image]:
+        """A product shot from a photo: the served shoe segmenter `segmenter` finds the shoe (every class
+        but 0), and this client's photo + mask model (``pix2pix_mask2product``) turns photo and mask
+        into the product shot.
+
+        Args:
+            photo: a PIL image, an image path or encoded image bytes (any size).
+            segmenter: the shoe segmenter's model name on the same server.
+
+        Returns:
+            ``(mask, product)``: the mask (mode "L", 255 on the shoe, in the segmenter's square) and the shot.
+        """
+        photo = encode_image(photo)
+        classes = self.for_model(segmenter)._classes(photo)
+        mask = Image.fromarray(np.where(classes != 0, 255, 0).astype(np.uint8))
+        return mask, self.translate(photo, mask=mask)
 
     def sketch_to_shoe(self, sketch: Image.Image | str | Path | bytes) -> Image.Image:
         """A shoe drawn from a sketch (dark lines on white) by a pix2pix sketch model."""
@@ -313,11 +521,15 @@ class BaseClient:
         Returns:
             ``(classes uint8 [S, S], {class id: name})`` from the ``segment`` and ``class_names`` signatures.
         """
-        inputs = {"image_bytes": np.array([encode_image(image)], dtype=object)}
-        classes = np.asarray(self.predict(inputs, "segment", output_filter=["classes"])["classes"][0], np.uint8)
+        classes = self._classes(encode_image(image))
         found = np.unique(classes).astype(np.int64)
         names = self.predict({"class_id": found}, "class_names", output_filter=["name"])["name"]
-        return classes, {int(index): name.decode() if isinstance(name, bytes) else str(name) for index, name in zip(found, names)}
+        return classes, {int(index): _text(name) for index, name in zip(found, names)}
+
+    def _classes(self, image_bytes: bytes) -> np.ndarray:
+        """The ``segment`` signature's ``uint8 [S, S]`` class map of one encoded image."""
+        inputs = {"image_bytes": np.array([image_bytes], dtype=object)}
+        return np.asarray(self.predict(inputs, "segment", output_filter=["classes"])["classes"][0], np.uint8)
 
     def labels(self) -> dict[str, list[str]]:
         """Label name -> valid values (``{}`` for a model without a ``labels`` signature).
@@ -387,8 +599,9 @@ class ShoesClient(BaseClient):
         }
 
     def close(self) -> None:
-        """Closes the channel."""
-        self._channel.close()
+        """Closes the channel (unless this client borrowed it from another, see `for_model`)."""
+        if not self._borrowed:
+            self._channel.close()
 
     def _call(self, path: str, request):
         try:

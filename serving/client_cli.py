@@ -1,6 +1,7 @@
-"""`shoes-client <command>`: ask a served shoe generator for shoes, its labels, status and signatures.
+"""`shoes-client <command>`: ask a served shoe generator for shoes, its labels, status and signatures;
+draw shoes from part maps, redesign a photographed shoe by its parts, extract a product shot.
 
-Needs no TensorFlow: only grpcio, protobuf, numpy and pillow (`serving.client`).
+Needs no TensorFlow: only grpcio, protobuf, numpy and pillow (`serving.client`, `serving.part_maps`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,22 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from PIL import ImageDraw, ImageFont
+
+from serving import part_maps
 from serving.client import ServingError, ShoesClient
 from serving.contact_sheet import contact_sheet
 from serving.rest_client import RestClient
-from shoes_generator.cli_common import EXIT_FAILURE, EXIT_OK, add_deprecated, add_label_argument, fail, label, positive_int
+from shoes_generator.cli_common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_deprecated,
+    add_label_argument,
+    fail,
+    label,
+    positive_int,
+)
 
 EXAMPLES = """\
 examples:
@@ -38,6 +51,15 @@ examples:
       a red boot's shape with the details of seed 7's red sneaker (StyleGAN2 style mixing)
   shoes-client --model stylegan invert my_sneaker.jpg -o recon.png --w-out my_sneaker.npy
       the photo's latent w (float32 [num_ws, w_dim]) and its reconstruction
+  shoes-client --model spade synthesize my_map.png --seed 3 --style red_boot.jpg -o shoe.png
+      a shoe drawn from a part map (greyscale PNG of class indices) in the look of red_boot.jpg
+  shoes-client --model spade redesign photo.jpg --grow heel=3 --shrink shaft=2 -o redesign/
+      the "parts" segmenter labels the photo, the heel grows 3 px, the shaft shrinks 2 px, SPADE
+      redraws it in the photo's look: redesign/redesign.png is photo | parts | edited | new shoe
+  shoes-client --model spade redesign photo.jpg --map redesign/edited_index.png -o again/
+      the same with a map painted by hand (start from parts_index.png)
+  shoes-client --model mask2product extract worn.jpg --segmenter segmenter -o shot/
+      the shoe segmenter's mask, then the photo + mask model's product shot: shot/mask.png, shot/product.png
   shoes-client --version 2 status                         the state of version 2
   shoes-client metadata                                   every signature's inputs and outputs
 
@@ -57,6 +79,14 @@ def _alpha(text: str) -> float:
     return alpha
 
 
+def _part_edit(text: str) -> tuple[str, int]:
+    """The argparse type of ``--grow`` / ``--shrink PART=N``: ``(part, pixels)``."""
+    name, sep, pixels = text.partition("=")
+    if not sep or not name or not (pixels.isascii() and pixels.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected PART=N (N pixels, a whole number >= 0), e.g. heel=2. Received: {text!r}")
+    return name, int(pixels)
+
+
 def _add_out_argument(command: argparse.ArgumentParser, metavar: str, help: str) -> None:
     """The required -o/--out (or the deprecated --output)."""
     out = command.add_mutually_exclusive_group(required=True)
@@ -64,10 +94,11 @@ def _add_out_argument(command: argparse.ArgumentParser, metavar: str, help: str)
     add_deprecated(out, "--output", "--out", dest="out", metavar=metavar)
 
 
-def _add_image_command(commands, name: str, help: str, description: str, out_help: str) -> argparse.ArgumentParser:
-    """A subcommand reading one image IN and writing OUT (-o/--out)."""
+def _add_image_command(commands, name: str, help: str, description: str, out_help: str, metavar: str = "IN",
+                       in_help: str = "input image (PNG, JPEG, ...)") -> argparse.ArgumentParser:
+    """A subcommand reading one image (`metavar`, dest ``input``) and writing OUT (-o/--out)."""
     command = commands.add_parser(name, help=help, description=description)
-    command.add_argument("input", metavar="IN", help="input image (PNG, JPEG, ...)")
+    command.add_argument("input", metavar=metavar, help=in_help)
     _add_out_argument(command, "OUT", out_help)
     return command
 
@@ -171,6 +202,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invert.add_argument("--w-out", metavar="FILE", help="also save the latent w as a .npy file")
 
+    synthesize = _add_image_command(
+        commands,
+        "synthesize",
+        help="draw a shoe from a part map with a SPADE model",
+        description="Send a part map to a SPADE model (its serving_default; with_style with --style) and write the "
+        "shoe. The map is a single-channel PNG (8-bit greyscale, or palette) whose pixel values are class indices, "
+        "0 the background (see the model's class_names; `redesign` writes one to start from); colour images are "
+        "refused. Any size: the model fits it to its square.",
+        out_help="output image file (created)",
+        metavar="LABEL_MAP",
+        in_help="part map: single-channel PNG of class indices",
+    )
+    synthesize.add_argument("--seed", type=int, default=0, help="the shoe's seed (default: %(default)s)")
+    synthesize.add_argument("--style", metavar="IMAGE", help="an image whose look the shoe takes (calls with_style)")
+
+    redesign = commands.add_parser(
+        "redesign",
+        help="redraw a photographed shoe with edited parts (part segmenter + SPADE)",
+        description="The part segmenter (--segmenter) labels PHOTO's parts; the map is edited (--shrink edits first, "
+        "then --grow, by N pixels of the map along a disk) or replaced by a painted map (--map); the SPADE model "
+        "(--model) draws the edited map in the photo's look. Writes into DIR: photo.png, parts.png and edited.png "
+        "(coloured), parts_index.png and edited_index.png (class indices: paint on them, give them back with --map), "
+        "shoe.png and redesign.png (photo | parts | edited parts | new shoe).",
+    )
+    redesign.add_argument("input", metavar="PHOTO", help="photo of a shoe (PNG, JPEG, ...)")
+    for verb in ("grow", "shrink"):
+        redesign.add_argument(f"--{verb}", type=_part_edit, action="append", default=[], metavar="PART=N",
+                              help=f"{verb} a part by N pixels, e.g. heel=2 (repeatable; part names from the model's class_names)")
+    redesign.add_argument("--map", metavar="EDITED.png", help="a painted part map to draw instead of edits (single-channel class indices)")
+    redesign.add_argument("--segmenter", default="parts", metavar="MODEL", help="the part segmenter's model name (default: %(default)s)")
+    redesign.add_argument("--seed", type=int, default=0, help="SPADE's seed (default: %(default)s)")
+    _add_out_argument(redesign, "DIR", "folder for the pictures (created)")
+
+    extract = commands.add_parser(
+        "extract",
+        help="a product shot from a photo (shoe segmenter + photo + mask model)",
+        description="The shoe segmenter (--segmenter) masks the shoe in PHOTO (every class but the background); the "
+        "photo + mask model (--model, a pix2pix_mask2product export) turns photo and mask into the product shot. "
+        "Writes DIR/mask.png and DIR/product.png.",
+    )
+    extract.add_argument("input", metavar="PHOTO", help="photo of a shoe, e.g. worn (PNG, JPEG, ...)")
+    extract.add_argument("--segmenter", default="segmenter", metavar="MODEL", help="the shoe segmenter's model name (default: %(default)s)")
+    _add_out_argument(extract, "DIR", "folder for mask.png and product.png (created)")
+
     commands.add_parser("status", help="the model's versions and their states")
     commands.add_parser("metadata", help="the model's signatures: input and output names, dtypes, shapes")
     commands.add_parser("labels", help="the valid label values")
@@ -261,6 +336,68 @@ def _invert(client, args) -> dict:
     return summary
 
 
+def _synthesize(client, args) -> dict:
+    shoe = client.synthesize(Path(args.input), seed=args.seed, style=None if args.style is None else Path(args.style))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    shoe.save(args.out)
+    return {"label_map": args.input, "seed": args.seed, **({"style": args.style} if args.style else {}), "output": args.out,
+            "size": list(shoe.size)}
+
+
+def strip(columns: list[tuple[str, Image.Image]], cell: int = 128) -> Image.Image:
+    """Images side by side, each scaled to `cell` px (nearest neighbour: maps keep their classes), captioned above.
+
+    Args:
+        columns: ``(caption, image)`` pairs.
+        cell: the side of each picture.
+    """
+    caption = 16
+    sheet = Image.new("RGB", (len(columns) * cell, cell + caption), "white")
+    draw, font = ImageDraw.Draw(sheet), ImageFont.load_default()
+    for index, (text, image) in enumerate(columns):
+        draw.text((index * cell + 4, 2), text, fill="black", font=font)
+        sheet.paste(image.convert("RGB").resize((cell, cell), Image.NEAREST), (index * cell, caption))
+    return sheet
+
+
+def _redesign(client, args) -> dict:
+    with Image.open(args.input) as opened:
+        photo = opened.convert("RGB")
+    result = client.redesign(photo, grow=dict(args.grow), shrink=dict(args.shrink), edited_map=args.map and Path(args.map),
+                             seed=args.seed, segmenter=args.segmenter)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pictures = {
+        "photo.png": photo,
+        "parts.png": part_maps.colorize(result.parts),
+        "edited.png": part_maps.colorize(result.edited),
+        "parts_index.png": Image.fromarray(result.parts),
+        "edited_index.png": Image.fromarray(result.edited),
+        "shoe.png": result.shoe,
+    }
+    square = max(photo.size)
+    framed = Image.new("RGB", (square, square), "white")  # The photo as the models saw it: centred on white.
+    framed.paste(photo, ((square - photo.width) // 2, (square - photo.height) // 2))
+    columns = [("photo", framed), ("parts", pictures["parts.png"]), ("edited parts", pictures["edited.png"]), ("new shoe", result.shoe)]
+    pictures["redesign.png"] = strip(columns)
+    for name, picture in pictures.items():
+        picture.save(out / name)
+    changed = {name: int(np.sum(result.edited == index) - np.sum(result.parts == index)) for index, name in enumerate(result.class_names)}
+    return {"input": args.input, "segmenter": args.segmenter, "grow": dict(args.grow), "shrink": dict(args.shrink),
+            **({"map": args.map} if args.map else {}), "seed": args.seed, "class_names": result.class_names,
+            "pixels_changed": {name: delta for name, delta in changed.items() if delta}, "files": [str(out / name) for name in pictures]}
+
+
+def _extract(client, args) -> dict:
+    mask, product = client.extract(Path(args.input), segmenter=args.segmenter)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    mask.save(out / "mask.png")
+    product.save(out / "product.png")
+    return {"input": args.input, "segmenter": args.segmenter, "mask": str(out / "mask.png"), "product": str(out / "product.png"),
+            "shoe_share": round(float(np.mean(np.asarray(mask) > 0)), 4), "size": list(product.size)}
+
+
 RUNS = {
     "generate": _generate,
     "grid": _grid,
@@ -268,6 +405,9 @@ RUNS = {
     "segment": _segment,
     "mix": _mix,
     "invert": _invert,
+    "synthesize": _synthesize,
+    "redesign": _redesign,
+    "extract": _extract,
     "status": lambda client, args: {"model": args.model, "versions": client.status()},
     "metadata": lambda client, args: {"model": args.model, "signatures": client.metadata()},
     "labels": lambda client, args: client.labels(),
@@ -292,11 +432,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "translate" and args.alpha is not None and args.signature != "serving_default":
         parser.error(f"--alpha calls the blend signature; it cannot be combined with --signature {args.signature}")
+    if args.command == "redesign" and args.map and (args.grow or args.shrink):
+        parser.error("redesign takes edits (--grow, --shrink) or a painted map (--map), not both")
     try:
         with make_client(args) as client:
             summary = RUNS[args.command](client, args)
     except ServingError as error:
         return fail(parser.prog, f"{error.code}: {error.message}", EXIT_FAILURE)
+    except part_maps.UnknownPartError as error:  # --grow/--shrink named a part the model does not have.
+        return fail(f"{parser.prog} {args.command}", error, EXIT_USAGE)
     except (OSError, ValueError) as error:  # a missing input file, an unreadable image, a bad label list...
         return fail(parser.prog, error, EXIT_FAILURE)
     print(json.dumps(summary, indent=2))

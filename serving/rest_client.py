@@ -101,6 +101,9 @@ class RestClient(BaseClient):
         self.url = url.rstrip("/")
         self._signatures = None  # the last SignatureDefMap fetched (output dtypes and names come from it)
 
+    def _forget_model(self) -> None:
+        self._signatures = None
+
     @property
     def model_url(self) -> str:
         """The model's REST resource, with the pinned version or label."""

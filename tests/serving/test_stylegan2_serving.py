@@ -1,5 +1,5 @@
 """A StyleGAN2 run behind shoes-serve, the user's path: shoes-export publishes version 1, its warm-up records
-replay, and the thin clients (gRPC, REST, shoes-client) generate, truncate, mix, invert and synthesize shoes
+replay, and the thin clients (gRPC, REST, shoes-client) generate, truncate, mix, invert and draw shoes from w (from_w)
 that equal the SavedModel's own answers; TF Serving's REST JSON takes the ``w`` latents."""
 
 import io
@@ -99,7 +99,7 @@ def test_clients_generate_mix_invert_and_synthesize_as_the_saved_model(served, s
         assert w.shape == tuple(inverted["w"].shape[1:]) and w.dtype == np.float32
         np.testing.assert_array_equal(w, inverted["w"].numpy()[0])
         np.testing.assert_array_equal(pixels(reconstruction), inverted["images"].numpy()[0])
-        np.testing.assert_array_equal(pixels(client.synthesize(w)[0]), pixels(reconstruction))
+        np.testing.assert_array_equal(pixels(client.from_w(w)[0]), pixels(reconstruction))
         with pytest.raises(ServingError) as raised:
             client.mix(seed=3, crossover=99, labels=RED_BOOT)
         assert raised.value.code == "INVALID_ARGUMENT" and f"crossover must lie in [0, {w.shape[0]}]" in raised.value.message
