@@ -330,7 +330,7 @@ def register_preset(function: Callable[[], ExperimentConfig]) -> Callable[[], Ex
 
 TINY_MODEL = {
     "latent_dim": 16, "g_filters": 8, "d_filters": 8, "embed_dim": 4, "unet_depth": 0, "resnet_blocks": 2, "d_layers": 2,
-    "w_dim": 16, "mapping_depth": 2, "channel_base": 64, "channel_max": 8, "ada_kimg": 0.1, "invert_steps": 5,
+    "w_dim": 16, "mapping_depth": 2, "channel_base": 64, "channel_max": 8, "ada_kimg": 0.1, "invert_steps": 5, "spade_hidden": 8,
 }
 
 

@@ -156,3 +156,54 @@ class TensorInput(ServingInput):
     @property
     def batched(self) -> bool:
         return self.fixed is None
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelMapInput(ServingInput):
+    """A part map: a single-channel PNG whose pixel values are class indices (wire name ``<name>_bytes``,
+    string [B], any size), fitted to the model's square as `fit_label` fits training labels (aspect
+    kept, nearest-neighbour, padded with class 0, the background) and one-hot encoded.
+
+    A map with more than one channel, or holding an index >= `num_classes`, fails with INVALID_ARGUMENT.
+
+    Attributes:
+        name: the model-side key, e.g. ``"label_map"``.
+        image_size: the model's input side.
+        num_classes: C.
+    """
+
+    name: str
+    image_size: int
+    num_classes: int
+
+    @property
+    def spec(self) -> tf.TensorSpec:
+        return tf.TensorSpec([None], tf.string, name=f"{self.name}_bytes")
+
+    def fit(self, data: tf.Tensor) -> tf.Tensor:
+        """One PNG -> ``float32 [S, S, C]`` one-hot."""
+        from shoes_generator.data.pipeline import fit_label
+
+        classes = tf.io.decode_png(data, channels=0)
+        single = tf.debugging.assert_equal(
+            tf.shape(classes)[-1], 1, message=f"{self.name}_bytes must be single-channel PNGs of class indices (mode L), not RGB"
+        )
+        in_range = tf.debugging.assert_less(
+            tf.cast(tf.reduce_max(classes), tf.int32), self.num_classes,
+            message=f"{self.name}_bytes holds a class index outside [0, {self.num_classes})",
+        )
+        with tf.control_dependencies([single, in_range]):
+            fitted = fit_label(classes[..., :1], self.image_size)
+        return tf.one_hot(tf.cast(fitted[..., 0], tf.int32), self.num_classes)
+
+    def decode(self, value: tf.Tensor) -> tf.Tensor:
+        """``string [B]`` -> ``float32 [B, S, S, C]`` one-hot."""
+        return tf.map_fn(self.fit, value, fn_output_signature=tf.float32)
+
+    def example(self, batch: int) -> np.ndarray:
+        """A map of the model's size: background with a block of class 1 at the bottom and of the last class above it."""
+        classes = np.zeros((self.image_size, self.image_size, 1), np.uint8)
+        third = max(1, self.image_size // 3)
+        classes[-third:-1, 1:-1] = 1
+        classes[third:-third, third:-1] = self.num_classes - 1
+        return np.asarray([tf.io.encode_png(classes).numpy()] * batch, object)

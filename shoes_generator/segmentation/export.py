@@ -19,7 +19,7 @@ import tensorflow as tf
 from shoes_generator.export.inputs import ImageInput, TensorInput
 from shoes_generator.export.signatures import Signature, class_map_outputs, export_signatures, mask_scale, named_outputs
 
-__all__ = ["ClassNames", "export_segmenter", "mask_scale", "segmenter_signatures"]
+__all__ = ["ClassNames", "class_names_signature", "export_segmenter", "mask_scale", "segmenter_signatures"]
 
 
 class ClassNames(tf.Module):
@@ -37,14 +37,19 @@ class ClassNames(tf.Module):
             return tf.gather(self.names, ids)
 
 
+def class_names_signature(names: ClassNames) -> Signature:
+    """``class_names``: ``class_id`` int64 [K] -> ``name`` string [K] (warmed up with every id)."""
+    class_ids = TensorInput("class_id", tf.int64, fixed=np.arange(int(names.names.shape[0]), dtype=np.int64))
+    return Signature("class_names", (class_ids,), lambda x: {"name": names(x["class_id"])}, named_outputs)
+
+
 def segmenter_signatures(network: keras.Model, image_size: int, names: ClassNames) -> list[Signature]:
     """``segment`` / ``serving_default`` (encoded images -> class maps, warmed up at batch 1 and 4) and ``class_names``."""
     image = ImageInput("image", image_size, 3, "bytes")
     segment = lambda x: network(x["image"], training=False)  # noqa: E731
-    class_ids = TensorInput("class_id", tf.int64, fixed=np.arange(int(names.names.shape[0]), dtype=np.int64))
     return [
         *(Signature(name, (image,), segment, class_map_outputs, (1, 4)) for name in ("segment", "serving_default")),
-        Signature("class_names", (class_ids,), lambda x: {"name": names(x["class_id"])}, named_outputs),
+        class_names_signature(names),
     ]
 
 

@@ -9,6 +9,7 @@ from shoes_generator.models.conditional import build_conditional_generator, buil
 from shoes_generator.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
 from shoes_generator.models.patchgan import build_patchgan_discriminator
 from shoes_generator.models.resnet_generator import ReflectionPadding2D, ScaledResidual, build_resnet_generator
+from shoes_generator.models.spade import SPADE, build_multiscale_discriminator, build_spade_generator, build_style_encoder
 from shoes_generator.models.stylegan2 import build_mapping_network, build_stylegan_discriminator, build_synthesis_network, num_ws
 from shoes_generator.models.stylegan2_layers import (
     BiasActivation,
@@ -55,6 +56,7 @@ def minibatch_std_expected(x):
     return np.concatenate([x, np.full((*x.shape[:-1], 1), level, "float32")], axis=-1)
 
 
+PARTS = np.eye(3, dtype="float32")[np.random.default_rng(6).integers(0, 3, (BATCH, 8, 8))]  # One-hot part maps.
 H, F, ALPHA = images(4, seed=2), images(4, seed=3), np.array([1.0, 0.25], "float32")
 PADDED = images(5, seed=4)[:, :, :4]
 
@@ -91,6 +93,8 @@ LAYERS = {  # name: (class, constructor arguments, input, output shape, further 
         {"expected_output": z() / np.sqrt((z() ** 2).mean(-1, keepdims=True) + 1e-8), "tolerance": 1e-6},
     ),
     "fir_upsample": (FIRUpsample2D, {}, images(4), (BATCH, 8, 8, 3), {}),
+    "spade": (SPADE, {"hidden": 4}, [images(4, channels=4), PARTS], (BATCH, 4, 4, 4), {}),
+    "spade_spectral": (SPADE, {"hidden": 4, "spectral": True}, [images(8, channels=2), PARTS], (BATCH, 8, 8, 2), {}),
     "grouped_minibatch_std": (GroupedMinibatchStdDev, {"group_size": 2, "num_channels": 2}, images(4, channels=4), (BATCH, 4, 4, 6), {}),
 }
 
@@ -154,6 +158,19 @@ BUILDERS = {
     "stylegan2_discriminator_unconditional": (
         build_stylegan_discriminator, {"image_size": 8, "channel_base": 32, "channel_max": 8, "mbstd_group": 4},
         {"image": images(8)}, (BATCH, 1), ("out",),
+    ),
+    "spade_generator": (
+        build_spade_generator, {"image_size": 8, "num_classes": 3, "base_filters": 2, "z_dim": 4, "hidden": 4},
+        {"parts": PARTS, "z": z(4)}, (BATCH, 8, 8, 3), (),
+    ),
+    "spade_style_encoder": (
+        build_style_encoder, {"image_size": 8, "base_filters": 4, "z_dim": 4}, images(8), [(BATCH, 4), (BATCH, 4)], ("mu", "logvar"),
+    ),
+    "spade_discriminator": (
+        build_multiscale_discriminator, {"image_size": 8, "num_classes": 3, "base_filters": 4, "n_layers": 2, "num_scales": 2},
+        {"image": images(8), "parts": PARTS},
+        [(BATCH, 5, 5, 4), (BATCH, 6, 6, 8), (BATCH, 7, 7, 1), (BATCH, 3, 3, 4), (BATCH, 4, 4, 8), (BATCH, 5, 5, 1)],
+        ("d0_logits_sn", "d1_logits_sn"),
     ),
     "tutorial_generator": (build_tutorial_generator, {"latent_dim": 8}, z(), (BATCH, 28, 28, 1), ()),
     "tutorial_discriminator": (build_tutorial_discriminator, {}, images(28, 1), (BATCH, 1), ("logit",)),
