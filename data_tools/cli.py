@@ -37,6 +37,7 @@ COMMANDS = (
     "downsample",
     "edges",
     "masks",
+    "parts",
     "colorize_fmnist",
     "to_tfrecords",
 )
@@ -70,7 +71,7 @@ def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
         prog="shoes-data",
         description=help_text(
             "Prepare shoe image data sets: flatten trees, pad to squares, label colours, "
-            "plot label statistics, make edge maps and masks, write the coloured "
+            "plot label statistics, make edge maps, masks and part maps, write the coloured "
             "Fashion-MNIST shoes and TFRecord shards. Every command shows a progress bar "
             "on stderr and prints a JSON summary of what it did on stdout.",
             "Only regular files are read as images (FIFOs, devices, dangling or looping symlinks "

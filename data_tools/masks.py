@@ -32,6 +32,11 @@ def register(subparsers) -> None:
         dst_help="destination folder for the mask PNGs (created; must not be inside SRC)",
         run=run,
     )
+    add_threshold_argument(parser)
+
+
+def add_threshold_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--threshold`` (the channel difference from the background above which a pixel is foreground)."""
     parser.add_argument(
         "--threshold",
         type=float,
@@ -40,10 +45,15 @@ def register(subparsers) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> dict:
-    """Writes the masks; returns the summary with the mean foreground fraction."""
+def check_threshold(args: argparse.Namespace) -> None:
+    """A CommandError unless ``--threshold`` lies in [0, 255)."""
     if not 0 <= args.threshold < 255:
         raise CommandError(f"--threshold must lie in [0, 255). Received: --threshold={args.threshold:g}")
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Writes the masks; returns the summary with the mean foreground fraction."""
+    check_threshold(args)
     sources = source_images(args.src)
     dst = prepare_destination(args.src, args.dst)
     fractions = []

@@ -194,3 +194,16 @@ def part_shares(parts: np.ndarray) -> dict[str, float]:
     counts = np.bincount(np.asarray(parts, np.int64).ravel(), minlength=len(PART_CLASSES))[: len(PART_CLASSES)]
     foreground = counts[1:].sum()
     return {name: float(count / foreground) if foreground else 0.0 for name, count in zip(PART_CLASSES[1:], counts[1:])}
+
+
+def average_shares(shares: list[dict[str, float]], digits: int = 4) -> dict[str, float | None]:
+    """The mean of per-image `part_shares` (each image counts once, whatever its size), rounded.
+
+    Args:
+        shares: one `part_shares` dict per image that has a foreground.
+        digits: decimals kept.
+
+    Returns:
+        ``{part: mean share}`` over `PART_CLASSES` without the background; None for each when `shares` is empty.
+    """
+    return {name: round(float(np.mean([share[name] for share in shares])), digits) if shares else None for name in PART_CLASSES[1:]}
