@@ -4,6 +4,9 @@ deprecated synthesize(w), and shoes-client synthesize / redesign / extract again
 
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -18,6 +21,7 @@ from tests.harness import shoe_image
 from tests.serving.test_client import grpc_server, rest_server  # noqa: F401 (fixtures)
 from tests.serving.test_part_maps import NAMES, boot
 
+ROOT = Path(__file__).resolve().parents[2]
 OUT_OF_RANGE = f"class_id must lie in [0, {len(NAMES)})"
 
 
@@ -341,3 +345,24 @@ def test_every_new_subcommand_answers_help(capsys):
         assert f"usage: shoes-client {command}" in capsys.readouterr().out
     assert "redesign photo.jpg --grow heel=3" in client_cli.build_parser().format_help()
 
+
+
+NO_TENSORFLOW_HELP = """
+import contextlib, io, sys
+sys.modules["tensorflow"] = None
+sys.modules["keras"] = None
+from serving import client_cli
+for command in ("synthesize", "redesign", "extract"):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            client_cli.main([command, "--help"])
+        except SystemExit as done:
+            assert done.code == 0, (command, done.code)
+    assert f"usage: shoes-client {command}" in out.getvalue(), out.getvalue()
+"""
+
+
+def test_the_new_subcommands_answer_help_without_tensorflow():
+    done = subprocess.run([sys.executable, "-c", NO_TENSORFLOW_HELP], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
