@@ -67,22 +67,44 @@ def export_run(run_dir: str | Path, model_base: str | Path, name: str, version: 
     """
     run_dir = Path(run_dir)
     check_model_name(name)
-    config = read_config(run_dir)
-    checkpoint = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
-    if checkpoint is None:
-        raise FileNotFoundError(f"{run_dir} has no checkpoint to export (checkpoints/ is empty); train it first.")
+    read_config(run_dir)  # Not a run, then no checkpoint: both before anything is built.
+    latest_checkpoint(run_dir)
     model_dir = Path(model_base) / name
     version = next_version(model_dir) if version is None else int(version)
     if version < 1:
         raise ValueError(f"Versions are positive integers. Received: {version}")
     if (model_dir / str(version)).exists():  # Checked before any network is built.
         raise FileExistsError(f"Export destination already exists: {str(model_dir / str(version))!r}")
+    config, vocabularies, model = restore_run(run_dir)
+    path = config.family.export(model, config, vocabularies, model_dir / str(version))
+    return path, global_step(model)
+
+
+def latest_checkpoint(run_dir: Path) -> str:
+    """The newest checkpoint of `run_dir`; FileNotFoundError when there is none."""
+    checkpoint = tf.train.latest_checkpoint(str(Path(run_dir) / "checkpoints"))
+    if checkpoint is None:
+        raise FileNotFoundError(f"{run_dir} has no checkpoint to export (checkpoints/ is empty); train it first.")
+    return checkpoint
+
+
+def restore_run(run_dir: str | Path) -> tuple:
+    """``(config, vocabularies, model)`` of a run: its networks rebuilt and its latest checkpoint restored
+    (without the optimizers, whose slots depend on the run's learning-rate schedule).
+
+    Args:
+        run_dir: a `shoes-train` run directory.
+
+    Raises:
+        FileNotFoundError: no config or no checkpoint.
+        AssertionError: the checkpoint does not fit the config (as strict as a resumed run: never an untrained export).
+    """
+    run_dir = Path(run_dir)
+    config = read_config(run_dir)
+    checkpoint = latest_checkpoint(run_dir)
     vocab_file = run_dir / "vocabularies.json"
     vocabularies = Vocabularies(json.loads(vocab_file.read_text())) if vocab_file.is_file() else None
     model = build_model(config, vocabularies)
-    # As strict as a resumed run for everything exported: a checkpoint that does not fit the config is an error,
-    # not an untrained export. The optimizers stay behind (their slots depend on the run's learning-rate schedule).
     restored = training_checkpoint(model, optimizers=False).restore(checkpoint)
     restored.assert_existing_objects_matched().expect_partial()
-    path = config.family.export(model, config, vocabularies, model_dir / str(version))
-    return path, global_step(model)
+    return config, vocabularies, model
