@@ -13,7 +13,8 @@ from typing import Callable
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 DATA_SOURCES = (
-    "fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges", "fmnist_masks", "segments",
+    "fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges", "fmnist_masks", "fmnist_parts",
+    "segments",
 )
 PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets", "segments")
 IMAGE_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")  # Single images (with labels), not pairs or label maps.
@@ -35,7 +36,8 @@ class DataConfig:
             for pix2pix "pairs" (``A|B`` images), "triplets" (input/mask/target
             folders) or "fmnist_edges" (Fashion-MNIST shoes and their sketches);
             for segmentation "fmnist_masks" (coloured Fashion-MNIST shoes on white and
-            their foreground masks) or "segments" (images beside label PNGs).
+            their foreground masks), "fmnist_parts" (the same shoes and their part maps,
+            `PART_CLASSES`) or "segments" (images beside label PNGs).
         path: folder, manifest CSV or TFRecord directory (not for fmnist sources);
             for "segments" the image folder (or a folder holding ``image/`` and ``label/``).
         image_size: square side in pixels (power of two).

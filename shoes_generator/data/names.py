@@ -1,5 +1,5 @@
 """The data layer's names that command lines need before any work starts: Fashion-MNIST's shoe
-classes and splits, the fit modes and the TFRecord file names.
+classes and splits, the fit modes, the TFRecord file names and the shoe part classes.
 
 Imports nothing beyond the standard library, so ``shoes-data <command> --help`` and other
 TensorFlow-free code can use them; `fmnist`, `pipeline` and `tfrecords` take theirs from here.
@@ -15,3 +15,5 @@ SPLITS = ("train", "test")
 FIT_MODES = ("pad", "resize", "crop")
 SIDECAR = "dataset.json"
 SHARD_GLOB = "data-*-of-*.tfrecord"
+# Part maps (`shoes_generator.imaging.parts`, `shoes-data parts`): class index -> part, background first.
+PART_CLASSES = ("background", "sole", "heel", "upper", "shaft", "opening")

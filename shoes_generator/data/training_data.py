@@ -110,7 +110,7 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
         return _unpaired_data(config, options, split)
     if config.source in ("pairs", "triplets", "fmnist_edges"):
         return _paired_data(config, options, split)
-    if config.source in ("fmnist_masks", "segments"):
+    if config.source in ("fmnist_masks", "fmnist_parts", "segments"):
         return _segmentation_data(config, options, split)
     if config.source in ("fmnist", "fmnist_color"):
         from shoes_generator.data import fmnist

@@ -10,6 +10,7 @@ import numpy as np
 
 from shoes_generator.configs import DataConfig, ExperimentConfig, ModelConfig, TrainConfig, register_preset
 from shoes_generator.families.base import Family, register_family
+from shoes_generator.data.names import PART_CLASSES
 
 SEGMENTERS = ("unet", "fcn")
 
@@ -42,7 +43,7 @@ def segmentation_columns(model, examples) -> tuple[list, list[str]]:
 class SegmentationFamily(Family):
     name = "segmentation"
     model_config = SegmentationModel
-    sources = ("fmnist_masks", "segments")
+    sources = ("fmnist_masks", "fmnist_parts", "segments")
     segmenter = True
 
     def validate(self, config) -> None:
@@ -59,6 +60,8 @@ class SegmentationFamily(Family):
             raise ValueError(f"data.classes must name two or more distinct classes, background first. Received: data.classes={data.classes!r}")
         if data.source == "fmnist_masks" and len(data.classes) != 2:
             raise ValueError(f"fmnist_masks has two classes (background, shoe). Received: data.classes={data.classes!r}")
+        if data.source == "fmnist_parts" and tuple(data.classes) != PART_CLASSES:
+            raise ValueError(f"fmnist_parts has the classes {list(PART_CLASSES)}, in that order. Received: data.classes={data.classes!r}")
 
     def build(self, config, vocabularies=None, steps_per_epoch=None):
         """A compiled `Segmenter`: ``model.segmenter`` picks the network, ``data.classes`` its outputs,
@@ -115,6 +118,19 @@ def segment_fmnist_unet() -> ExperimentConfig:
 def segment_fmnist_fcn() -> ExperimentConfig:
     """FCN-8s-style segmenter (strided convs to 1/8, upsampled scores plus skips): shoe vs background, 32 px."""
     return _segmenter_preset("segment_fmnist_fcn", "fcn")
+
+
+@register_preset
+def segment_fmnist_parts() -> ExperimentConfig:
+    """Shoe parts (`PART_CLASSES`: background, sole, heel, upper, shaft, opening) of coloured Fashion-MNIST
+    shoes, labelled by `label_parts`: 32 px U-Net, 32 base filters, Adam 1e-3, batch 64, 4 epochs over 12,000
+    shoes, flips (the labels mirror with the image)."""
+    return ExperimentConfig(
+        name="segment_fmnist_parts",
+        data=DataConfig(source="fmnist_parts", image_size=32, channels=3, limit=12000, flip=True, classes=PART_CLASSES),
+        model=SegmentationModel(segmenter="unet", g_filters=32),
+        train=TrainConfig(batch_size=64, epochs=4, g_lr=1e-3, beta_1=0.9, ema_decay=0.0, sample_columns=8, checkpoint_every=0),
+    )
 
 
 @register_preset

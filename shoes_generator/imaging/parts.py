@@ -29,9 +29,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from shoes_generator.data.names import PART_CLASSES
 from shoes_generator.imaging.masks import DEFAULT_THRESHOLD, background_distance, foreground_mask
 
-PART_CLASSES = ("background", "sole", "heel", "upper", "shaft", "opening")
 BACKGROUND, SOLE, HEEL, UPPER, SHAFT, OPENING = range(len(PART_CLASSES))
 
 SOLE_THICKNESS = 0.08  # Of the shoe's length: the sole band's thickness (at least one pixel).

@@ -1,7 +1,8 @@
 """Segmentation data: images paired with per-pixel class maps.
 
-Two sources: Fashion-MNIST shoes tinted on white with their foreground masks
-(the masks `shoes-data masks` writes; 0 background, 1 shoe), and an image
+Three sources: Fashion-MNIST shoes tinted on white with their foreground masks
+(the masks `shoes-data masks` writes; 0 background, 1 shoe) or with their part
+maps (`label_parts`, the maps `shoes-data parts` writes), and an image
 folder beside a label folder at the same relative paths (class-index PNGs, or
 the 0/255 masks of `shoes-data masks`), split into train and a stable held-out
 tenth by a hash of each path. `segmentation_arrays` picks by a `DataConfig`.
@@ -19,6 +20,7 @@ from PIL import Image
 
 from shoes_generator.data.pipeline import decode_image, fit_image, fit_label, to_float, to_uint8
 from shoes_generator.imaging.masks import foreground_mask
+from shoes_generator.imaging.parts import label_parts_batch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 HELD_OUT_EVERY = 10
@@ -45,10 +47,22 @@ def fmnist_mask_pairs(split: str, image_size: int = 32, limit: int | None = None
     Returns:
         images ``uint8 [N, S, S, 3]`` and masks ``uint8 [N, S, S]`` (0 background, 1 shoe).
     """
+    images = _fmnist_images(split, image_size, limit)
+    return images, binary_masks(images)
+
+
+def fmnist_part_pairs(split: str, image_size: int = 32, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The shoes of `fmnist_mask_pairs` (same arguments) and their part maps by `label_parts_batch`:
+    images ``uint8 [N, S, S, 3]``, maps ``uint8 [N, S, S]`` of indices into `PART_CLASSES`."""
+    images = _fmnist_images(split, image_size, limit)
+    return images, label_parts_batch(images)
+
+
+def _fmnist_images(split: str, image_size: int, limit: int | None) -> np.ndarray:
+    """The coloured Fashion-MNIST shoes on white, ``uint8 [N, S, S, 3]`` (`colored_shoe_arrays`)."""
     from shoes_generator.data.fmnist import colored_shoe_arrays
 
-    images, _, _ = colored_shoe_arrays(split, size=image_size, limit=limit)
-    return images, binary_masks(images)
+    return colored_shoe_arrays(split, size=image_size, limit=limit)[0]
 
 
 def _files(folder: Path, suffixes: tuple[str, ...]) -> dict[str, Path]:
@@ -150,7 +164,7 @@ def label_tree_pairs(
 
 
 def segmentation_arrays(config, split: str = "train", limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The images and class maps of a segmentation `DataConfig` ("fmnist_masks" or "segments").
+    """The images and class maps of a segmentation `DataConfig` ("fmnist_masks", "fmnist_parts" or "segments").
 
     Args:
         config: the data section (`source`, `path`, `label_path`, `image_size`, `classes`).
@@ -162,12 +176,14 @@ def segmentation_arrays(config, split: str = "train", limit: int | None = None) 
     """
     if config.source == "fmnist_masks":
         images, masks = fmnist_mask_pairs(split, config.image_size, limit)
+    elif config.source == "fmnist_parts":
+        images, masks = fmnist_part_pairs(split, config.image_size, limit)
     elif config.source == "segments":
         root = Path(config.path).expanduser()
         image_root, label_root = (root, Path(config.label_path).expanduser()) if config.label_path else (root / "image", root / "label")
         images, masks, _ = label_tree_pairs(image_root, label_root, config.image_size, split, limit)
     else:
-        raise ValueError(f"Not a segmentation source. Expected 'fmnist_masks' or 'segments'. Received: data.source={config.source!r}")
+        raise ValueError(f"Not a segmentation source. Expected 'fmnist_masks', 'fmnist_parts' or 'segments'. Received: data.source={config.source!r}")
     if masks.max(initial=0) >= len(config.classes):
         raise ValueError(
             f"The labels hold class {int(masks.max())}, but data.classes names {len(config.classes)}: {list(config.classes)}. "

@@ -35,7 +35,7 @@ def evaluate_exported_segmenter(saved_model: str | Path, config, count: int | No
     for start in range(0, len(images), batch_size):
         predicted = segment(image_bytes=png_batch(images[start : start + batch_size]))["classes"].numpy()
         cm += confusion_matrix(masks[start : start + batch_size], predicted, len(classes))
-    held_out = "Fashion-MNIST test split" if config.data.source == "fmnist_masks" else "held-out tenth of the label folder"
+    held_out = "Fashion-MNIST test split" if config.data.source in ("fmnist_masks", "fmnist_parts") else "held-out tenth of the label folder"
     return {
         "model": str(saved_model),
         "family": "segmentation",
