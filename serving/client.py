@@ -364,7 +364,7 @@ class BaseClient:
             image: a PIL image, an image path or encoded image bytes (any size; fitted to the model's square).
 
         Returns:
-            ``(w float32 [num_ws, w_dim], the reconstruction)``; `synthesize` or `mix` start from that ``w``.
+            ``(w float32 [num_ws, w_dim], the reconstruction)``; `from_w` draws the shoe of a (changed) ``w``.
         """
         inputs = {"image_bytes": np.array([encode_image(image)], dtype=object)}
         outputs = self.predict(inputs, "invert", output_filter=["w", "image_bytes"])
@@ -403,7 +403,8 @@ class BaseClient:
         if _looks_like_w(label_map):
             if style is not None or not (isinstance(seed, int) and seed == 0):
                 raise TypeError("synthesize(w) (now from_w) takes no seed or style; a part map must be uint8 class indices")
-            warnings.warn("synthesize(w) is deprecated: use from_w(w); synthesize draws a shoe from a part map", DeprecationWarning, stacklevel=2)
+            warnings.warn("synthesize(<float array>) is read as the deprecated synthesize(w): use from_w(w); a part map for "
+                          "synthesize is uint8 class indices", DeprecationWarning, stacklevel=2)
             return self.from_w(label_map)
         one = isinstance(seed, (int, np.integer))
         seeds = [seed] if one else list(seed) if isinstance(seed, (list, tuple, np.ndarray, range)) else []
@@ -480,14 +481,11 @@ class BaseClient:
         own = self.part_classes()
         if own != names:
             raise ValueError(f"The segmenter {segmenter!r} labels the parts {names}, but the model {self.model!r} draws {own}")
-        if edited_map is None:
-            part_maps.check_edits(names, grow=grow, shrink=shrink)  # Before the segmenter is asked.
-        else:
-            edited = part_maps.read_part_map(edited_map, len(names))
+        painted = None if edited_map is None else part_maps.read_part_map(edited_map, len(names))
+        part_maps.check_edits(names, grow=grow, shrink=shrink)  # Before the segmenter is asked.
         photo = encode_image(photo)
         parts = parts_client._classes(photo)
-        if edited_map is None:
-            edited = part_maps.edit(parts, names, grow=grow, shrink=shrink)
+        edited = part_maps.edit(parts, names, grow=grow, shrink=shrink) if painted is None else painted
         return Redesign(parts, edited, self.synthesize(edited, seed=seed, style=photo), names)
 
     def extract(self, photo: Image.Image | str | Path | bytes, *, segmenter: str = "segmenter") -> tuple[Image.Image, Image.Image]:
