@@ -25,6 +25,7 @@ FAMILIES = {  # family -> its tiny preset walked here (pix2pix with a mask input
     "cyclegan": "cyclegan_sneaker2boot_tiny",
     "segmentation": "segment_fmnist_unet_tiny",
     "stylegan2": "stylegan2_fmnist_color_tiny",
+    "spade": "spade_fmnist_parts_tiny",
 }
 SETTINGS = {  # family -> settings that put its periodic state to work in four steps
     # StyleGAN2: R1, path length and ADA's p all move; float32, as bfloat16 convolutions are emulated on CPUs without AVX512-BF16.
