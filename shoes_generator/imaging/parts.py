@@ -36,6 +36,7 @@ BACKGROUND, SOLE, HEEL, UPPER, SHAFT, OPENING = range(len(PART_CLASSES))
 
 SOLE_THICKNESS = 0.08  # Of the shoe's length: the sole band's thickness (at least one pixel).
 ANKLE_HEIGHT = 0.55  # Of the shoe's length above the ground: the ankle line, above which the upper is shaft.
+SHAFT_MIN_SHARE = 0.03  # Of the shoe's pixels: less upper than this above the ankle line stays upper.
 ARCH_RISE = 0.07  # Of the shoe's length: how far the underside must rise off the ground for a heeled shoe.
 FLAT_HEEL = 0.22  # Of the shoe's length: the back end of a flat shoe's sole that is its heel.
 TOE_ZONE = 0.3  # Of the shoe's length from the toe: no shaft, no opening and no arch in it.
@@ -130,7 +131,9 @@ def _label_left_toe(mask: np.ndarray, brightness: np.ndarray) -> np.ndarray:
     seat = bottom[arch] if heeled else ground  # The foot stands on the seat of a heeled shoe.
     ankle = seat - ANKLE_HEIGHT * length
     upper = parts == UPPER
-    parts[upper & (rows_index < ankle) & (along >= TOE_ZONE)] = SHAFT
+    shaft = upper & (rows_index < ankle) & (along >= TOE_ZONE)
+    if shaft.sum() >= SHAFT_MIN_SHARE * mask.sum():  # A collar tab just over the line is no shaft.
+        parts[shaft] = SHAFT
 
     # The opening: shaded pixels right under the top contour behind the toe, or the notch the top dips into.
     depth = max(1, round(COLLAR_DEPTH * length))
