@@ -11,13 +11,13 @@ counts once) and the share of shoes that have the part at all; the labelling spe
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from data_tools.common import emit_summary
 from shoes_generator.data.fmnist import colored_shoe_arrays
 from shoes_generator.data.names import CATEGORY_NAMES
 from shoes_generator.imaging.palette import class_colors
@@ -93,11 +93,7 @@ def main(argv=None) -> dict:
     }
     args.figure.parent.mkdir(parents=True, exist_ok=True)
     figure(images, parts, categories, args.per_type, args.scale).save(args.figure)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    emit_summary(results, args.out)
     return results
 
 
