@@ -58,7 +58,7 @@ def shoe_silhouette(image: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> 
         threshold: `foreground_mask`'s channel difference from the background.
     """
     opening = 1 if min(np.shape(image)[:2]) >= THIN_LINES_BELOW else 0  # At thumbnail sizes a 1 px line is a strap.
-    distance = background_distance(image)
+    distance = background_distance(image, smoothing=1)  # Unfiltered: only compared with the threshold here.
     if np.count_nonzero(distance > threshold) < FAINT_SHARE * np.count_nonzero(distance > threshold * FAINT_THRESHOLD):
         # A shoe about as light (or dark) as its background: its pale inside is shoe, not gaps.
         return foreground_mask(image, threshold=threshold * FAINT_THRESHOLD, opening=opening, keep_fraction=KEEP_FRACTION) > 0
