@@ -118,10 +118,13 @@ def test_bad_maps_are_invalid_argument_with_what_was_wrong(run, bad, message):
         ("data", {"classes": ("background",)}, "two or more"),
         ("model", {"d_layers": 1}, "d_layers"),
         ("model", {"kld_weight": -1.0}, "kld_weight"),
+        ("train", {"loss": "non_saturating"}, "hinge loss.*Received: train.loss='non_saturating'"),
+        ("train", {"d_steps": 2}, "train.d_steps=2"),
     ],
 )
 def test_settings_that_cannot_work_are_refused(section, setting, message):
     config = get_preset("spade_fmnist_parts")
+    get_family("spade").validate(config)  # The preset itself passes (its train.loss is the hinge it trains with).
     bad = dataclasses.replace(config, **{section: dataclasses.replace(getattr(config, section), **setting)})
     with pytest.raises(ValueError, match=message):
         get_family("spade").validate(bad)

@@ -87,6 +87,13 @@ class SPADEFamily(Family):
         small = {name: value for name, value in sizes.items() if value < 1}
         if small or model.d_layers < 2:
             raise ValueError(f"SPADE's sizes must be >= 1 and model.d_layers >= 2. Received: {small or {'d_layers': model.d_layers}}")
+        train = config.train
+        if train.loss != "hinge" or train.d_steps != 1 or train.mode_seeking:
+            raise ValueError(
+                "SPADE trains with the hinge loss (plus feature matching and KL), one discriminator step per generator "
+                f"step and no mode seeking (the style encoder's z does that work). Received: train.loss={train.loss!r}, "
+                f"train.d_steps={train.d_steps}, train.mode_seeking={train.mode_seeking}"
+            )
         weights = {name: getattr(model, name) for name in ("feat_weight", "kld_weight", "l1_weight", "vgg_weight")}
         negative = {name: value for name, value in weights.items() if value < 0}
         if negative:
@@ -141,8 +148,8 @@ register_family(SPADEFamily())
 
 
 def _spade_train(**overrides) -> TrainConfig:
-    """SPADE's optimizer (TTUR: Adam 1e-4 / 4e-4, betas 0 / 0.9), no EMA, the project's bookkeeping."""
-    values = dict(batch_size=16, epochs=10, g_lr=1e-4, d_lr=4e-4, beta_1=0.0, beta_2=0.9, ema_decay=0.0,
+    """SPADE's objective and optimizer (hinge loss; TTUR: Adam 1e-4 / 4e-4, betas 0 / 0.9), no EMA, the project's bookkeeping."""
+    values = dict(batch_size=16, epochs=10, loss="hinge", g_lr=1e-4, d_lr=4e-4, beta_1=0.0, beta_2=0.9, ema_decay=0.0,
                   precision="float32", sample_columns=8, checkpoint_every=500)
     return TrainConfig(**{**values, **overrides})
 

@@ -24,12 +24,15 @@ import tensorflow as tf
 
 from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
 from shoes_generator.gans.pix2pix import l1_distance
+from shoes_generator.losses import get_loss
+
+# The paper's objective, the project's hinge terms: D ``E[relu(1 - D(real))] + E[relu(1 + D(fake))]``, G ``-E[D(fake)]``.
+HINGE = get_loss("hinge")
 
 
 def hinge_d_loss(real_logits, fake_logits) -> tf.Tensor:
-    """The discriminator's hinge loss ``E[relu(1 - D(real))] + E[relu(1 + D(fake))]``, in float32."""
-    real, fake = tf.cast(real_logits, tf.float32), tf.cast(fake_logits, tf.float32)
-    return tf.reduce_mean(tf.nn.relu(1.0 - real)) + tf.reduce_mean(tf.nn.relu(1.0 + fake))
+    """The discriminator's hinge loss ``E[relu(1 - D(real))] + E[relu(1 + D(fake))]``, in float32 (`HINGE`'s)."""
+    return HINGE.discriminator(real_logits, fake_logits)
 
 
 def kl_divergence(mu, logvar) -> tf.Tensor:
@@ -165,7 +168,7 @@ class SPADEGAN(AdversarialModel):
                     scaled = scaled_loss(self.d_optimizer, d_loss)
                 apply_gradients(self.d_optimizer, d_tape, scaled, self.discriminator_variables)
             fake_scales, real_scales = self._split_halves(self._judge(tf.concat([fake, real], axis=0), both_parts), size)
-            g_hinge = tf.add_n([-tf.reduce_mean(tf.cast(f[-1], tf.float32)) for f in fake_scales]) / len(fake_scales)
+            g_hinge = tf.add_n([HINGE.generator(f[-1]) for f in fake_scales]) / len(fake_scales)
             g_feat = self.feature_matching(fake_scales, real_scales)
             g_kld = kl_divergence(mu, logvar)
             g_l1 = l1_distance(real, fake)
