@@ -20,8 +20,8 @@ A photo on a plain (white or black) background becomes a map of class indices
   contour of the back half, and the notch the top contour dips into between
   the tongue and the heel tab. It may be empty.
 
-NumPy, SciPy and scikit-image only (no TensorFlow), deterministic, about a
-millisecond per 32 px image.
+NumPy, SciPy and scikit-image only (no TensorFlow), deterministic, about 1.5 ms
+per 32 px image on one core (docs/benchmarks.md, "Shoe parts").
 """
 
 from __future__ import annotations
