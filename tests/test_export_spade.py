@@ -87,11 +87,21 @@ def test_a_map_of_another_size_is_fitted_by_nearest_neighbours_and_padded_as_bac
 
 
 def test_with_style_takes_the_look_of_the_style_image(run):
-    _, model, _ = run
+    run_dir, model, _ = run
     maps, seed = np.asarray([png(boot_map())] * 2, object), np.array([1, 1], np.int64)
     red, blue = (png(np.full((20, 12, 3), colour, np.uint8)) for colour in ((220, 20, 20), (20, 20, 220)))
     styled = call(model, "with_style", label_map_bytes=maps, seed=seed, style_bytes=np.asarray([red, blue], object))["images"].numpy()
     assert not np.array_equal(styled[0], styled[1])
+    # The served shoe is the in-process one of z = mu + exp(logvar / 2) * eps(seed) of the style image's encoding.
+    style = np.zeros((16, 16, 3), np.uint8)
+    style[4:12, 2:14] = (200, 40, 40)
+    out = call(model, "with_style", label_map_bytes=maps[:1], seed=seed[:1], style_bytes=np.asarray([png(style)], object))
+    _, _, gan = restore_run(run_dir)
+    z, _, _ = gan.style(style[None] / 127.5 - 1.0, noise_from_seeds(tf.constant(seed[:1]), gan.z_dim))
+    expected = gan.synthesize(gan.one_hot(boot_map()[None]), z).numpy()
+    np.testing.assert_allclose(out["images"].numpy()[0] / 127.5 - 1.0, expected[0], atol=1.5 / 127.5)
+    seed_only = call(model, "serving_default", label_map_bytes=maps[:1], seed=seed[:1])["images"].numpy()
+    assert not np.array_equal(out["images"].numpy(), seed_only)  # The style image, not the seed's z alone, chose the look.
     jpeg = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 30, 30)).save(jpeg, "JPEG")
     out = call(model, "with_style", label_map_bytes=maps[:1], seed=seed[:1], style_bytes=np.asarray([jpeg.getvalue()], object))
@@ -101,8 +111,9 @@ def test_with_style_takes_the_look_of_the_style_image(run):
 @pytest.mark.parametrize(
     "bad, message",
     [
-        (np.full((16, 16), len(PART_CLASSES), np.uint8), "class index outside"),
-        (np.zeros((16, 16, 3), np.uint8), "single-channel"),
+        (np.full((16, 16), len(PART_CLASSES), np.uint8), r"class index outside \[0, 6\).*Received: largest index\] \[6\]"),
+        (np.zeros((16, 16, 3), np.uint8), r"single-channel.*Received: a PNG of channels\] \[3\]"),
+        (np.zeros((16, 16, 2), np.uint8), r"single-channel.*Received: a PNG of channels\] \[2\]"),  # Grey + alpha.
     ],
 )
 def test_bad_maps_are_invalid_argument_with_what_was_wrong(run, bad, message):

@@ -185,14 +185,18 @@ class LabelMapInput(ServingInput):
         from shoes_generator.data.pipeline import fit_label
 
         classes = tf.io.decode_png(data, channels=0)
-        single = tf.debugging.assert_equal(
-            tf.shape(classes)[-1], 1, message=f"{self.name}_bytes must be single-channel PNGs of class indices (mode L), not RGB"
-        )
-        in_range = tf.debugging.assert_less(
-            tf.cast(tf.reduce_max(classes), tf.int32), self.num_classes,
-            message=f"{self.name}_bytes holds a class index outside [0, {self.num_classes})",
-        )
-        with tf.control_dependencies([single, in_range]):
+        channels = tf.shape(classes)[-1]
+        single = tf.debugging.Assert(tf.equal(channels, 1), [
+            f"{self.name}_bytes must be single-channel PNGs whose pixel values are class indices (8-bit greyscale, mode L; "
+            "a palette or colour PNG decodes to colour channels). Received: a PNG of channels", channels,
+        ])
+        with tf.control_dependencies([single]):
+            largest = tf.cast(tf.reduce_max(classes), tf.int32)
+        in_range = tf.debugging.Assert(tf.less(largest, self.num_classes), [
+            f"{self.name}_bytes holds a class index outside [0, {self.num_classes}) (the model has {self.num_classes} classes). "
+            "Received: largest index", largest,
+        ])
+        with tf.control_dependencies([in_range]):
             fitted = fit_label(classes[..., :1], self.image_size)
         return tf.one_hot(tf.cast(fitted[..., 0], tf.int32), self.num_classes)
 
