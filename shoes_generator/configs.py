@@ -14,9 +14,9 @@ from typing import Callable
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 DATA_SOURCES = (
     "fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges", "fmnist_masks", "fmnist_parts",
-    "segments",
+    "segments", "fmnist_patterns", "patterns",
 )
-PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets", "segments")
+PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets", "segments", "patterns")
 IMAGE_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")  # Single images (with labels), not pairs or label maps.
 # The fields of the one flat model section every run's config.json held before each family had its own:
 # an old run's file still loads, the fields its family does not use are dropped.
@@ -37,7 +37,9 @@ class DataConfig:
             folders) or "fmnist_edges" (Fashion-MNIST shoes and their sketches);
             for segmentation "fmnist_masks" (coloured Fashion-MNIST shoes on white and
             their foreground masks), "fmnist_parts" (the same shoes and their part maps,
-            `PART_CLASSES`) or "segments" (images beside label PNGs).
+            `PART_CLASSES`) or "segments" (images beside label PNGs); for pattern transfer
+            "fmnist_patterns" (prints on objects and on Fashion-MNIST shoes, made in memory) or
+            "patterns" (a folder as `shoes-data patterns` writes it).
         path: folder, manifest CSV or TFRecord directory (not for fmnist sources);
             for "segments" the image folder (or a folder holding ``image/`` and ``label/``).
         image_size: square side in pixels (power of two).
@@ -332,7 +334,7 @@ def register_preset(function: Callable[[], ExperimentConfig]) -> Callable[[], Ex
 
 TINY_MODEL = {
     "latent_dim": 16, "g_filters": 8, "d_filters": 8, "embed_dim": 4, "unet_depth": 0, "resnet_blocks": 2, "d_layers": 2,
-    "w_dim": 16, "mapping_depth": 2, "channel_base": 64, "channel_max": 8, "ada_kimg": 0.1, "invert_steps": 5, "spade_hidden": 8,
+    "w_dim": 16, "mapping_depth": 2, "channel_base": 64, "channel_max": 8, "ada_kimg": 0.1, "invert_steps": 5, "spade_hidden": 8, "style_dim": 8,
 }
 
 

@@ -138,12 +138,13 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
         raise ValueError(f"data.labels {unknown} are not in the data. Available labels: {sorted(vocabularies)}")
     if config.limit:
         elements, count = elements.take(config.limit), min(count, config.limit)
-    _check_one_batch(count, batch_size, config)
+    check_one_batch(count, batch_size, config)
     used = {name: vocabularies[name] for name in config.labels}
     return TrainingData(elements, count, options, Vocabularies(used) if used else None, tuple(config.labels))
 
 
-def _check_one_batch(count: int, batch_size: int, config: DataConfig) -> None:
+def check_one_batch(count: int, batch_size: int, config: DataConfig) -> None:
+    """Raises ValueError (naming the source and path) when `count` examples do not fill one batch."""
     if count < batch_size:
         raise ValueError(
             f"The training data holds {count} example(s), less than one batch of {batch_size} "
@@ -173,7 +174,7 @@ def _paired_data(config: DataConfig, options: PipelineOptions, split: str) -> Tr
         elements, count, keys = triplet_elements(table, unshuffled), len(table), TRIPLET_KEYS
     if config.limit:
         elements, count = elements.take(config.limit), min(count, config.limit)
-    _check_one_batch(count, options.batch_size, config)
+    check_one_batch(count, options.batch_size, config)
     return TrainingData(elements, count, options, None, (), tuple(keys))
 
 
@@ -187,7 +188,7 @@ def _segmentation_data(config: DataConfig, options: PipelineOptions, split: str)
     from shoes_generator.segmentation.data import segmentation_arrays
 
     images, masks = segmentation_arrays(config, split, config.limit)
-    _check_one_batch(len(images), options.batch_size, config)
+    check_one_batch(len(images), options.batch_size, config)
     elements = tf.data.Dataset.from_tensor_slices({"image": images, "mask": masks[..., None]}).map(
         lambda example: {"image": to_float(example["image"]), "mask": tf.cast(example["mask"], tf.float32)}
     )
@@ -223,7 +224,7 @@ def _unpaired_data(config: DataConfig, options: PipelineOptions, split: str) -> 
     unshuffled = options.replace(shuffle=False, flip=False, jitter=False)
     (a, size_a), (b, size_b) = (_domain_elements(config, side, unshuffled, split) for side in (config.domain_a, config.domain_b))
     for side, size in ((config.domain_a, size_a), (config.domain_b, size_b)):
-        _check_one_batch(size, options.batch_size, dataclasses.replace(config, source=f"{config.source} [{side}]"))
+        check_one_batch(size, options.batch_size, dataclasses.replace(config, source=f"{config.source} [{side}]"))
     b = b.shuffle(size_b, seed=options.seed + 1, reshuffle_each_iteration=False)
     count = max(size_a, size_b)
     pairs = tf.data.Dataset.zip(a.repeat(), b.repeat()).take(count).map(lambda x, y: {"a": x["image"], "b": y["image"]})

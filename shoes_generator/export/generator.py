@@ -118,15 +118,7 @@ def generator_signatures(
         lookups: the label tables (None without labels).
     """
     batches = (1, 4)
-    labels = tuple(
-        TensorInput(
-            name,
-            tf.string,
-            example_fn=lambda batch, name=name: np.resize(np.asarray(vocabularies.values(name)), batch),
-            decode_fn=lambda values, name=name: lookups(name, values),
-        )
-        for name in label_names
-    )
+    labels = label_inputs(vocabularies, label_names, lookups)
     seed = TensorInput("seed", tf.int64, example_fn=lambda batch: np.arange(batch, dtype=np.int64))
     truncation = TensorInput(
         "truncation", tf.float32, example_fn=lambda batch: np.full(batch, 0.5, np.float32),
@@ -148,9 +140,35 @@ def generator_signatures(
         Signature("from_latent", (z, *labels), lambda x: generate(x["z"], x), image_outputs, batches),
     ]
     if label_names:
-        names = TensorInput("name", tf.string, fixed=np.asarray(list(label_names)))
-        signatures.append(Signature("labels", (names,), lambda x: lookups.vocabulary_rows(x["name"]), named_outputs))
+        signatures.append(labels_signature(label_names, lookups))
     return signatures
+
+
+def label_inputs(vocabularies: Vocabularies, label_names, lookups: LabelIds, prefix: str = "", shift: int = 0) -> tuple[TensorInput, ...]:
+    """One string input per label, mapped to checked ids by `lookups` (an unknown value is INVALID_ARGUMENT).
+
+    Args:
+        vocabularies: the label vocabularies (their values are the warm-up examples).
+        label_names: the labels, in input order.
+        lookups: the label tables.
+        prefix: prepended to each wire name (e.g. ``"style_"``); the lookup uses the bare name.
+        shift: rolls the warm-up examples by this many values (a second shoe of other labels).
+    """
+    return tuple(
+        TensorInput(
+            prefix + name,
+            tf.string,
+            example_fn=lambda batch, name=name: np.roll(np.resize(np.asarray(vocabularies.values(name)), batch), shift),
+            decode_fn=lambda values, name=name: lookups(name, values),
+        )
+        for name in label_names
+    )
+
+
+def labels_signature(label_names, lookups: LabelIds) -> Signature:
+    """``labels``: ``name`` string [K] -> each label's padded vocabulary ``values`` and ``counts``."""
+    names = TensorInput("name", tf.string, fixed=np.asarray(list(label_names)))
+    return Signature("labels", (names,), lambda x: lookups.vocabulary_rows(x["name"]), named_outputs)
 
 
 def export_generator(

@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shoes_generator.export.generator import LabelIds, noise_from_seeds
+from shoes_generator.export.generator import LabelIds, labels_signature, noise_from_seeds
+from shoes_generator.export.generator import label_inputs as generator_label_inputs
 from shoes_generator.export.inputs import ImageInput, TensorInput
 from shoes_generator.export.signatures import Signature, export_signatures, image_outputs, named_outputs
 from shoes_generator.families.stylegan2 import SIGNATURES, STYLE_PREFIX
@@ -86,15 +87,7 @@ def stylegan2_signatures(
     batches = (1, 4)
 
     def label_inputs(prefix: str = "") -> tuple[TensorInput, ...]:
-        return tuple(
-            TensorInput(
-                prefix + name,
-                tf.string,
-                example_fn=lambda batch, name=name, shift=1 if prefix else 0: np.roll(np.resize(np.asarray(vocabularies.values(name)), batch), shift),
-                decode_fn=lambda values, name=name: lookups(name, values),
-            )
-            for name in label_names
-        )
+        return generator_label_inputs(vocabularies, label_names, lookups, prefix, shift=1 if prefix else 0)
 
     seed = TensorInput("seed", tf.int64, example_fn=lambda batch: np.arange(batch, dtype=np.int64))
     style_seed = TensorInput("style_seed", tf.int64, example_fn=lambda batch: np.arange(batch, dtype=np.int64) + 100)
@@ -141,8 +134,7 @@ def stylegan2_signatures(
         Signature("invert", (photo,), invert, named_outputs, (1,)),
     ]
     if label_names:
-        names = TensorInput("name", tf.string, fixed=np.asarray(list(label_names)))
-        signatures.append(Signature("labels", (names,), lambda x: lookups.vocabulary_rows(x["name"]), named_outputs))
+        signatures.append(labels_signature(label_names, lookups))
     return signatures
 
 

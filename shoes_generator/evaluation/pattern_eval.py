@@ -1,0 +1,126 @@
+"""`shoes-eval` of a pattern-transfer export, on prints it never saw in training.
+
+Twelve held-out prints (`shoes_generator.data.patterns.pattern_pairs` of the test split: held-out
+colourings and textures), each on an object that is not a shoe, are sent as PNG ``pattern_bytes``:
+
+- ``pattern_top1``: each shoe drawn by ``serving_default`` (every type, `seeds` seeds) is described by
+  `texture_descriptor` inside its own foreground, and so is each of the twelve exemplars inside its
+  object; the share of shoes whose nearest exemplar is the one they were given (chance 1/12);
+  ``sketch_pattern_top1`` the same for ``with_sketch`` (held-out sketches); ``oracle_top1`` for the
+  real print rendered on the held-out shoes, the ceiling the descriptor allows;
+- ``type_accuracy``: the project classifier's type of each ``serving_default`` shoe, read on its grey
+  levels (the print's colours do not count), against the requested type.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from shoes_generator.evaluation.spade_eval import png_bytes
+
+PATTERNS = 12
+SEEDS = 4
+BATCH = 128
+
+
+def held_out_prints(image_size: int, count: int = PATTERNS, seed: int = 0) -> dict[str, np.ndarray]:
+    """`count` distinct held-out prints: the first test pair of each as ``exemplar``, ``shoe``, ``sketch``,
+    ``category``, ``pattern_id`` (``[count, ...]``), and every test pair drawn with ``all_*`` keys."""
+    from shoes_generator.data.patterns import pattern_pairs
+
+    pairs = pattern_pairs("test", image_size, max(200, 20 * count), seed=seed)
+    _, first = np.unique(pairs["pattern_id"], return_index=True)
+    first = np.sort(first)[:count]
+    if len(first) < count:
+        raise ValueError(f"The held-out split gave {len(first)} distinct prints; {count} are needed")
+    return {**{key: pairs[key][first] for key in ("exemplar", "shoe", "sketch", "category", "pattern_id")},
+            **{f"all_{key}": value for key, value in pairs.items()}}
+
+
+def descriptors(images: np.ndarray) -> np.ndarray:
+    """`texture_descriptor` of each image inside its own foreground (the object, or the shoe)."""
+    from shoes_generator.imaging.masks import foreground_mask
+    from shoes_generator.imaging.patterns import texture_descriptor
+
+    return np.stack([texture_descriptor(image, foreground_mask(image) > 0) for image in images])
+
+
+def top1(outputs: np.ndarray, given: np.ndarray, exemplars: np.ndarray) -> float:
+    """The share of `outputs` whose nearest exemplar (by `nearest_exemplar`) is the one they were `given` (indices)."""
+    from shoes_generator.imaging.patterns import nearest_exemplar
+
+    return float(np.mean(nearest_exemplar(descriptors(outputs), descriptors(exemplars)) == given))
+
+
+def grey(images: np.ndarray) -> np.ndarray:
+    """RGB images as grey levels, repeated on three channels (what the type judge reads)."""
+    levels = np.round(images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+    return np.repeat(levels[..., None], 3, axis=-1)
+
+
+def _run(signature, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    count = len(next(iter(inputs.values())))
+    return np.concatenate([
+        signature(**{name: tf.constant(value[i : i + BATCH]) for name, value in inputs.items()})["images"].numpy()
+        for i in range(0, count, BATCH)
+    ])
+
+
+def draw_types(model, exemplars: np.ndarray, types, seeds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``serving_default`` shoes of every exemplar x type x seed: ``(images, exemplar index, type)``."""
+    rows = [(p, t, s) for p in range(len(exemplars)) for t in types for s in range(seeds)]
+    encoded = [png_bytes(e) for e in exemplars]
+    inputs = {
+        "pattern_bytes": np.asarray([encoded[p] for p, _, _ in rows], object),
+        "category": np.asarray([t for _, t, _ in rows], object),
+        "seed": np.asarray([s for _, _, s in rows], np.int64),
+    }
+    return _run(model.signatures["serving_default"], inputs), np.asarray([p for p, _, _ in rows]), np.asarray([t for _, t, _ in rows])
+
+
+def evaluate_pattern(saved_model: str | Path, config, cache_dir=None, patterns: int = PATTERNS, seeds: int = SEEDS) -> dict:
+    """The held-out figures of a pattern-transfer export (see the module docstring).
+
+    Args:
+        saved_model: the exported SavedModel directory.
+        config: the run's config.
+        cache_dir: the shoe classifier's cache.
+        patterns: held-out prints (12 in the issue's protocol).
+        seeds: seeds per print and type.
+    """
+    from shoes_generator.data.fmnist import CATEGORY_NAMES
+    from shoes_generator.metrics import ClassifierFeatures
+
+    model = tf.saved_model.load(str(saved_model))
+    held = held_out_prints(config.data.image_size, patterns, config.data.seed)
+    exemplars = held["exemplar"]
+    shoes, given, types = draw_types(model, exemplars, CATEGORY_NAMES, seeds)
+    sketched = _run(model.signatures["with_sketch"], {
+        "pattern_bytes": np.asarray([png_bytes(e) for e in exemplars], object),
+        "image_bytes": np.asarray([png_bytes(s) for s in held["sketch"]], object),
+    })
+    classifier = ClassifierFeatures(config.data.image_size, cache_dir)
+    _, judged = classifier.judge(grey(shoes))
+    _, real_judged = classifier.judge(grey(held["all_shoe"]))
+    index = np.arange(patterns)
+    chosen = np.isin(held["all_pattern_id"], held["pattern_id"])  # Every held-out shoe in one of the twelve prints.
+    oracle_given = np.searchsorted(held["pattern_id"], held["all_pattern_id"][chosen], sorter=np.argsort(held["pattern_id"]))
+    oracle_given = np.argsort(held["pattern_id"])[oracle_given]
+    return {
+        "model": str(saved_model),
+        "family": config.model.family,
+        "held_out": "held-out colourings and textures on the Fashion-MNIST test shoes",
+        "patterns": patterns,
+        "shoes": int(len(shoes)),
+        "pattern_top1": round(top1(shoes, given, exemplars), 4),
+        "sketch_pattern_top1": round(top1(sketched, index, exemplars), 4),
+        "oracle_top1": round(top1(held["all_shoe"][chosen], oracle_given, exemplars), 4),
+        "oracle_shoes": int(chosen.sum()),
+        "chance": round(1.0 / patterns, 4),
+        "type_accuracy": round(float(np.mean(judged == types)), 4),
+        "real_type_accuracy": round(float(np.mean(real_judged == held["all_category"])), 4),
+        "classifier_test_accuracy": classifier.info.get("test_accuracy"),
+    }

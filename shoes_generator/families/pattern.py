@@ -1,0 +1,226 @@
+"""The `pattern` family: a shoe in the print of any object (a leopard bag in, a leopard shoe out), its
+shape from a type and noise or from a sketch, and its presets.
+
+The design (`shoes_generator.models.pattern`, `shoes_generator.gans.pattern`): a pattern encoder takes
+the mean and spread of its features over the exemplar object's own pixels (never the white around it),
+so it describes the print whatever the object; the code modulates every block of a shoe generator
+through adaptive instance norm (AdaIN). The generator's shape comes from a type embedding and noise
+with a blank sketch, or from a drawn sketch (U-Net skips). Trained with a type-conditional hinge
+discriminator, an L1 term against the same print on the same shoe when the sketch is given, and
+TextureGAN's local texture loss as statistics of colour, contrast and neighbour differences inside
+the shoe. Its export (`shoes_generator.export.pattern`) serves ``serving_default`` (``pattern_bytes``,
+``category``, ``seed``), ``with_sketch`` (``pattern_bytes``, ``image_bytes``) and ``labels``.
+
+Data: ``fmnist_patterns`` makes the pairs in memory (`shoes_generator.data.patterns.pattern_pairs`:
+procedural prints and `skimage.data` textures on bags, boxes and blobs, and on the Fashion-MNIST
+shoes with their own shading); ``patterns`` reads a folder as `shoes-data patterns` writes it
+(``exemplar/``, ``shoe/``, ``sketch/`` PNGs of the same names and ``manifest.csv`` with ``file`` and
+``category``), which is also the layout for a catalogue's own pairs.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from shoes_generator.configs import DataConfig, ExperimentConfig, ModelConfig, TrainConfig, register_preset
+from shoes_generator.families.base import Family, register_family
+
+IMAGE_KEYS = ("exemplar", "image", "sketch")
+
+
+@dataclasses.dataclass
+class PatternModel(ModelConfig):
+    """The pattern-transfer networks and losses.
+
+    Attributes:
+        latent_dim: the noise size.
+        style_dim: the pattern code's size.
+        g_filters: the generator's channels at full resolution (x8 at most); the encoder's first conv.
+        d_filters: the discriminator's first block.
+        embed_dim: the type embedding's size.
+        sketch_probability: the share of training examples drawn from their sketch.
+        l1_weight: L1 to the same print on the same shoe (sketched examples).
+        texture_weight: the local texture loss (statistics inside the shoe).
+    """
+
+    family: str = "pattern"
+    latent_dim: int = 32
+    style_dim: int = 64
+    g_filters: int = 32
+    d_filters: int = 32
+    embed_dim: int = 16
+    sketch_probability: float = 0.5
+    l1_weight: float = 20.0
+    texture_weight: float = 10.0
+
+
+def read_pattern_folder(path: str | Path, image_size: int, limit: int | None = None) -> dict[str, np.ndarray]:
+    """A `shoes-data patterns` folder as arrays: ``exemplar``, ``shoe``, ``sketch`` uint8 ``[N, S, S, 3]``
+    (fitted to the square as served images are: aspect kept, white padding) and ``category`` str ``[N]``.
+
+    Raises:
+        FileNotFoundError: no ``manifest.csv``, or a listed file is missing (it is named).
+        ValueError: the manifest lacks the ``file`` or ``category`` column, or lists no rows.
+    """
+    import tensorflow as tf
+
+    from shoes_generator.data.pipeline import decode_image, fit_image, to_float, to_uint8
+
+    root = Path(path).expanduser()
+    manifest = root / "manifest.csv"
+    if not manifest.is_file():
+        raise FileNotFoundError(f"A pattern folder needs manifest.csv (as `shoes-data patterns` writes it). Not found: {str(manifest)!r}")
+    with manifest.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or not {"file", "category"} <= set(rows[0]):
+        raise ValueError(f"{str(manifest)!r} must list rows with 'file' and 'category' columns. Received columns: {sorted(rows[0]) if rows else []}")
+    rows = rows[:limit] if limit else rows
+
+    def read(folder: str, name: str) -> np.ndarray:
+        file = root / folder / name
+        if not file.is_file():
+            raise FileNotFoundError(f"{str(file)!r} is listed in manifest.csv but missing")
+        return to_uint8(fit_image(to_float(decode_image(tf.constant(file.read_bytes()), 3)), image_size)).numpy()
+
+    arrays = {key: np.stack([read(key, row["file"]) for row in rows]) for key in ("exemplar", "shoe", "sketch")}
+    return {**arrays, "category": np.asarray([row["category"] for row in rows])}
+
+
+def pattern_arrays(config, split: str = "train", limit: int | None = None) -> dict[str, np.ndarray]:
+    """The pairs of a pattern `DataConfig`: in memory (``fmnist_patterns``) or from a folder (``patterns``)."""
+    if config.source == "fmnist_patterns":
+        from shoes_generator.data.patterns import pattern_pairs
+
+        return pattern_pairs(split, config.image_size, limit, seed=config.seed)
+    return read_pattern_folder(config.path, config.image_size, limit)
+
+
+def pattern_columns(model, examples) -> tuple[list, list[str]]:
+    """The per-epoch picture: exemplar | a shoe from a type (cycling) and a fixed seed | sketch | the shoe drawn
+    from it | the real shoe in that print."""
+    import tensorflow as tf
+
+    from shoes_generator.export.generator import noise_from_seeds
+
+    exemplar, sketch = examples["exemplar"], examples["sketch"]
+    count = int(exemplar.shape[0])
+    categories = tf.range(count) % model.num_categories
+    from_type = model.draw(exemplar, noise_from_seeds(tf.range(count, dtype=tf.int64), model.z_dim), categories)
+    from_sketch = model.draw(exemplar, tf.zeros([count, model.z_dim]), sketch=sketch)
+    return [exemplar, from_type, sketch, from_sketch, examples["image"]], ["pattern", "type + seed", "sketch", "from sketch", "real"]
+
+
+class PatternFamily(Family):
+    name = "pattern"
+    model_config = PatternModel
+    sources = ("fmnist_patterns", "patterns")
+    translator = True
+
+    def validate(self, config) -> None:
+        data, model = config.data, config.model
+        if data.labels != ("category",) or data.channels != 3:
+            raise ValueError(
+                "Pattern transfer draws RGB shoes of a type: data.labels must be ('category',) and data.channels 3. "
+                f"Received: labels={data.labels!r}, channels={data.channels}"
+            )
+        sizes = {name: getattr(model, name) for name in ("latent_dim", "style_dim", "g_filters", "d_filters", "embed_dim")}
+        small = {name: value for name, value in sizes.items() if value < 1}
+        if small:
+            raise ValueError(f"The pattern networks' sizes must be >= 1. Received: {small}")
+        if config.train.loss == "wgan_gp" or config.train.d_steps != 1:
+            raise ValueError(
+                "Pattern transfer takes one discriminator step of a loss without a gradient penalty. Received: "
+                f"train.loss={config.train.loss!r}, train.d_steps={config.train.d_steps}"
+            )
+        if not 0.0 <= model.sketch_probability <= 1.0 or min(model.l1_weight, model.texture_weight) < 0:
+            raise ValueError(
+                "model.sketch_probability must lie in [0, 1] and the loss weights be >= 0. Received: "
+                f"sketch_probability={model.sketch_probability}, l1_weight={model.l1_weight}, texture_weight={model.texture_weight}"
+            )
+
+    def training_data(self, config):
+        """``{"exemplar", "image", "sketch", "category"}`` elements (images in [-1, 1]); flips move all three images."""
+        import tensorflow as tf
+
+        from shoes_generator.data.fmnist import CATEGORY_NAMES
+        from shoes_generator.data.pipeline import to_float
+        from shoes_generator.data.training_data import TrainingData, check_one_batch, pipeline_options
+        from shoes_generator.labels import Vocabularies
+
+        arrays = pattern_arrays(config.data, "train", config.data.limit)
+        count = len(arrays["shoe"])
+        check_one_batch(count, config.train.batch_size, config.data)
+        names = CATEGORY_NAMES if config.data.source == "fmnist_patterns" else tuple(sorted(set(arrays["category"].tolist())))
+        elements = tf.data.Dataset.from_tensor_slices(
+            {"exemplar": arrays["exemplar"], "image": arrays["shoe"], "sketch": arrays["sketch"], "category": arrays["category"].astype(str)}
+        ).map(lambda e: {**{key: to_float(e[key]) for key in IMAGE_KEYS}, "category": e["category"]})
+        options = pipeline_options(config.data, config.train.batch_size, config.train.seed)
+        return TrainingData(elements, count, options, Vocabularies({"category": names}), ("category",), IMAGE_KEYS)
+
+    def build(self, config, vocabularies=None, steps_per_epoch=None):
+        """A compiled `PatternGAN` (``train.g_lr`` for generator + encoder, ``train.d_lr`` for the discriminator)."""
+        from shoes_generator.builders import compiled
+        from shoes_generator.gans.pattern import PatternGAN
+        from shoes_generator.models.conditional import build_projection_discriminator
+        from shoes_generator.models.pattern import build_pattern_encoder, build_pattern_generator
+
+        model, train, size = config.model, config.train, config.data.image_size
+        dtype = None if train.precision == "float32" else train.precision
+        categories = len(vocabularies.values("category")) if vocabularies is not None else 3
+        generator = build_pattern_generator(size, categories, model.latent_dim, model.style_dim, model.g_filters, model.embed_dim, dtype=dtype)
+        encoder = build_pattern_encoder(size, model.g_filters, model.style_dim, dtype=dtype)
+        discriminator = build_projection_discriminator({"category": categories}, size, base_filters=model.d_filters, dtype=dtype)
+        gan = PatternGAN(generator, discriminator, encoder, model.sketch_probability, model.l1_weight, model.texture_weight,
+                         loss=train.loss, seed=train.seed)
+        return compiled(gan, config, steps_per_epoch, "g_optimizer", "d_optimizer")
+
+    def sample_callback(self, config, data, run_dir: Path):
+        from shoes_generator.callbacks import translation_grid
+
+        return translation_grid(config, data, run_dir, pattern_columns)
+
+    def export(self, model, config, vocabularies, path: Path) -> Path:
+        """`export_pattern`'s signatures: a print + a type + a seed, or a print + a sketch -> a shoe; the type vocabulary."""
+        from shoes_generator.export.pattern import export_pattern
+
+        return export_pattern(model, config.data.image_size, vocabularies, path)
+
+    def evaluate(self, saved_model, config, options, metrics=()) -> dict:
+        from shoes_generator.evaluation.pattern_eval import evaluate_pattern
+
+        return evaluate_pattern(saved_model, config, cache_dir=options.cache)
+
+
+register_family(PatternFamily())
+
+
+@register_preset
+def pattern_fmnist() -> ExperimentConfig:
+    """Prints on coloured Fashion-MNIST shoes (`shoes-data patterns`' generators and `skimage.data` textures,
+    held-out colourings for evaluation), 32 px, sized for about 15 minutes on 2 CPU cores (float32): 12,000
+    pairs, g/d filters 32, style code 64, half the examples from their sketch, L1 20, texture 10, hinge
+    loss, Adam 2e-4 / 0.5, batch 32."""
+    return ExperimentConfig(
+        name="pattern_fmnist",
+        data=DataConfig(source="fmnist_patterns", image_size=32, channels=3, labels=("category",), limit=12000, flip=True),
+        model=PatternModel(),
+        train=TrainConfig(batch_size=32, epochs=10, steps_per_epoch=250, loss="hinge", g_lr=2e-4, d_lr=2e-4, beta_1=0.5, beta_2=0.999,
+                          ema_decay=0.0, precision="float32", sample_columns=8, checkpoint_every=500),
+    )
+
+
+@register_preset
+def pattern_folder256() -> ExperimentConfig:
+    """A catalogue's pairs at 256 px (``--data`` a folder as `shoes-data patterns` writes it: ``exemplar/``,
+    ``shoe/``, ``sketch/`` and ``manifest.csv`` with ``file`` and ``category``), g filters 32, batch 4, bf16."""
+    return ExperimentConfig(
+        name="pattern_folder256",
+        data=DataConfig(source="patterns", image_size=256, channels=3, labels=("category",), flip=True),
+        model=PatternModel(style_dim=128),
+        train=TrainConfig(batch_size=4, epochs=40, loss="hinge", g_lr=2e-4, d_lr=2e-4, beta_1=0.5, ema_decay=0.0, precision="mixed_bfloat16",
+                          sample_columns=4, checkpoint_every=2000),
+    )

@@ -1,0 +1,181 @@
+"""`PatternGAN`: a shoe in the print of any object, trained with `fit` (after TextureGAN, Xian et al. 2018).
+
+Batches are dicts ``{"exemplar", "image", "sketch": [B, S, S, 3] in [-1, 1], "category": int [B]}``: a
+print on some object (a bag, a box, a blob, a swatch), the same print on a shoe, that shoe's sketch and
+its type. One step:
+
+- the pattern encoder reads the exemplar's style code;
+- each example is drawn from its sketch with probability ``sketch_probability`` (category id
+  ``num_categories``: "from the sketch"), else from its type and noise with a blank (white) sketch;
+- the projection discriminator (type-conditional) is updated on the adversarial loss (``loss``,
+  hinge in the presets) of real shoes against generated ones;
+- generator and encoder are updated together on that loss's generator term, ``l1_weight`` x the L1 distance to
+  the real shoe for the sketched examples (the same shoe in the same print), and ``texture_weight`` x
+  the local texture loss: the L1 distance between `texture_statistics` inside the generated shoe
+  and inside the real one (each channel's mean and standard deviation, and the mean absolute
+  difference to the neighbouring pixel in four directions: colour, contrast, and the print's
+  orientation and scale).
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
+from shoes_generator.losses import get_loss
+from shoes_generator.models.pattern import object_mask
+
+SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # Right, down and the two diagonals.
+
+
+def texture_statistics(images, mask) -> tf.Tensor:
+    """``[B, K]`` statistics of the print inside `mask`: per channel the mean, the standard deviation and the
+    mean absolute difference to the neighbour in each of `SHIFTS` (float32).
+
+    Args:
+        images: ``[B, S, S, 3]`` in [-1, 1].
+        mask: ``[B, S, S, 1]`` 1 on the object (no gradient flows into it).
+    """
+    images, mask = tf.cast(images, tf.float32), tf.stop_gradient(tf.cast(mask, tf.float32))
+    count = tf.maximum(tf.reduce_sum(mask, axis=[1, 2]), 1.0)
+    mean = tf.reduce_sum(images * mask, axis=[1, 2]) / count
+    std = tf.sqrt(tf.reduce_sum(tf.square(images - mean[:, None, None]) * mask, axis=[1, 2]) / count + 1e-6)
+    statistics = [mean, std]
+    size = int(images.shape[1])
+    for dy, dx in SHIFTS:
+        rows, first, second = slice(0, size - dy), slice(max(0, -dx), size - max(0, dx)), slice(max(0, dx), size - max(0, -dx))
+        a, b = images[:, rows, first], images[:, dy:, second]
+        both = mask[:, rows, first] * mask[:, dy:, second]
+        statistics.append(tf.reduce_sum(tf.abs(a - b) * both, axis=[1, 2]) / tf.maximum(tf.reduce_sum(both, axis=[1, 2]), 1.0))
+    return tf.concat(statistics, axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="shoes_generator")
+class PatternGAN(AdversarialModel):
+    """Pattern encoder + AdaIN shoe generator against a type-conditional projection discriminator.
+
+    Args:
+        generator: `build_pattern_generator`'s model.
+        discriminator: ``{"image", "category"} -> logit`` (`build_projection_discriminator`).
+        encoder: `build_pattern_encoder`'s model.
+        sketch_probability: the share of examples drawn from their sketch.
+        l1_weight: weight of the L1 distance to the real shoe (sketched examples).
+        texture_weight: weight of the local texture loss.
+        loss: the adversarial loss, a `shoes_generator.losses.LOSSES` name without a gradient penalty.
+        seed: seed of the noise and the sketch draws (its state is checkpointed).
+    """
+
+    NETWORK_KEYS = ("generator", "discriminator", "encoder")
+    TRACKED = ("d_loss", "g_adversarial", "g_l1", "g_texture", "l1")
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model,
+        encoder: keras.Model,
+        sketch_probability: float = 0.5,
+        l1_weight: float = 20.0,
+        texture_weight: float = 10.0,
+        loss: str = "hinge",
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.loss_name, self.adversarial = loss, get_loss(loss)
+        if not 0.0 <= sketch_probability <= 1.0:
+            raise ValueError(f"sketch_probability must lie in [0, 1]. Received: sketch_probability={sketch_probability}")
+        if min(l1_weight, texture_weight) < 0:
+            raise ValueError(f"The loss weights must be >= 0. Received: l1_weight={l1_weight}, texture_weight={texture_weight}")
+        self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
+        self.sketch_probability = float(sketch_probability)
+        self.l1_weight, self.texture_weight = float(l1_weight), float(texture_weight)
+        self.seed = int(seed)
+        self.z_dim = int(generator.input["z"].shape[-1])
+        self.num_categories = int(generator.get_layer("category_embedding").input_dim) - 1
+        self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
+
+    @property
+    def generator_variables(self) -> list:
+        """The generator and the pattern encoder learn together."""
+        return self.generator.trainable_variables + self.encoder.trainable_variables
+
+    def extra_checkpoint_objects(self) -> dict:
+        return {"noise_seed": self.noise_seed.state}
+
+    # ---------------------------------------------------------------- inference
+    def draw(self, pattern, z, category=None, sketch=None, training: bool = False) -> tf.Tensor:
+        """Shoes ``[B, S, S, 3]`` in [-1, 1] in the print of `pattern`: shaped by `sketch` when given (the
+        category is then "from the sketch"), else by `category` ids and noise `z`."""
+        pattern = tf.convert_to_tensor(pattern)
+        size = tf.shape(pattern)[0]
+        if sketch is None:
+            side = self.generator.input["sketch"].shape[1]
+            sketch = tf.ones([size, side, side, 3], pattern.dtype)
+        if category is None:
+            category = tf.fill([size], self.num_categories)
+        style = self.encoder(pattern, training=training)
+        return self.generator({"z": z, "category": tf.cast(category, tf.int32), "style": style, "sketch": sketch}, training=training)
+
+    def call(self, inputs, training=False):
+        """``{"exemplar", "z", "category"}`` or ``{"exemplar", "sketch"}`` -> shoes."""
+        z = inputs.get("z")
+        if z is None:
+            z = tf.zeros([tf.shape(inputs["exemplar"])[0], self.z_dim])
+        return self.draw(inputs["exemplar"], z, inputs.get("category"), inputs.get("sketch"), training=training)
+
+    # -------------------------------------------------------------- the steps
+    def _inputs(self, batch):
+        """The step's generator inputs: which examples follow their sketch, their sketches (white when not)
+        and categories ("from the sketch" when they do), and the noise."""
+        size = tf.shape(batch["image"])[0]
+        draws = keras.random.uniform([size], seed=self.noise_seed)
+        sketched = draws < self.sketch_probability
+        sketch = tf.where(sketched[:, None, None, None], tf.cast(batch["sketch"], tf.float32), tf.ones_like(batch["sketch"], tf.float32))
+        category = tf.where(sketched, self.num_categories, tf.cast(batch["category"], tf.int32))
+        z = keras.random.normal([size, self.z_dim], seed=self.noise_seed)
+        return sketched, sketch, category, z
+
+    def train_step(self, data):
+        batch = self._batch(data, ("exemplar", "image", "sketch", "category"))
+        real, labels = batch["image"], tf.cast(batch["category"], tf.int32)
+        sketched, sketch, category, z = self._inputs(batch)
+        real_mask = object_mask(real)
+        with tf.GradientTape() as g_tape:
+            style = self.encoder(batch["exemplar"], training=True)
+            fake = self.generator({"z": z, "category": category, "style": style, "sketch": sketch}, training=True)
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    logits = self.discriminator({"image": tf.concat([real, tf.stop_gradient(fake)], 0),
+                                                 "category": tf.concat([labels, labels], 0)}, training=True)
+                    real_logits, fake_logits = tf.split(logits, 2)
+                    d_loss = self.adversarial.discriminator(real_logits, fake_logits)
+                    scaled = scaled_loss(self.d_optimizer, d_loss)
+                apply_gradients(self.d_optimizer, d_tape, scaled, self.discriminator_variables)
+            g_adversarial = self.adversarial.generator(self.discriminator({"image": fake, "category": labels}, training=True))
+            weights = tf.cast(sketched, tf.float32)
+            per_example = tf.reduce_mean(tf.abs(tf.cast(fake, tf.float32) - tf.cast(real, tf.float32)), axis=[1, 2, 3])
+            g_l1 = tf.reduce_sum(per_example * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+            fake_mask = tf.where(sketched[:, None, None, None], real_mask, object_mask(fake))
+            g_texture = tf.reduce_mean(tf.abs(texture_statistics(fake, fake_mask) - texture_statistics(real, real_mask)))
+            total = g_adversarial + self.l1_weight * g_l1 + self.texture_weight * g_texture
+            scaled = scaled_loss(self.g_optimizer, total)
+        apply_gradients(self.g_optimizer, g_tape, scaled, self.generator_variables)
+        self.step.assign_add(1)
+        return self._track(d_loss=d_loss, g_adversarial=g_adversarial, g_l1=g_l1, g_texture=g_texture)
+
+    def test_step(self, data):
+        batch = self._batch(data, ("exemplar", "image", "sketch"))
+        fake = self.draw(batch["exemplar"], tf.zeros([tf.shape(batch["image"])[0], self.z_dim]), sketch=batch["sketch"])
+        return self._track(l1=tf.reduce_mean(tf.abs(tf.cast(fake, tf.float32) - tf.cast(batch["image"], tf.float32))))
+
+    # ------------------------------------------------------------ serialization
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "sketch_probability": self.sketch_probability,
+            "l1_weight": self.l1_weight,
+            "texture_weight": self.texture_weight,
+            "loss": self.loss_name,
+            "seed": self.seed,
+        }

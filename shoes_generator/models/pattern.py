@@ -1,0 +1,196 @@
+"""Pattern transfer networks: a pattern encoder that reads a print off any object, and a shoe generator whose
+normalization it modulates (AdaIN, Huang & Belongie 2017), the shoe's shape coming from a type label and
+noise, or from a sketch.
+
+- `build_pattern_encoder`: ``pattern [B, S, S, 3]`` (an object or a swatch on white) -> ``style [B, D]``.
+  Stride-2 convs; after each, the mean and standard deviation of every channel over the object's own
+  pixels (those that differ from white, `object_mask`), never over the white background. The
+  statistics are location-free, so the encoder describes the print, not the object's outline
+  (a bag, a box or a full-frame swatch give the same code for the same print). An MLP maps them to
+  the style code.
+- `build_pattern_generator`: ``{"z", "category", "style", "sketch"} -> shoe [B, S, S, 3]``. A sketch
+  encoder (stride-2 convs) gives features at every resolution; ``z`` and the category's embedding
+  give a 4x4 tensor, joined to the sketch's 4x4 features; each decoder block upsamples, joins the
+  sketch's features of its resolution (U-Net skips) and applies two (3x3 conv, `AdaIN` with the
+  style code, LeakyReLU) steps. A white (blank) sketch leaves the shape to ``z`` and the category;
+  a drawn one fixes it, and then the category id `num_categories` ("from the sketch") is given.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from shoes_generator.models.blocks import num_doublings
+
+EPSILON = 1e-5
+OBJECT_THRESHOLD = 0.06  # In [-1, 1] units (about 8/255): a pixel darker than white by more belongs to the object.
+
+
+def object_mask(images) -> tf.Tensor:
+    """``[B, S, S, 1]`` float 1 where a pixel of `images` (in [-1, 1]) differs from white, else 0; all ones
+    for an image with no white background (a full-frame swatch)."""
+    images = tf.cast(images, tf.float32)
+    mask = tf.cast(tf.reduce_max(1.0 - images, axis=-1, keepdims=True) > OBJECT_THRESHOLD, tf.float32)
+    empty = tf.reduce_sum(mask, axis=[1, 2, 3], keepdims=True) < 1.0
+    return tf.where(empty, tf.ones_like(mask), mask)
+
+
+@keras.saving.register_keras_serializable(package="shoes_generator")
+class MaskedMoments(keras.layers.Layer):
+    """``[features [B, H, W, C], mask [B, S, S, 1]] -> [B, 2C]``: each channel's mean and standard deviation
+    over the pixels the mask (average-pooled to H x W, then > 0.5) keeps; computed in float32."""
+
+    def call(self, inputs):
+        features, mask = inputs
+        features = tf.cast(features, tf.float32)
+        size = tf.shape(features)[1:3]
+        mask = tf.cast(tf.image.resize(mask, size, method="area") > 0.5, tf.float32)
+        mask = tf.where(tf.reduce_sum(mask, axis=[1, 2, 3], keepdims=True) < 1.0, tf.ones_like(mask), mask)
+        count = tf.reduce_sum(mask, axis=[1, 2])
+        mean = tf.reduce_sum(features * mask, axis=[1, 2]) / count
+        variance = tf.reduce_sum(tf.square(features - mean[:, None, None, :]) * mask, axis=[1, 2]) / count
+        return tf.cast(tf.concat([mean, tf.sqrt(variance + EPSILON)], axis=-1), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], 2 * input_shape[0][-1])
+
+
+@keras.saving.register_keras_serializable(package="shoes_generator")
+class ObjectMask(keras.layers.Layer):
+    """`object_mask` as a layer (float32 ``[B, S, S, 1]``)."""
+
+    def call(self, images):
+        return object_mask(images)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 1)
+
+
+@keras.saving.register_keras_serializable(package="shoes_generator")
+class AdaIN(keras.layers.Layer):
+    """Adaptive instance norm: ``[x, style] -> norm(x) * (1 + gamma(style)) + beta(style)``, per example and channel.
+
+    Args:
+        **kwargs: `keras.layers.Layer` arguments.
+    """
+
+    def build(self, input_shape):
+        x_shape, _ = input_shape
+        channels = int(x_shape[-1])
+        self.gamma = keras.layers.Dense(channels, name="gamma", dtype=self.dtype_policy, kernel_initializer="zeros")
+        self.beta = keras.layers.Dense(channels, name="beta", dtype=self.dtype_policy, kernel_initializer="zeros")
+        self.gamma.build(input_shape[1])
+        self.beta.build(input_shape[1])
+
+    def call(self, inputs):
+        x, style = inputs
+        x32 = tf.cast(x, tf.float32)
+        mean, variance = tf.nn.moments(x32, axes=[1, 2], keepdims=True)
+        normalized = tf.cast((x32 - mean) * tf.math.rsqrt(variance + EPSILON), self.compute_dtype)
+        gamma = self.gamma(style)[:, None, None, :]
+        beta = self.beta(style)[:, None, None, :]
+        return normalized * (1.0 + gamma) + beta
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+def _channels(image_size: int, resolution: int, base_filters: int) -> int:
+    """Feature maps at `resolution`: ``base_filters * min(8, image_size / resolution)``."""
+    return base_filters * min(8, image_size // resolution)
+
+
+def build_pattern_encoder(
+    image_size: int, base_filters: int = 32, style_dim: int = 64, name: str = "pattern_encoder", dtype=None
+) -> keras.Model:
+    """``pattern [B, S, S, 3]`` in [-1, 1] -> ``style [B, style_dim]`` (float32); see the module docstring.
+
+    Args:
+        image_size: S, a power of two >= 8.
+        base_filters: the first conv's filters (doubled per stride, at most 4x).
+        style_dim: the style code's size.
+        name: model name.
+        dtype: layer dtype policy.
+    """
+    levels = min(3, num_doublings(image_size))
+    if style_dim < 1 or base_filters < 1:
+        raise ValueError(f"style_dim and base_filters must be >= 1. Received: style_dim={style_dim}, base_filters={base_filters}")
+    pattern = keras.Input((image_size, image_size, 3), name="pattern")
+    mask = ObjectMask(name="object_mask", dtype="float32")(pattern)
+    x = keras.layers.Conv2D(base_filters, 3, padding="same", name="conv_in", dtype=dtype)(pattern)
+    x = keras.layers.LeakyReLU(0.2, name="conv_in_lrelu", dtype=dtype)(x)
+    moments = [MaskedMoments(name="moments_in", dtype=dtype)([x, mask])]
+    for level in range(levels):
+        x = keras.layers.Conv2D(base_filters * min(4, 2 ** (level + 1)), 3, strides=2, padding="same", name=f"conv{level}", dtype=dtype)(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"conv{level}_lrelu", dtype=dtype)(x)
+        moments.append(MaskedMoments(name=f"moments{level}", dtype=dtype)([x, mask]))
+    x = keras.layers.Concatenate(name="moments", dtype=dtype)(moments)
+    x = keras.layers.Dense(2 * style_dim, name="mlp0", dtype=dtype)(x)
+    x = keras.layers.LeakyReLU(0.2, name="mlp0_lrelu", dtype=dtype)(x)
+    style = keras.layers.Dense(style_dim, name="style", dtype="float32")(x)
+    return keras.Model(pattern, style, name=name)
+
+
+def build_pattern_generator(
+    image_size: int,
+    num_categories: int,
+    z_dim: int = 32,
+    style_dim: int = 64,
+    base_filters: int = 32,
+    embed_dim: int = 16,
+    name: str = "pattern_generator",
+    dtype=None,
+) -> keras.Model:
+    """``{"z": [B, z_dim], "category": int [B], "style": [B, style_dim], "sketch": [B, S, S, 3]}`` -> shoes
+    ``[B, S, S, 3]`` (float32, tanh); see the module docstring.
+
+    Args:
+        image_size: S, a power of two >= 8.
+        num_categories: the shoe types; id `num_categories` means "the shape comes from the sketch".
+        z_dim: the noise size.
+        style_dim: the style code's size.
+        base_filters: channels at full resolution (x8 at most).
+        embed_dim: the category embedding's size.
+        name: model name.
+        dtype: layer dtype policy; the image stays float32.
+    """
+    levels = num_doublings(image_size)
+    if num_categories < 1 or z_dim < 1:
+        raise ValueError(f"num_categories and z_dim must be >= 1. Received: num_categories={num_categories}, z_dim={z_dim}")
+    inputs = {
+        "z": keras.Input((z_dim,), name="z"),
+        "category": keras.Input((), dtype="int32", name="category"),
+        "style": keras.Input((style_dim,), name="style"),
+        "sketch": keras.Input((image_size, image_size, 3), name="sketch"),
+    }
+    skips = {image_size: inputs["sketch"]}  # The sketch itself joins the last block: its lines at full resolution.
+    x = inputs["sketch"]
+    for level in range(levels):
+        resolution = image_size // 2 ** (level + 1)
+        x = keras.layers.Conv2D(_channels(image_size, resolution, base_filters), 3, strides=2, padding="same",
+                                name=f"sketch{resolution}", dtype=dtype)(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"sketch{resolution}_lrelu", dtype=dtype)(x)
+        skips[resolution] = x
+    embedding = keras.layers.Embedding(num_categories + 1, embed_dim, name="category_embedding", dtype=dtype)(inputs["category"])
+    h = keras.layers.Concatenate(name="z_and_category", dtype=dtype)([inputs["z"], embedding])
+    width = _channels(image_size, 4, base_filters)
+    h = keras.layers.Dense(4 * 4 * width, name="fc", dtype=dtype)(h)
+    h = keras.layers.Reshape((4, 4, width), name="fc_reshape", dtype=dtype)(h)
+    h = keras.layers.Concatenate(name="join4", dtype=dtype)([h, skips[4]])
+    resolution = 4
+    while True:
+        for step in range(2):
+            prefix = f"block{resolution}_{step}"
+            h = keras.layers.Conv2D(_channels(image_size, resolution, base_filters), 3, padding="same", name=prefix, dtype=dtype)(h)
+            h = AdaIN(name=f"{prefix}_adain", dtype=dtype)([h, inputs["style"]])
+            h = keras.layers.LeakyReLU(0.2, name=f"{prefix}_lrelu", dtype=dtype)(h)
+        if resolution == image_size:
+            break
+        resolution *= 2
+        h = keras.layers.UpSampling2D(2, name=f"up{resolution}", dtype=dtype)(h)
+        if resolution in skips:
+            h = keras.layers.Concatenate(name=f"join{resolution}", dtype=dtype)([h, skips[resolution]])
+    h = keras.layers.Conv2D(3, 3, padding="same", name="to_rgb", dtype=dtype)(h)
+    images = keras.layers.Activation("tanh", name="tanh", dtype="float32")(h)
+    return keras.Model(inputs, images, name=name)
