@@ -17,3 +17,6 @@ SIDECAR = "dataset.json"
 SHARD_GLOB = "data-*-of-*.tfrecord"
 # Part maps (`shoes_generator.imaging.parts`, `shoes-data parts`): class index -> part, background first.
 PART_CLASSES = ("background", "sole", "heel", "upper", "shaft", "opening")
+# Pattern transfer data (`shoes_generator.imaging.patterns`, `shoes-data patterns`): pattern kinds and exemplar objects.
+PATTERN_KINDS = ("stripes", "checks", "tartan", "dots", "spots", "leopard", "camouflage", "noise", "gradient", "photo")
+OBJECT_KINDS = ("bag", "box", "blob", "sleeve", "ellipse")
