@@ -416,13 +416,20 @@ class BaseClient:
 
     def part_classes(self) -> list[str]:
         """The class names of a SPADE model or a segmenter in index order (0 the background), from its
-        ``class_names`` signature; the count is read from the answer to an out-of-range request."""
-        ids = np.arange(self._class_count(), dtype=np.int64)
+        ``class_names`` signature: the answer for id 0 holds the count (``num_classes``), a second request
+        the names. Exports from before ``num_classes`` answer only ``name``: their count is found as
+        `_legacy_class_count` says."""
+        first = self.predict({"class_id": np.zeros(1, np.int64)}, "class_names")
+        if "num_classes" in first:
+            count = int(np.asarray(first["num_classes"]).reshape(-1)[0])
+        else:
+            count = self._legacy_class_count()
+        ids = np.arange(count, dtype=np.int64)
         return [_text(name) for name in self.predict({"class_id": ids}, "class_names", output_filter=["name"])["name"]]
 
-    def _class_count(self) -> int:
-        """How many classes ``class_names`` names: from its error for ids 0..255 ("class_id must lie in
-        [0, K)"), else by bisection over single ids (id k is valid when k < K)."""
+    def _legacy_class_count(self) -> int:
+        """How many classes an old ``class_names`` (``name`` alone) names: from its error for ids 0..255
+        ("class_id must lie in [0, K)"), else by bisection over single ids (id k is valid when k < K)."""
         try:
             self.predict({"class_id": np.arange(MAX_CLASSES, dtype=np.int64)}, "class_names", output_filter=["name"])
             return MAX_CLASSES

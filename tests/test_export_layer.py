@@ -107,7 +107,7 @@ KINDS = {
     "segmenter": (segmenter_export, {
         "segment": ({"image_bytes": (tf.string, [B])}, {"classes": (tf.uint8, [B, SIZE, SIZE]), "mask_bytes": (tf.string, [B])}),
         "serving_default": ({"image_bytes": (tf.string, [B])}, {"classes": (tf.uint8, [B, SIZE, SIZE]), "mask_bytes": (tf.string, [B])}),
-        "class_names": ({"class_id": (tf.int64, [B])}, {"name": (tf.string, [B])}),
+        "class_names": ({"class_id": (tf.int64, [B])}, {"name": (tf.string, [B]), "num_classes": (tf.int64, [B])}),
     }),
     "generator": (generator_export, {
         "serving_default": ({"seed": (tf.int64, [B]), **LABELS}, SHOES),

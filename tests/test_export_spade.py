@@ -50,8 +50,9 @@ def test_the_run_exports_the_contract_signatures_with_only_stock_ops(run):
     assert inputs("serving_default") == {"label_map_bytes", "seed"}
     assert inputs("with_style") == {"label_map_bytes", "seed", "style_bytes"}
     assert set(model.signatures["serving_default"].structured_outputs) == {"images", "image_bytes"}
-    names = call(model, "class_names", class_id=np.arange(len(PART_CLASSES), dtype=np.int64))["name"].numpy()
-    assert [name.decode() for name in names] == list(PART_CLASSES)
+    names = call(model, "class_names", class_id=np.arange(len(PART_CLASSES), dtype=np.int64))
+    assert [name.decode() for name in names["name"].numpy()] == list(PART_CLASSES)
+    assert names["num_classes"].numpy().tolist() == [len(PART_CLASSES)] * len(PART_CLASSES)
     assert_servable_by_stock_tf_serving(path)
     assert (run_dir / "samples" / "latest.png").exists()
 

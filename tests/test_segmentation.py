@@ -113,8 +113,9 @@ def test_export_round_trip(trained_unet, tmp_path):
         mask = np.asarray(Image.open(io.BytesIO(out["mask_bytes"].numpy()[0])))
         assert mask.ndim == 2
         np.testing.assert_array_equal(mask, classes[0] * mask_scale(2))
-    names = loaded.signatures["class_names"](class_id=tf.constant([1, 0], tf.int64))["name"].numpy()
-    assert list(names) == [b"shoe", b"background"]
+    answered = loaded.signatures["class_names"](class_id=tf.constant([1, 0], tf.int64))
+    assert list(answered["name"].numpy()) == [b"shoe", b"background"]
+    assert answered["num_classes"].dtype == tf.int64 and answered["num_classes"].numpy().tolist() == [2, 2]  # C in every row.
     with pytest.raises(ValueError, match="class_names"):
         export_segmenter(model, SIZE, tmp_path / "other", ["a", "b", "c"])
 

@@ -7,7 +7,7 @@ Signatures (core TF ops only; images leave as ``images`` uint8 and ``image_bytes
 - ``with_style``: the same plus ``style_bytes`` string [B] (any image, PNG/JPEG, fitted as the
   other image inputs): ``z = mu + exp(logvar / 2) * eps(seed)`` of the style image's encoding, so
   the shoe takes the map's shape and the style image's look.
-- ``class_names``: ``class_id`` int64 [K] -> ``name`` string [K].
+- ``class_names``: ``class_id`` int64 [K] -> ``name`` string [K], ``num_classes`` int64 [K] (the count C).
 A map that is not single-channel, or holds an index outside the classes, is INVALID_ARGUMENT.
 """
 

@@ -5,7 +5,8 @@ Signatures (core TF ops only):
   (PNG or JPEG of any size, fitted to the model's size with white padding) ->
   ``classes`` uint8 [B, S, S] and ``mask_bytes`` string [B], single-channel
   PNGs of ``class * (255 // max(1, C - 1))``.
-- ``class_names``: ``class_id`` int64 [K] -> ``name`` string [K].
+- ``class_names``: ``class_id`` int64 [K] -> ``name`` string [K] and ``num_classes`` int64 [K] (the
+  class count C in every row: a client asks for id 0 and learns how many ids there are).
 """
 
 from __future__ import annotations
@@ -38,9 +39,20 @@ class ClassNames(tf.Module):
 
 
 def class_names_signature(names: ClassNames) -> Signature:
-    """``class_names``: ``class_id`` int64 [K] -> ``name`` string [K] (warmed up with every id)."""
-    class_ids = TensorInput("class_id", tf.int64, fixed=np.arange(int(names.names.shape[0]), dtype=np.int64))
-    return Signature("class_names", (class_ids,), lambda x: {"name": names(x["class_id"])}, named_outputs)
+    """``class_names``: ``class_id`` int64 [K] -> ``name`` string [K] and ``num_classes`` int64 [K] (warmed up with every id).
+
+    ``num_classes`` is the class count C repeated per row, so a client learns C from one valid id
+    (`serving.client.BaseClient.part_classes`); it keeps the batch dimension that TF Serving's
+    batching splits and merges on, and REST encodes it as plain integers.
+    """
+    count = int(names.names.shape[0])
+    class_ids = TensorInput("class_id", tf.int64, fixed=np.arange(count, dtype=np.int64))
+
+    def answer(x):
+        ids = x["class_id"]
+        return {"name": names(ids), "num_classes": tf.fill(tf.shape(ids), tf.constant(count, tf.int64))}
+
+    return Signature("class_names", (class_ids,), answer, named_outputs)
 
 
 def segmenter_signatures(network: keras.Model, image_size: int, names: ClassNames) -> list[Signature]:

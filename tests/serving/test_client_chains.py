@@ -37,17 +37,18 @@ def decoded(data: bytes) -> Image.Image:
         return image
 
 
-def answer(model: str, signature: str, inputs: dict, names=NAMES, error: str = OUT_OF_RANGE) -> dict:
-    """What the served models answer: part/shoe segmenters (segment, class_names), SPADE (one grey shoe per
-    seed, grey = seed), a photo + mask model (its mask back as the shot) and StyleGAN2's synthesis; no model
-    named ``missing...``."""
+def answer(model: str, signature: str, inputs: dict, names=NAMES, error: str = OUT_OF_RANGE, legacy: bool = False) -> dict:
+    """What the served models answer: part/shoe segmenters (segment, class_names: ``name`` and ``num_classes``,
+    or ``name`` alone for a `legacy` export), SPADE (one grey shoe per seed, grey = seed), a photo + mask model
+    (its mask back as the shot) and StyleGAN2's synthesis; no model named ``missing...``."""
     if model.startswith("missing"):
         raise ServingError("NOT_FOUND", f"Servable not found for request: Latest({model})")
     if signature == "class_names":
         ids = np.asarray(inputs["class_id"])
         if ids.max() >= len(names):
             raise ServingError("INVALID_ARGUMENT", error)
-        return {"name": np.array([names[i].encode() for i in ids], dtype=object)}
+        found = {"name": np.array([names[i].encode() for i in ids], dtype=object)}
+        return found if legacy else {**found, "num_classes": np.full(len(ids), len(names), np.int64)}
     if signature == "segment":
         return {"classes": boot()[None]}
     if "label_map_bytes" in inputs:
@@ -135,13 +136,43 @@ def test_synthesize_of_a_w_is_from_w_with_a_deprecation_warning():
         client.synthesize(w, style=shoe_image(8))
 
 
-def test_part_classes_reads_the_count_from_the_out_of_range_answer_or_bisects():
+def test_part_classes_reads_the_count_from_the_answer_for_id_0():
     client = FakeTransport()
     assert client.part_classes() == list(NAMES)
-    assert [inputs["class_id"].tolist() for _, _, inputs, _ in client.requests] == [list(range(256)), list(range(len(NAMES)))]
+    asked = [(signature, inputs["class_id"].tolist(), output_filter) for _, signature, inputs, output_filter in client.requests]
+    assert asked == [("class_names", [0], []), ("class_names", list(range(len(NAMES))), ["name"])]
     assert all(inputs["class_id"].dtype == np.int64 for _, _, inputs, _ in client.requests)
-    quiet = FakeTransport(error="index out of range")  # A server that does not say the count: bisection.
-    assert quiet.part_classes() == list(NAMES) and 3 <= len(quiet.requests) <= 11
+
+
+def test_part_classes_of_an_export_without_num_classes_reads_the_out_of_range_answer_or_bisects():
+    old = FakeTransport(legacy=True)
+    assert old.part_classes() == list(NAMES)
+    assert [inputs["class_id"].tolist() for _, _, inputs, _ in old.requests] == [[0], list(range(256)), list(range(len(NAMES)))]
+    quiet = FakeTransport(legacy=True, error="index out of range")  # A server that does not say the count: bisection.
+    assert quiet.part_classes() == list(NAMES) and 4 <= len(quiet.requests) <= 12
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_part_classes_of_old_and_new_exports_behind_shoes_serve(legacy, tmp_path):
+    """A real ``class_names`` SavedModel (with ``num_classes``, or ``name`` alone as exports before it: REST then
+    answers an unnamed lone output) through the local TF-Serving-compatible server, over gRPC and REST."""
+    from serving.server.model_store import entries_from_base
+    from shoes_generator.export.inputs import TensorInput
+    from shoes_generator.export.signatures import Signature, export_signatures, named_outputs
+    from shoes_generator.segmentation.export import ClassNames, class_names_signature
+    from tests.serving.helpers import running_server
+
+    names = ClassNames(NAMES)
+    signature = class_names_signature(names)
+    if legacy:
+        ids = TensorInput("class_id", tf.int64, fixed=np.arange(len(NAMES), dtype=np.int64))
+        signature = Signature("class_names", (ids,), lambda x: {"name": names(x["class_id"])}, named_outputs)
+    export_signatures([signature], tmp_path / "base" / "parts" / "1", [names])
+    with running_server(entries_from_base(tmp_path / "base")) as server:
+        for client in (ShoesClient(f"127.0.0.1:{server.port}", model="parts"), RestClient(f"http://127.0.0.1:{server.rest_port}", model="parts")):
+            with client:
+                assert sorted(client.metadata()["class_names"]["outputs"]) == (["name"] if legacy else ["name", "num_classes"])
+                assert client.part_classes() == list(NAMES)
 
 
 def test_for_model_addresses_another_model_and_shares_the_connection(grpc_server, rest_server):
