@@ -6,6 +6,7 @@ the REST API; both offer the same methods and share everything but the sending::
     with ShoesClient("localhost:8500") as client:
         shoes = client.generate(4, seed=0, color="red", category="sneaker")  # PIL images
         print(client.labels())  # {"category": [...], "color": [...]}
+        shoe = client.for_model("pattern").pattern("leopard_bag.jpg", category="ankle_boot", seed=3)
         mask, shot = client.for_model("photo2shot").extract("worn.jpg")  # another model, same channel
 
 Failed calls raise `ServingError` with TF Serving's status name and message. Calls that find the
@@ -121,6 +122,38 @@ def decode_images(outputs: Mapping[str, np.ndarray], name: str = "image_bytes") 
             image.load()
             images.append(image)
     return images
+
+
+def _seed_list(seed) -> tuple[bool, list[int]]:
+    """``(one, seeds)``: whether `seed` is a single integer, and the seeds it names (a sequence gives a list)."""
+    one = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    seeds = [seed] if one else list(seed) if isinstance(seed, (list, tuple, np.ndarray, range)) else []
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in seeds):
+        raise ValueError(f"seed must be an integer or a non-empty sequence of integers. Received: seed={seed!r}")
+    return one, seeds
+
+
+def pattern_inputs(
+    pattern_image, *, category: str | None = None, seeds: Sequence[int] = (0,), sketch=None
+) -> tuple[str, dict[str, np.ndarray]]:
+    """A pattern-transfer model's ``(signature, inputs)``: ``pattern_bytes`` (PNG) with ``category`` and ``seed``
+    int64, one per seed (``serving_default``), or with the sketch as ``image_bytes`` (``with_sketch``).
+
+    Args:
+        pattern_image: the exemplar: any image (PIL image, path or encoded bytes).
+        category: the shoe type, e.g. ``"ankle_boot"`` (None with a sketch).
+        seeds: one shoe per seed (ignored with a sketch).
+        sketch: a sketch (dark lines on white; PIL image, path or encoded bytes), or None.
+    """
+    pattern = encode_image(pattern_image)
+    if sketch is not None:
+        return "with_sketch", {"pattern_bytes": np.array([pattern], dtype=object),
+                               "image_bytes": np.array([encode_image(sketch)], dtype=object)}
+    return DEFAULT_SIGNATURE, {
+        "pattern_bytes": np.array([pattern] * len(seeds), dtype=object),
+        "category": np.array([category] * len(seeds), dtype=object),
+        "seed": np.asarray(seeds, np.int64),
+    }
 
 
 def _text(value) -> str:
@@ -376,6 +409,49 @@ class BaseClient:
         outputs = self.predict({"w": w[None] if w.ndim == 2 else w}, "synthesis", output_filter=["image_bytes"])
         return decode_images(outputs)
 
+    def pattern(
+        self,
+        pattern_image: Image.Image | str | Path | bytes,
+        *,
+        category: str | None = None,
+        seed: int | Sequence[int] | None = None,
+        sketch: Image.Image | str | Path | bytes | None = None,
+    ) -> Image.Image | list[Image.Image]:
+        """A shoe in the pattern of any object or swatch, from a pattern-transfer model: of a type and seed
+        (its ``serving_default``), or drawn from a sketch (``with_sketch``).
+
+        Args:
+            pattern_image: a photo of the object or swatch whose pattern the shoe takes (PIL image, path or
+                encoded bytes, any size); sent as PNG ``pattern_bytes``.
+            category: the shoe type, e.g. ``"ankle_boot"`` (`labels` lists the model's ``category`` values;
+                an unknown one is an INVALID_ARGUMENT that names them). Not with `sketch`.
+            seed: the shoe's seed (None: 0; the same pattern, type and seed give the same shoe), or a
+                sequence of seeds for one shoe each. Not with `sketch`.
+            sketch: a sketch (dark lines on white, as a pix2pix sketch model takes it; PIL image, path or
+                encoded bytes) that gives the shoe's shape instead; sent as ``image_bytes``.
+
+        Returns:
+            one PIL image for one seed or a sketch, a list for a sequence of seeds.
+
+        Raises:
+            TypeError: `sketch` with `category` or `seed`.
+            ValueError: neither `category` nor `sketch`; a category that is not a non-empty string; bad seeds.
+        """
+        if sketch is not None:
+            if category is not None or seed is not None:
+                raise TypeError("pattern() takes a sketch or a category and seeds, not both (the sketch gives the shape). "
+                                f"Received: category={category!r}, seed={seed!r} and a sketch")
+            signature, inputs = pattern_inputs(pattern_image, sketch=sketch)
+            return decode_images(self.predict(inputs, signature, output_filter=["image_bytes"]))[0]
+        if category is None:
+            raise ValueError("pattern() needs a category (e.g. category=\"ankle_boot\") or a sketch. Received: category=None, sketch=None")
+        if not isinstance(category, str) or not category:
+            raise ValueError(f"category must be a non-empty string, e.g. \"ankle_boot\". Received: category={category!r}")
+        one, seeds = _seed_list(0 if seed is None else seed)
+        signature, inputs = pattern_inputs(pattern_image, category=category, seeds=seeds)
+        shoes = decode_images(self.predict(inputs, signature, output_filter=["image_bytes"]))
+        return shoes[0] if one else shoes
+
     def synthesize(
         self,
         label_map: np.ndarray | Image.Image | str | Path | bytes,
@@ -406,10 +482,7 @@ class BaseClient:
             warnings.warn("synthesize(<float array>) is read as the deprecated synthesize(w): use from_w(w); a part map for "
                           "synthesize is uint8 class indices", DeprecationWarning, stacklevel=2)
             return self.from_w(label_map)
-        one = isinstance(seed, (int, np.integer))
-        seeds = [seed] if one else list(seed) if isinstance(seed, (list, tuple, np.ndarray, range)) else []
-        if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in seeds):
-            raise ValueError(f"seed must be an integer or a non-empty sequence of integers. Received: seed={seed!r}")
+        one, seeds = _seed_list(seed)
         inputs = synthesis_inputs(label_map, seeds, style)
         shoes = decode_images(self.predict(inputs, "with_style" if style is not None else DEFAULT_SIGNATURE, output_filter=["image_bytes"]))
         return shoes[0] if one else shoes
@@ -539,14 +612,15 @@ class BaseClient:
     def labels(self) -> dict[str, list[str]]:
         """Label name -> valid values (``{}`` for a model without a ``labels`` signature).
 
-        The label names are the string inputs of ``serving_default``; the ``labels`` signature maps
-        ``name`` [K] to ``values`` [K, V] (padded with "") and ``counts`` [K].
+        The label names are the string inputs of ``serving_default`` but the encoded images (``*_bytes``,
+        e.g. a pattern model's ``pattern_bytes``); the ``labels`` signature maps ``name`` [K] to ``values``
+        [K, V] (padded with "") and ``counts`` [K].
         """
         signatures = self.metadata()
         if "labels" not in signatures or DEFAULT_SIGNATURE not in signatures:
             return {}
         inputs = signatures[DEFAULT_SIGNATURE]["inputs"]
-        names = [name for name, info in inputs.items() if info["dtype"] == "DT_STRING"]
+        names = [name for name, info in inputs.items() if info["dtype"] == "DT_STRING" and not name.endswith("_bytes")]
         if not names:
             return {}
         outputs = self.predict({"name": np.array(names, dtype=object)}, signature_name="labels")

@@ -1,5 +1,6 @@
 """`shoes-client <command>`: ask a served shoe generator for shoes, its labels, status and signatures;
-draw shoes from part maps, redesign a photographed shoe by its parts, extract a product shot.
+draw shoes from part maps, redesign a photographed shoe by its parts, extract a product shot, put the
+pattern of any object on a shoe.
 
 Needs no TensorFlow: only grpcio, protobuf, numpy and pillow (`serving.client`, `serving.part_maps`).
 """
@@ -60,6 +61,12 @@ examples:
       the same with a map painted by hand (start from parts_index.png)
   shoes-client --model mask2product extract worn.jpg --segmenter segmenter -o shot/
       the shoe segmenter's mask, then the photo + mask model's product shot: shot/mask.png, shot/product.png
+  shoes-client --model pattern pattern leopard_bag.jpg --category ankle_boot --seed 3 -o boot.png
+      an ankle boot in the bag's leopard print (the pattern-transfer model's serving_default)
+  shoes-client --model pattern pattern leopard_bag.jpg --label category=sneaker -n 4 -o leopard/
+      four sneakers, seeds 0..3: leopard/sneaker_seed0000.png ...
+  shoes-client --model pattern pattern tartan.png --sketch my_sketch.png -o sketched.png
+      the sketched shoe in the tartan (with_sketch)
   shoes-client --version 2 status                         the state of version 2
   shoes-client metadata                                   every signature's inputs and outputs
 
@@ -246,6 +253,27 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--segmenter", default="segmenter", metavar="MODEL", help="the shoe segmenter's model name (default: %(default)s)")
     _add_out_argument(extract, "DIR", "folder for mask.png and product.png (created)")
 
+    pattern = commands.add_parser(
+        "pattern",
+        help="a shoe in the pattern of any object or swatch (pattern-transfer model)",
+        description="Send a photo of any object or swatch (a bag, a scarf, a fabric sample; PNG, JPEG, any size) to a "
+        "pattern-transfer model and write the shoe in its pattern. Either the shoe's type and seeds give the shape "
+        "(--category NAME, or --label category=NAME; --seed, -n; its serving_default; the model's labels command "
+        "lists the types), or a sketch does (--sketch: dark lines on white, as a pix2pix sketch model takes it; "
+        "with_sketch). OUT is a PNG file, or a folder (an existing one, or OUT without an image suffix) that gets "
+        "<category>_seed<NNNN>.png per seed (shoe.png for a sketch); several seeds with a file name add "
+        "_seed<NNNN> to it: -o boot.png --seed 1 --seed 2 writes boot_seed0001.png and boot_seed0002.png.",
+    )
+    pattern.add_argument("input", metavar="PATTERN_IMAGE", help="photo of the object or swatch whose pattern the shoe takes")
+    shape = pattern.add_mutually_exclusive_group()
+    shape.add_argument("--category", metavar="NAME", help="the shoe type, e.g. ankle_boot (calls serving_default)")
+    shape.add_argument("--sketch", metavar="SKETCH", help="a sketch that gives the shape instead of --category and seeds (calls with_sketch)")
+    add_label_argument(pattern, help="category=NAME, the shared label spelling of --category")
+    pattern.add_argument("--seed", type=int, action="append", metavar="N",
+                         help="a seed (repeatable: one shoe per seed; with -n, the first of N seeds; default 0)")
+    pattern.add_argument("-n", "--count", type=positive_int, default=1, help="shoes from seeds SEED..SEED+COUNT-1 (default: %(default)s)")
+    _add_out_argument(pattern, "OUT", "output PNG, or a folder for one PNG per seed (created)")
+
     commands.add_parser("status", help="the model's versions and their states")
     commands.add_parser("metadata", help="the model's signatures: input and output names, dtypes, shapes")
     commands.add_parser("labels", help="the valid label values")
@@ -344,6 +372,55 @@ def _synthesize(client, args) -> dict:
             "size": list(shoe.size)}
 
 
+def _pattern_usage(args) -> str | None:
+    """What is wrong with a ``pattern`` command line (None when nothing is); sets ``args.category`` from
+    ``--label category=NAME`` and ``args.seeds``."""
+    for name, value in args.label:
+        if name != "category":
+            return f"pattern takes one label, category. Received: --label {name}={value}"
+    categories = {value for value in [args.category, *(value for _, value in args.label)] if value is not None}
+    if len(categories) > 1:
+        return f"pattern takes one category. Received: {', '.join(sorted(categories))}"
+    args.category = next(iter(categories), None)
+    if args.sketch is not None:
+        if args.category is not None or args.seed or args.count != 1:
+            return "pattern takes --sketch or --category with --seed/-n, not both (the sketch gives the shape)"
+        args.seeds = None
+        return None
+    if args.category is None:
+        return "pattern needs --category NAME (or --label category=NAME) or --sketch SKETCH"
+    if args.seed and len(args.seed) > 1:
+        if args.count != 1:
+            seeds = " ".join(f"--seed {seed}" for seed in args.seed)
+            return f"pattern takes several --seed values or -n with one --seed, not both. Received: {seeds} -n {args.count}"
+        args.seeds = args.seed
+        return None
+    first = args.seed[0] if args.seed else 0
+    args.seeds = list(range(first, first + args.count))
+    return None
+
+
+def _pattern(client, args) -> dict:
+    out = Path(args.out)
+    folder = out.is_dir() or out.suffix.lower() not in Image.registered_extensions()
+    if args.sketch is not None:
+        shoes = [client.pattern(Path(args.input), sketch=Path(args.sketch))]
+        files = [out / "shoe.png" if folder else out]
+    else:
+        shoes = client.pattern(Path(args.input), category=args.category, seed=args.seeds)
+        if folder:
+            files = [out / f"{_file_stem({'category': args.category}, seed)}.png" for seed in args.seeds]
+        elif len(args.seeds) == 1:
+            files = [out]
+        else:
+            files = [out.with_name(f"{out.stem}_seed{seed:04d}{out.suffix}") for seed in args.seeds]
+    files[0].parent.mkdir(parents=True, exist_ok=True)
+    for shoe, path in zip(shoes, files):
+        shoe.save(path)
+    shape = {"sketch": args.sketch} if args.sketch is not None else {"category": args.category, "seeds": args.seeds}
+    return {"pattern": args.input, **shape, "files": [str(path) for path in files], "size": list(shoes[0].size)}
+
+
 def strip(columns: list[tuple[str, Image.Image]], cell: int = 128) -> Image.Image:
     """Images side by side, each scaled to `cell` px (nearest neighbour: maps keep their classes), captioned above.
 
@@ -408,6 +485,7 @@ RUNS = {
     "synthesize": _synthesize,
     "redesign": _redesign,
     "extract": _extract,
+    "pattern": _pattern,
     "status": lambda client, args: {"model": args.model, "versions": client.status()},
     "metadata": lambda client, args: {"model": args.model, "signatures": client.metadata()},
     "labels": lambda client, args: client.labels(),
@@ -434,6 +512,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--alpha calls the blend signature; it cannot be combined with --signature {args.signature}")
     if args.command == "redesign" and args.map and (args.grow or args.shrink):
         parser.error("redesign takes edits (--grow, --shrink) or a painted map (--map), not both")
+    problem = _pattern_usage(args) if args.command == "pattern" else None
+    if problem:
+        parser.error(problem)
     try:
         with make_client(args) as client:
             summary = RUNS[args.command](client, args)

@@ -369,7 +369,7 @@ def test_cli_unknown_parts_exit_2_and_server_errors_1(fake_models, tmp_path, cap
 
 
 def test_every_new_subcommand_answers_help(capsys):
-    for command in ("synthesize", "redesign", "extract"):
+    for command in ("synthesize", "redesign", "extract", "pattern"):
         with pytest.raises(SystemExit) as exit_info:
             client_cli.main([command, "--help"])
         assert exit_info.value.code == 0
@@ -383,7 +383,7 @@ import contextlib, io, sys
 sys.modules["tensorflow"] = None
 sys.modules["keras"] = None
 from serving import client_cli
-for command in ("synthesize", "redesign", "extract"):
+for command in ("synthesize", "redesign", "extract", "pattern"):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         try:
