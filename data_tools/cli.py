@@ -39,6 +39,7 @@ COMMANDS = (
     "masks",
     "parts",
     "colorize_fmnist",
+    "patterns",
     "to_tfrecords",
 )
 ALL = "all"
@@ -72,8 +73,8 @@ def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
         description=help_text(
             "Prepare shoe image data sets: flatten trees, pad to squares, label colours, "
             "plot label statistics, make edge maps, masks and part maps, write the coloured "
-            "Fashion-MNIST shoes and TFRecord shards. Every command shows a progress bar "
-            "on stderr and prints a JSON summary of what it did on stdout.",
+            "Fashion-MNIST shoes, pattern transfer triples and TFRecord shards. Every command "
+            "shows a progress bar on stderr and prints a JSON summary of what it did on stdout.",
             "Only regular files are read as images (FIFOs, devices, dangling or looping symlinks "
             "are skipped and counted), and the commands that decode images skip those with more "
             "than --max-pixels pixels (a bound on the memory an image takes).",

@@ -20,3 +20,7 @@ PART_CLASSES = ("background", "sole", "heel", "upper", "shaft", "opening")
 # Pattern transfer data (`shoes_generator.imaging.patterns`, `shoes-data patterns`): pattern kinds and exemplar objects.
 PATTERN_KINDS = ("stripes", "checks", "tartan", "dots", "spots", "leopard", "camouflage", "noise", "gradient", "photo")
 OBJECT_KINDS = ("bag", "box", "blob", "sleeve", "ellipse")
+# The held-out side: colourings holding both colours of one pair, these skimage.data photographs, ids from here on.
+HELD_OUT_COLOR_PAIRS = (("sand", "espresso"), ("navy", "orange"), ("teal", "pink"), ("burgundy", "mustard"), ("olive", "sky"), ("purple", "green"))
+HELD_OUT_TEXTURES = ("gravel", "chelsea")
+HELD_OUT_ID_START = 1_000_000_000

@@ -80,9 +80,10 @@ from typing import Mapping, Sequence
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+from scipy.spatial import cKDTree
 from skimage.color import rgb2lab
 
-from shoes_generator.data.names import OBJECT_KINDS, PATTERN_KINDS
+from shoes_generator.data.names import HELD_OUT_COLOR_PAIRS, HELD_OUT_ID_START, HELD_OUT_TEXTURES, OBJECT_KINDS, PATTERN_KINDS
 from shoes_generator.imaging.colorize import colorize, resize_matrix
 from shoes_generator.imaging.colors import REFERENCE_RGB
 from shoes_generator.imaging.masks import foreground_mask
@@ -114,10 +115,7 @@ PALETTE = MappingProxyType(
     }
 )
 PALETTE_NAMES = tuple(PALETTE)
-HELD_OUT_PAIRS = frozenset(
-    frozenset(pair)
-    for pair in (("sand", "espresso"), ("navy", "orange"), ("teal", "pink"), ("burgundy", "mustard"), ("olive", "sky"), ("purple", "green"))
-)
+HELD_OUT_PAIRS = frozenset(frozenset(pair) for pair in HELD_OUT_COLOR_PAIRS)
 # Colourings a designer would call natural, by kind; the held-out rule applies to them too.
 REALISTIC_COLORINGS = MappingProxyType(
     {
@@ -146,9 +144,7 @@ PHOTO_TEXTURES = MappingProxyType(  # skimage.data name -> (top, bottom, left, r
         "chelsea": (0, 105, 165, 300),
     }
 )
-HELD_OUT_TEXTURES = ("gravel", "chelsea")
 TRAIN_TEXTURES = tuple(name for name in PHOTO_TEXTURES if name not in HELD_OUT_TEXTURES)
-HELD_OUT_ID_START = 1_000_000_000
 COLOR_COUNTS = MappingProxyType(  # kind -> (fewest, most) colours
     {"stripes": (2, 3), "checks": (2, 2), "tartan": (3, 4), "dots": (2, 3), "spots": (2, 2), "leopard": (3, 3),
      "camouflage": (3, 4), "noise": (2, 3), "gradient": (2, 3), "photo": (2, 2)}
@@ -319,11 +315,9 @@ def _bands(t: np.ndarray, widths: Sequence[float]) -> np.ndarray:
 
 def _nearest(u: np.ndarray, v: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each pixel: the index of the nearest point, and its offset (du, dv) from that point."""
-    du = u[..., None] - points[:, 0]
-    dv = v[..., None] - points[:, 1]
-    index = np.argmin(du * du + dv * dv, axis=-1)
-    pick = np.take_along_axis
-    return index, pick(du, index[..., None], -1)[..., 0], pick(dv, index[..., None], -1)[..., 0]
+    _, index = cKDTree(points).query(np.stack([u.ravel(), v.ravel()], -1))
+    index = index.reshape(u.shape)
+    return index, u - points[index, 0], v - points[index, 1]
 
 
 def _warp(u: np.ndarray, v: np.ndarray, amount: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

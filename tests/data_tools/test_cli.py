@@ -24,7 +24,7 @@ COMMANDS = tuple(listing(module)[0] for module in MODULES)
 
 
 def test_every_command_is_checked():
-    assert len(COMMANDS) == 10 and {"colorize-fmnist", "to-tfrecords", "flatten"} <= set(COMMANDS)
+    assert len(COMMANDS) == 11 and {"colorize-fmnist", "patterns", "to-tfrecords", "flatten"} <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("command", [(), *((name,) for name in COMMANDS)], ids=lambda command: command[0] if command else "top")
