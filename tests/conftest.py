@@ -49,3 +49,12 @@ def spade_run(tmp_path_factory):
     from shoes_generator.trainer import train
 
     return train(get_preset("spade_fmnist_parts_tiny"), out=tmp_path_factory.mktemp("spade_runs"), verbose=0).run_dir
+
+
+@pytest.fixture(scope="session")
+def pattern_run(tmp_path_factory):
+    """The directory of one `pattern_fmnist_tiny` run (trained once per test process; read it, do not change it)."""
+    from shoes_generator.configs import get_preset
+    from shoes_generator.trainer import train
+
+    return train(get_preset("pattern_fmnist_tiny"), out=tmp_path_factory.mktemp("pattern_runs"), verbose=0).run_dir

@@ -150,6 +150,15 @@ def fake_parts(root: Path, count: int = 40, size: int = 24) -> Path:
     return root
 
 
+def fake_patterns(root: Path, count: int = 16, size: int = 16) -> Path:
+    """A pattern folder as `shoes-data patterns` writes it (exemplar/, shoe/, sketch/, manifest.csv), written by it."""
+    from data_tools.cli import main
+
+    if main(["patterns", str(root), "--count", str(count), "--size", str(size)]) != 0:
+        raise RuntimeError(f"shoes-data patterns failed to write {root}")
+    return Path(root)
+
+
 def run_cli(argv: list[str], capsys) -> tuple[int, dict | None, str]:
     """Runs `shoes-data` in-process; returns (exit code, parsed JSON summary, stderr)."""
     from data_tools.cli import main

@@ -193,9 +193,10 @@ def export_generator(
 
 
 def _label_names(saved_model) -> list[str]:
-    """The label names of a loaded generator: the string inputs of its ``serving_default``."""
+    """The label names of a loaded generator: the string inputs of its ``serving_default`` that are not encoded
+    images (``*_bytes``, as a pattern model's ``pattern_bytes``)."""
     spec = saved_model.signatures["serving_default"].structured_input_signature[1]
-    return [name for name, tensor in spec.items() if tensor.dtype == tf.string]
+    return [name for name, tensor in spec.items() if tensor.dtype == tf.string and not name.endswith("_bytes")]
 
 
 def label_vocabularies(saved_model) -> dict[str, list[str]]:

@@ -13,6 +13,6 @@ from shoes_generator.families.base import (
     unregister_family,
 )
 
-from shoes_generator.families import dcgan, conditional, pix2pix, cyclegan, segmentation, stylegan2, spade  # noqa: E402,F401,I001  (registration)
+from shoes_generator.families import dcgan, conditional, pix2pix, cyclegan, segmentation, stylegan2, spade, pattern  # noqa: E402,F401,I001  (registration)
 
 __all__ = ["Family", "families_for_source", "get_family", "register_family", "registered_families", "unregister_family"]

@@ -107,15 +107,16 @@ class PatternGAN(AdversarialModel):
     def draw(self, pattern, z, category=None, sketch=None, training: bool = False) -> tf.Tensor:
         """Shoes ``[B, S, S, 3]`` in [-1, 1] in the print of `pattern`: shaped by `sketch` when given (the
         category is then "from the sketch"), else by `category` ids and noise `z`."""
-        pattern = tf.convert_to_tensor(pattern)
+        pattern = tf.convert_to_tensor(pattern, tf.float32)
         size = tf.shape(pattern)[0]
         if sketch is None:
             side = self.generator.input["sketch"].shape[1]
-            sketch = tf.ones([size, side, side, 3], pattern.dtype)
+            sketch = tf.ones([size, side, side, 3])
         if category is None:
             category = tf.fill([size], self.num_categories)
-        style = self.encoder(pattern, training=training)
-        return self.generator({"z": z, "category": tf.cast(category, tf.int32), "style": style, "sketch": sketch}, training=training)
+        inputs = {"z": tf.convert_to_tensor(z, tf.float32), "category": tf.cast(category, tf.int32),
+                  "style": self.encoder(pattern, training=training), "sketch": tf.convert_to_tensor(sketch, tf.float32)}
+        return self.generator(inputs, training=training)
 
     def call(self, inputs, training=False):
         """``{"exemplar", "z", "category"}`` or ``{"exemplar", "sketch"}`` -> shoes."""

@@ -9,6 +9,7 @@ from shoes_generator.models.conditional import build_conditional_generator, buil
 from shoes_generator.models.dcgan import build_dcgan_discriminator, build_dcgan_generator
 from shoes_generator.models.patchgan import build_patchgan_discriminator
 from shoes_generator.models.resnet_generator import ReflectionPadding2D, ScaledResidual, build_resnet_generator
+from shoes_generator.models.pattern import AdaIN, MaskedMoments, ObjectMask, build_pattern_encoder, build_pattern_generator
 from shoes_generator.models.spade import SPADE, build_multiscale_discriminator, build_spade_generator, build_style_encoder
 from shoes_generator.models.stylegan2 import build_mapping_network, build_stylegan_discriminator, build_synthesis_network, num_ws
 from shoes_generator.models.stylegan2_layers import (
@@ -95,6 +96,9 @@ LAYERS = {  # name: (class, constructor arguments, input, output shape, further 
     "fir_upsample": (FIRUpsample2D, {}, images(4), (BATCH, 8, 8, 3), {}),
     "spade": (SPADE, {"hidden": 4}, [images(4, channels=4), PARTS], (BATCH, 4, 4, 4), {}),
     "spade_spectral": (SPADE, {"hidden": 4, "spectral": True}, [images(8, channels=2), PARTS], (BATCH, 8, 8, 2), {}),
+    "adain": (AdaIN, {}, [images(4, channels=4), z(5)], (BATCH, 4, 4, 4), {}),
+    "masked_moments": (MaskedMoments, {}, [images(4, channels=4), (images(8, channels=1) > 0).astype("float32")], (BATCH, 8), {}),
+    "object_mask": (ObjectMask, {}, images(8), (BATCH, 8, 8, 1), {"float32_output": True}),
     "grouped_minibatch_std": (GroupedMinibatchStdDev, {"group_size": 2, "num_channels": 2}, images(4, channels=4), (BATCH, 4, 4, 6), {}),
 }
 
@@ -171,6 +175,11 @@ BUILDERS = {
         {"image": images(8), "parts": PARTS},
         [(BATCH, 5, 5, 4), (BATCH, 6, 6, 8), (BATCH, 7, 7, 1), (BATCH, 3, 3, 4), (BATCH, 4, 4, 8), (BATCH, 5, 5, 1)],
         ("d0_logits_sn", "d1_logits_sn"),
+    ),
+    "pattern_encoder": (build_pattern_encoder, {"image_size": 8, "base_filters": 2, "style_dim": 4}, images(8), (BATCH, 4), ("style",)),
+    "pattern_generator": (
+        build_pattern_generator, {"image_size": 8, "num_categories": 3, "z_dim": 4, "style_dim": 5, "base_filters": 2, "embed_dim": 2},
+        {"z": z(4), "category": np.array([0, 3], "int32"), "style": z(5), "sketch": images(8)}, (BATCH, 8, 8, 3), (),
     ),
     "tutorial_generator": (build_tutorial_generator, {"latent_dim": 8}, z(), (BATCH, 28, 28, 1), ()),
     "tutorial_discriminator": (build_tutorial_discriminator, {}, images(28, 1), (BATCH, 1), ("logit",)),

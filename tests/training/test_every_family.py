@@ -26,6 +26,7 @@ FAMILIES = {  # family -> its tiny preset walked here (pix2pix with a mask input
     "segmentation": "segment_fmnist_unet_tiny",
     "stylegan2": "stylegan2_fmnist_color_tiny",
     "spade": "spade_fmnist_parts_tiny",
+    "pattern": "pattern_fmnist_tiny",
 }
 SETTINGS = {  # family -> settings that put its periodic state to work in four steps
     # StyleGAN2: R1, path length and ADA's p all move; float32, as bfloat16 convolutions are emulated on CPUs without AVX512-BF16.
@@ -37,6 +38,7 @@ FOLDER_DATA = {  # data.source -> the harness writer of a folder it reads
     "triplets": harness.fake_triplets,
     "folder": harness.fake_zappos,
     "segments": harness.fake_parts,
+    "patterns": harness.fake_patterns,
 }
 
 
@@ -44,7 +46,7 @@ def test_every_family_and_folder_source_is_walked_or_has_a_writer():
     tiny = [name for name in PRESETS if name.endswith("_tiny")]
     assert {get_preset(name).model.family for name in tiny} == set(FAMILIES)
     assert all(get_preset(FAMILIES[family]).model.family == family for family in FAMILIES)
-    assert {get_preset(name).data.source for name in tiny} <= {"fmnist", "fmnist_color", "fmnist_edges", "fmnist_masks", "fmnist_parts", *FOLDER_DATA}
+    assert {get_preset(name).data.source for name in tiny} <= {"fmnist", "fmnist_color", "fmnist_edges", "fmnist_masks", "fmnist_parts", "fmnist_patterns", *FOLDER_DATA}
 
 
 def data_settings(preset: str, tmp_path) -> list[str]:

@@ -1,0 +1,119 @@
+"""`PatternGAN` and its networks: the texture statistics, the object mask, an encoder that reads the print and not the
+object, what a step updates, sketched examples, and that it learns a tiny set."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shoes_generator.gans.pattern import PatternGAN, texture_statistics
+from shoes_generator.models.conditional import build_projection_discriminator
+from shoes_generator.models.pattern import build_pattern_encoder, build_pattern_generator, object_mask
+
+SIZE, CATEGORIES = 16, 3
+
+
+def tiny_gan(**options) -> PatternGAN:
+    generator = build_pattern_generator(SIZE, CATEGORIES, z_dim=4, style_dim=8, base_filters=4, embed_dim=4)
+    encoder = build_pattern_encoder(SIZE, base_filters=4, style_dim=8)
+    discriminator = build_projection_discriminator({"category": CATEGORIES}, SIZE, base_filters=4)
+    gan = PatternGAN(generator, discriminator, encoder, **options)
+    gan.compile(tf.keras.optimizers.Adam(2e-3, beta_1=0.5), tf.keras.optimizers.Adam(2e-3, beta_1=0.5))
+    gan.build_optimizers()
+    return gan
+
+
+def stripes(colors, shift=0, size=SIZE) -> np.ndarray:
+    """Vertical stripes of two colours in [-1, 1] (the print), rolled by `shift` columns."""
+    columns = (np.arange(size) + shift) // 2 % 2
+    return np.asarray(colors, np.float32)[columns][None].repeat(size, axis=0)
+
+
+def on_object(print_, top, left, height, width) -> np.ndarray:
+    """The print inside a rectangle of white."""
+    image = np.ones((SIZE, SIZE, 3), np.float32)
+    image[top : top + height, left : left + width] = print_[top : top + height, left : left + width]
+    return image
+
+
+def tiny_batch(count=4) -> dict:
+    red_blue, green_black = stripes([[1, -1, -1], [-1, -1, 1]]), stripes([[-1, 1, -1], [-1, -1, -1]])
+    prints = [red_blue, green_black] * (count // 2)
+    exemplars = np.stack([on_object(p, 2, 2, 8, 10) for p in prints])
+    shoes = np.stack([on_object(p, 8, 1, 6, 14) for p in prints])
+    sketches = np.ones_like(shoes)
+    sketches[:, 8, 1:15] = sketches[:, 13, 1:15] = -1.0
+    return {"exemplar": tf.constant(exemplars), "image": tf.constant(shoes), "sketch": tf.constant(sketches),
+            "category": tf.constant(np.arange(count) % CATEGORIES, tf.int32)}
+
+
+def test_texture_statistics_are_colour_moments_and_neighbour_differences_inside_the_mask():
+    image = stripes([[1, -1, -1], [-1, -1, 1]])[None]
+    mask = np.zeros((1, SIZE, SIZE, 1), np.float32)
+    mask[:, 4:12, 4:12] = 1.0
+    stats = texture_statistics(image, mask).numpy()[0]
+    np.testing.assert_allclose(stats[:3], [0, -1, 0], atol=1e-6)  # Half red, half blue columns.
+    np.testing.assert_allclose(stats[3:6], [1, 0, 1], atol=2e-3)  # sqrt(variance + 1e-6).
+    right, down = stats[6:9], stats[9:12]
+    np.testing.assert_allclose(down, 0, atol=1e-6)  # Vertical stripes: no change downwards...
+    assert right[0] > 0.5 and right[1] == 0  # ...and every other step to the right flips red and blue.
+    outside = image.copy()
+    outside[:, :4] = 0.3
+    np.testing.assert_allclose(texture_statistics(outside, mask).numpy(), stats[None], atol=1e-6)
+
+
+def test_object_mask_is_what_differs_from_white_and_everything_for_a_full_frame_swatch():
+    image = np.ones((1, 8, 8, 3), np.float32)
+    image[0, 2:5, 3:6] = -0.5
+    np.testing.assert_array_equal(object_mask(image).numpy()[0, ..., 0], (image[0, ..., 0] < 0).astype(np.float32))
+    swatch = np.full((1, 8, 8, 3), -0.2, np.float32)
+    assert object_mask(swatch).numpy().min() == 1.0
+    assert object_mask(np.ones((1, 8, 8, 3), np.float32)).numpy().min() == 1.0  # Nothing there: read everything.
+
+
+def test_the_encoder_reads_the_print_not_the_objects_outline():
+    encoder = build_pattern_encoder(SIZE, base_filters=4, style_dim=8)
+    red_blue, green_black = stripes([[1, -1, -1], [-1, -1, 1]]), stripes([[-1, 1, -1], [-1, -1, -1]])
+    a = encoder(np.stack([on_object(red_blue, 2, 2, 10, 12)])).numpy()
+    moved = encoder(np.stack([on_object(red_blue, 4, 4, 8, 8)])).numpy()  # Another object, the same print.
+    other = encoder(np.stack([on_object(green_black, 2, 2, 10, 12)])).numpy()
+    assert np.abs(a - moved).sum() < 0.5 * np.abs(a - other).sum()
+
+
+def test_a_step_updates_every_network_and_sketched_examples_draw_from_the_sketch():
+    gan = tiny_gan(sketch_probability=1.0)
+    batch = tiny_batch()
+    sketched, sketch, category, _ = gan._inputs(batch)
+    assert bool(tf.reduce_all(sketched)) and set(category.numpy()) == {CATEGORIES}
+    np.testing.assert_array_equal(sketch.numpy(), batch["sketch"].numpy())
+    none = tiny_gan(sketch_probability=0.0)
+    _, blank, category, _ = none._inputs(batch)
+    assert blank.numpy().min() == 1.0 and np.array_equal(category.numpy(), batch["category"].numpy())
+    before = {name: [v.numpy().copy() for v in getattr(gan, name).trainable_variables] for name in gan.NETWORK_KEYS}
+    gan.train_step(batch)  # AdaIN starts as plain instance norm (zero kernels): the encoder's gradient flows from step 2.
+    logs = gan.train_step(batch)
+    assert set(logs) == {"d_loss", "g_adversarial", "g_l1", "g_texture"} and all(np.isfinite(float(v)) for v in logs.values())
+    for name in gan.NETWORK_KEYS:
+        # The sketch path takes no category embedding row 0-2 and no z: those rows may rest; the rest moves.
+        moved = [not np.array_equal(b, v.numpy()) for b, v in zip(before[name], getattr(gan, name).trainable_variables)]
+        assert sum(moved) >= len(moved) - 1, f"{name}: {moved.count(False)} variables did not move"
+    assert "noise_seed" in gan.checkpoint_objects()
+
+
+def test_it_learns_the_print_of_a_tiny_set():
+    gan = tiny_gan(sketch_probability=1.0, l1_weight=20.0)
+    batch = tiny_batch()
+    step = tf.function(gan.train_step)
+    first = float(gan.test_step(batch)["l1"])
+    for _ in range(60):
+        step(batch)
+    gan.trackers["l1"].reset_state()
+    assert float(gan.test_step(batch)["l1"]) < 0.5 * first
+
+
+def test_bad_settings_are_refused_with_what_was_received():
+    with pytest.raises(ValueError, match="sketch_probability=1.5"):
+        tiny_gan(sketch_probability=1.5)
+    with pytest.raises(ValueError, match="texture_weight=-1"):
+        tiny_gan(texture_weight=-1.0)
+    with pytest.raises(ValueError, match="Unknown GAN loss"):
+        tiny_gan(loss="nope")
