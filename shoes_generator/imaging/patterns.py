@@ -236,7 +236,7 @@ def _draw_params(kind: str, rng: np.random.Generator, held_out: bool) -> dict:
     if kind == "spots":
         return {"radius": float(rng.uniform(0.025, 0.05)), "cover": float(rng.uniform(0.22, 0.38)), "irregularity": float(rng.uniform(0.15, 0.35))}
     if kind == "leopard":
-        return {"spacing": float(rng.uniform(0.16, 0.24)), "ring": float(rng.uniform(0.3, 0.42)), "gaps": int(rng.integers(3, 6)),
+        return {"spacing": float(rng.uniform(0.13, 0.2)), "ring": float(rng.uniform(0.32, 0.45)), "gaps": int(rng.integers(3, 6)),
                 "speckle": float(rng.uniform(0.0, 1.0))}
     if kind == "camouflage":
         return {"cells": float(rng.uniform(3.5, 6.0)), "cover": float(rng.uniform(0.3, 0.42))}
@@ -393,8 +393,8 @@ def _paint_leopard(n, rng, rgb, p):
     dist, angle = np.hypot(du, dv), np.arctan2(dv, du)
     shape = 1 + 0.2 * np.sin(2 * angle + phases[0][index]) + 0.1 * np.sin(3 * angle + phases[1][index])
     edge = radius[index] * shape
-    width = p["ring"] * edge * (0.75 + 0.35 * np.sin(p["gaps"] * angle + phases[2][index]))
-    broken = np.cos(p["gaps"] * angle + phases[2][index]) > -0.55  # the ring breaks into separate spots
+    width = p["ring"] * edge * (0.7 + 0.45 * np.cos(p["gaps"] * angle + phases[2][index]))
+    broken = np.cos(p["gaps"] * angle + phases[2][index]) > -0.35  # the ring breaks into separate spots
     ring = (np.abs(dist - edge) < width / 2) & broken
     centre = dist < edge - width / 2
     out = np.where(ring, 1, np.where(centre, 2, 0))
