@@ -132,3 +132,9 @@ def gradient_penalty(
     grads = tape.gradient(logits, mixed) / scale
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
     return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def gaussian_kl(mu, logvar) -> tf.Tensor:
+    """``[B]`` KL(N(mu, exp(logvar)) || N(0, 1)) of each example, summed over the latent (float32): a VAE encoder's term."""
+    mu, logvar = tf.cast(mu, tf.float32), tf.cast(logvar, tf.float32)
+    return -0.5 * tf.reduce_sum(1.0 + logvar - tf.square(mu) - tf.exp(logvar), axis=-1)

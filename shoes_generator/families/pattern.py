@@ -43,7 +43,10 @@ class PatternModel(ModelConfig):
         d_filters: the discriminator's first block.
         embed_dim: the type embedding's size.
         sketch_probability: the share of training examples drawn from their sketch.
-        l1_weight: L1 to the same print on the same shoe (sketched examples).
+        encoded_probability: of the others, the share whose noise the shape encoder reads off the shoe's sketch
+            (cVAE-GAN; the rest take N(0, 1) noise, as a served seed does).
+        kl_weight: the shape encoder's KL weight (BicycleGAN's 0.01).
+        l1_weight: L1 to the same print on the same shoe (sketched and encoded examples).
         texture_weight: the local texture loss (statistics inside the shoe).
     """
 
@@ -54,6 +57,8 @@ class PatternModel(ModelConfig):
     d_filters: int = 32
     embed_dim: int = 16
     sketch_probability: float = 0.5
+    encoded_probability: float = 0.5
+    kl_weight: float = 0.01
     l1_weight: float = 20.0
     texture_weight: float = 10.0
 
@@ -136,10 +141,12 @@ class PatternFamily(Family):
                 "Pattern transfer takes one discriminator step of a loss without a gradient penalty. Received: "
                 f"train.loss={config.train.loss!r}, train.d_steps={config.train.d_steps}"
             )
-        if not 0.0 <= model.sketch_probability <= 1.0 or min(model.l1_weight, model.texture_weight) < 0:
+        shares = (model.sketch_probability, model.encoded_probability)
+        if not all(0.0 <= share <= 1.0 for share in shares) or min(model.l1_weight, model.texture_weight, model.kl_weight) < 0:
             raise ValueError(
-                "model.sketch_probability must lie in [0, 1] and the loss weights be >= 0. Received: "
-                f"sketch_probability={model.sketch_probability}, l1_weight={model.l1_weight}, texture_weight={model.texture_weight}"
+                "model.sketch_probability and model.encoded_probability must lie in [0, 1] and the loss weights be >= 0. Received: "
+                f"sketch_probability={model.sketch_probability}, encoded_probability={model.encoded_probability}, "
+                f"l1_weight={model.l1_weight}, texture_weight={model.texture_weight}, kl_weight={model.kl_weight}"
             )
 
     def training_data(self, config):
@@ -167,6 +174,7 @@ class PatternFamily(Family):
         from shoes_generator.gans.pattern import PatternGAN
         from shoes_generator.models.conditional import build_projection_discriminator
         from shoes_generator.models.pattern import build_pattern_encoder, build_pattern_generator
+        from shoes_generator.models.spade import build_style_encoder
 
         model, train, size = config.model, config.train, config.data.image_size
         dtype = None if train.precision == "float32" else train.precision
@@ -174,8 +182,9 @@ class PatternFamily(Family):
         generator = build_pattern_generator(size, categories, model.latent_dim, model.style_dim, model.g_filters, model.embed_dim, dtype=dtype)
         encoder = build_pattern_encoder(size, model.g_filters, model.style_dim, dtype=dtype)
         discriminator = build_projection_discriminator({"category": categories}, size, base_filters=model.d_filters, dtype=dtype)
-        gan = PatternGAN(generator, discriminator, encoder, model.sketch_probability, model.l1_weight, model.texture_weight,
-                         loss=train.loss, seed=train.seed)
+        shape_encoder = build_style_encoder(size, model.d_filters, model.latent_dim, name="shape_encoder", dtype=dtype)
+        gan = PatternGAN(generator, discriminator, encoder, shape_encoder, model.sketch_probability, model.encoded_probability,
+                         model.kl_weight, model.l1_weight, model.texture_weight, loss=train.loss, seed=train.seed)
         return compiled(gan, config, steps_per_epoch, "g_optimizer", "d_optimizer")
 
     def sample_callback(self, config, data, run_dir: Path):

@@ -7,10 +7,15 @@ its type. One step:
 - the pattern encoder reads the exemplar's style code;
 - each example is drawn from its sketch with probability ``sketch_probability`` (category id
   ``num_categories``: "from the sketch"), else from its type and noise with a blank (white) sketch;
+  of those, a share ``encoded_probability`` takes its noise from the shape encoder's reading of the
+  shoe's sketch (``z = mu + exp(logvar / 2) * eps``, a KL term toward N(0, 1): cVAE-GAN, as in
+  BicycleGAN), the rest from N(0, 1) (what a seed gives when served): so the noise path learns real
+  shapes from the L1 term, and random noise lands among them;
 - the projection discriminator (type-conditional) is updated on the adversarial loss (``loss``,
   hinge in the presets) of real shoes against generated ones;
-- generator and encoder are updated together on that loss's generator term, ``l1_weight`` x the L1 distance to
-  the real shoe for the sketched examples (the same shoe in the same print), and ``texture_weight`` x
+- generator and encoders are updated together on that loss's generator term, ``l1_weight`` x the L1 distance
+  to the real shoe for the sketched and encoded examples (the same shoe in the same print), ``kl_weight`` x
+  the KL term, and ``texture_weight`` x
   the local texture loss: the L1 distance between `texture_statistics` inside the generated shoe
   and inside the real one (each channel's mean and standard deviation, and the mean absolute
   difference to the neighbouring pixel in four directions: colour, contrast, and the print's
@@ -23,7 +28,7 @@ import keras
 import tensorflow as tf
 
 from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
-from shoes_generator.losses import get_loss
+from shoes_generator.losses import gaussian_kl, get_loss
 from shoes_generator.models.pattern import object_mask
 
 SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # Right, down and the two diagonals.
@@ -51,6 +56,12 @@ def texture_statistics(images, mask) -> tf.Tensor:
     return tf.concat(statistics, axis=-1)
 
 
+def masked_mean(values, keep) -> tf.Tensor:
+    """The mean of ``[B]`` `values` where `keep` is True (0 when none is)."""
+    weights = tf.cast(keep, tf.float32)
+    return tf.reduce_sum(tf.cast(values, tf.float32) * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+
+
 @keras.saving.register_keras_serializable(package="shoes_generator")
 class PatternGAN(AdversarialModel):
     """Pattern encoder + AdaIN shoe generator against a type-conditional projection discriminator.
@@ -59,22 +70,28 @@ class PatternGAN(AdversarialModel):
         generator: `build_pattern_generator`'s model.
         discriminator: ``{"image", "category"} -> logit`` (`build_projection_discriminator`).
         encoder: `build_pattern_encoder`'s model.
+        shape_encoder: ``sketch -> {"mu", "logvar"}`` of ``z`` (`shoes_generator.models.spade.build_style_encoder`).
         sketch_probability: the share of examples drawn from their sketch.
+        encoded_probability: of the others, the share whose noise is the shape encoder's.
+        kl_weight: weight of the shape encoder's KL term.
         l1_weight: weight of the L1 distance to the real shoe (sketched examples).
         texture_weight: weight of the local texture loss.
         loss: the adversarial loss, a `shoes_generator.losses.LOSSES` name without a gradient penalty.
         seed: seed of the noise and the sketch draws (its state is checkpointed).
     """
 
-    NETWORK_KEYS = ("generator", "discriminator", "encoder")
-    TRACKED = ("d_loss", "g_adversarial", "g_l1", "g_texture", "l1")
+    NETWORK_KEYS = ("generator", "discriminator", "encoder", "shape_encoder")
+    TRACKED = ("d_loss", "g_adversarial", "g_l1", "g_kl", "g_texture", "l1")
 
     def __init__(
         self,
         generator: keras.Model,
         discriminator: keras.Model,
         encoder: keras.Model,
+        shape_encoder: keras.Model,
         sketch_probability: float = 0.5,
+        encoded_probability: float = 0.5,
+        kl_weight: float = 0.01,
         l1_weight: float = 20.0,
         texture_weight: float = 10.0,
         loss: str = "hinge",
@@ -83,12 +100,16 @@ class PatternGAN(AdversarialModel):
     ):
         super().__init__(**kwargs)
         self.loss_name, self.adversarial = loss, get_loss(loss)
-        if not 0.0 <= sketch_probability <= 1.0:
-            raise ValueError(f"sketch_probability must lie in [0, 1]. Received: sketch_probability={sketch_probability}")
-        if min(l1_weight, texture_weight) < 0:
-            raise ValueError(f"The loss weights must be >= 0. Received: l1_weight={l1_weight}, texture_weight={texture_weight}")
-        self.generator, self.discriminator, self.encoder = generator, discriminator, encoder
-        self.sketch_probability = float(sketch_probability)
+        shares = {"sketch_probability": sketch_probability, "encoded_probability": encoded_probability}
+        outside = {name: value for name, value in shares.items() if not 0.0 <= value <= 1.0}
+        if outside:
+            raise ValueError(f"These shares must lie in [0, 1]. Received: {outside}")
+        if min(l1_weight, texture_weight, kl_weight) < 0:
+            raise ValueError(
+                f"The loss weights must be >= 0. Received: l1_weight={l1_weight}, texture_weight={texture_weight}, kl_weight={kl_weight}"
+            )
+        self.generator, self.discriminator, self.encoder, self.shape_encoder = generator, discriminator, encoder, shape_encoder
+        self.sketch_probability, self.encoded_probability, self.kl_weight = float(sketch_probability), float(encoded_probability), float(kl_weight)
         self.l1_weight, self.texture_weight = float(l1_weight), float(texture_weight)
         self.seed = int(seed)
         self.z_dim = int(generator.input["z"].shape[-1])
@@ -97,8 +118,8 @@ class PatternGAN(AdversarialModel):
 
     @property
     def generator_variables(self) -> list:
-        """The generator and the pattern encoder learn together."""
-        return self.generator.trainable_variables + self.encoder.trainable_variables
+        """The generator and both encoders learn together."""
+        return self.generator.trainable_variables + self.encoder.trainable_variables + self.shape_encoder.trainable_variables
 
     def extra_checkpoint_objects(self) -> dict:
         return {"noise_seed": self.noise_seed.state}
@@ -127,23 +148,27 @@ class PatternGAN(AdversarialModel):
 
     # -------------------------------------------------------------- the steps
     def _inputs(self, batch):
-        """The step's generator inputs: which examples follow their sketch, their sketches (white when not)
-        and categories ("from the sketch" when they do), and the noise."""
+        """The step's example modes and generator inputs: which examples follow their sketch and which take
+        their noise from the shape encoder, the sketches (white when not followed), the categories ("from
+        the sketch" when followed) and the N(0, 1) noise."""
         size = tf.shape(batch["image"])[0]
-        draws = keras.random.uniform([size], seed=self.noise_seed)
-        sketched = draws < self.sketch_probability
+        sketched = keras.random.uniform([size], seed=self.noise_seed) < self.sketch_probability
+        encoded = tf.logical_and(~sketched, keras.random.uniform([size], seed=self.noise_seed) < self.encoded_probability)
         sketch = tf.where(sketched[:, None, None, None], tf.cast(batch["sketch"], tf.float32), tf.ones_like(batch["sketch"], tf.float32))
         category = tf.where(sketched, self.num_categories, tf.cast(batch["category"], tf.int32))
         z = keras.random.normal([size, self.z_dim], seed=self.noise_seed)
-        return sketched, sketch, category, z
+        return sketched, encoded, sketch, category, z
 
     def train_step(self, data):
         batch = self._batch(data, ("exemplar", "image", "sketch", "category"))
         real, labels = batch["image"], tf.cast(batch["category"], tf.int32)
-        sketched, sketch, category, z = self._inputs(batch)
+        sketched, encoded, sketch, category, noise = self._inputs(batch)
+        eps = keras.random.normal(tf.shape(noise), seed=self.noise_seed)
         real_mask = object_mask(real)
         with tf.GradientTape() as g_tape:
             style = self.encoder(batch["exemplar"], training=True)
+            shape = self.shape_encoder(tf.cast(batch["sketch"], tf.float32), training=True)
+            z = tf.where(encoded[:, None], shape["mu"] + tf.exp(0.5 * shape["logvar"]) * eps, noise)
             fake = self.generator({"z": z, "category": category, "style": style, "sketch": sketch}, training=True)
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
@@ -154,16 +179,16 @@ class PatternGAN(AdversarialModel):
                     scaled = scaled_loss(self.d_optimizer, d_loss)
                 apply_gradients(self.d_optimizer, d_tape, scaled, self.discriminator_variables)
             g_adversarial = self.adversarial.generator(self.discriminator({"image": fake, "category": labels}, training=True))
-            weights = tf.cast(sketched, tf.float32)
-            per_example = tf.reduce_mean(tf.abs(tf.cast(fake, tf.float32) - tf.cast(real, tf.float32)), axis=[1, 2, 3])
-            g_l1 = tf.reduce_sum(per_example * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
-            fake_mask = tf.where(sketched[:, None, None, None], real_mask, object_mask(fake))
+            supervised = tf.logical_or(sketched, encoded)
+            g_l1 = masked_mean(tf.reduce_mean(tf.abs(tf.cast(fake, tf.float32) - tf.cast(real, tf.float32)), axis=[1, 2, 3]), supervised)
+            g_kl = masked_mean(gaussian_kl(shape["mu"], shape["logvar"]), encoded)
+            fake_mask = tf.where(supervised[:, None, None, None], real_mask, object_mask(fake))
             g_texture = tf.reduce_mean(tf.abs(texture_statistics(fake, fake_mask) - texture_statistics(real, real_mask)))
-            total = g_adversarial + self.l1_weight * g_l1 + self.texture_weight * g_texture
+            total = g_adversarial + self.l1_weight * g_l1 + self.kl_weight * g_kl + self.texture_weight * g_texture
             scaled = scaled_loss(self.g_optimizer, total)
         apply_gradients(self.g_optimizer, g_tape, scaled, self.generator_variables)
         self.step.assign_add(1)
-        return self._track(d_loss=d_loss, g_adversarial=g_adversarial, g_l1=g_l1, g_texture=g_texture)
+        return self._track(d_loss=d_loss, g_adversarial=g_adversarial, g_l1=g_l1, g_kl=g_kl, g_texture=g_texture)
 
     def test_step(self, data):
         batch = self._batch(data, ("exemplar", "image", "sketch"))
@@ -175,6 +200,8 @@ class PatternGAN(AdversarialModel):
         return {
             **super().get_config(),
             "sketch_probability": self.sketch_probability,
+            "encoded_probability": self.encoded_probability,
+            "kl_weight": self.kl_weight,
             "l1_weight": self.l1_weight,
             "texture_weight": self.texture_weight,
             "loss": self.loss_name,

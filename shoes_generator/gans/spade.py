@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
 from shoes_generator.gans.pix2pix import l1_distance
-from shoes_generator.losses import get_loss
+from shoes_generator.losses import gaussian_kl, get_loss
 
 # The paper's objective, the project's hinge terms: D ``E[relu(1 - D(real))] + E[relu(1 + D(fake))]``, G ``-E[D(fake)]``.
 HINGE = get_loss("hinge")
@@ -37,8 +37,7 @@ def hinge_d_loss(real_logits, fake_logits) -> tf.Tensor:
 
 def kl_divergence(mu, logvar) -> tf.Tensor:
     """KL(N(mu, exp(logvar)) || N(0, 1)), summed over the latent and averaged over the batch (float32)."""
-    mu, logvar = tf.cast(mu, tf.float32), tf.cast(logvar, tf.float32)
-    return tf.reduce_mean(-0.5 * tf.reduce_sum(1.0 + logvar - tf.square(mu) - tf.exp(logvar), axis=-1))
+    return tf.reduce_mean(gaussian_kl(mu, logvar))
 
 
 @keras.saving.register_keras_serializable(package="shoes_generator")

@@ -8,6 +8,7 @@ import tensorflow as tf
 from shoes_generator.gans.pattern import PatternGAN, texture_statistics
 from shoes_generator.models.conditional import build_projection_discriminator
 from shoes_generator.models.pattern import build_pattern_encoder, build_pattern_generator, object_mask
+from shoes_generator.models.spade import build_style_encoder
 
 SIZE, CATEGORIES = 16, 3
 
@@ -16,7 +17,8 @@ def tiny_gan(**options) -> PatternGAN:
     generator = build_pattern_generator(SIZE, CATEGORIES, z_dim=4, style_dim=8, base_filters=4, embed_dim=4)
     encoder = build_pattern_encoder(SIZE, base_filters=4, style_dim=8)
     discriminator = build_projection_discriminator({"category": CATEGORIES}, SIZE, base_filters=4)
-    gan = PatternGAN(generator, discriminator, encoder, **options)
+    shape_encoder = build_style_encoder(SIZE, base_filters=4, z_dim=4, name="shape_encoder")
+    gan = PatternGAN(generator, discriminator, encoder, shape_encoder, **options)
     gan.compile(tf.keras.optimizers.Adam(2e-3, beta_1=0.5), tf.keras.optimizers.Adam(2e-3, beta_1=0.5))
     gan.build_optimizers()
     return gan
@@ -79,24 +81,31 @@ def test_the_encoder_reads_the_print_not_the_objects_outline():
     assert np.abs(a - moved).sum() < 0.5 * np.abs(a - other).sum()
 
 
-def test_a_step_updates_every_network_and_sketched_examples_draw_from_the_sketch():
-    gan = tiny_gan(sketch_probability=1.0)
-    batch = tiny_batch()
-    sketched, sketch, category, _ = gan._inputs(batch)
-    assert bool(tf.reduce_all(sketched)) and set(category.numpy()) == {CATEGORIES}
+def test_examples_follow_their_sketch_their_encoded_shape_or_random_noise():
+    batch = tiny_batch(count=64)
+    sketched, encoded, sketch, category, _ = tiny_gan(sketch_probability=1.0)._inputs(batch)
+    assert bool(tf.reduce_all(sketched)) and not bool(tf.reduce_any(encoded)) and set(category.numpy()) == {CATEGORIES}
     np.testing.assert_array_equal(sketch.numpy(), batch["sketch"].numpy())
-    none = tiny_gan(sketch_probability=0.0)
-    _, blank, category, _ = none._inputs(batch)
+    sketched, encoded, blank, category, _ = tiny_gan(sketch_probability=0.0, encoded_probability=0.5)._inputs(batch)
+    assert not bool(tf.reduce_any(sketched)) and 16 < int(tf.reduce_sum(tf.cast(encoded, tf.int32))) < 48
     assert blank.numpy().min() == 1.0 and np.array_equal(category.numpy(), batch["category"].numpy())
+
+
+@pytest.mark.parametrize("sketch_probability, encoded_probability, resting", [(0.5, 0.5, ()), (0.0, 0.0, ("shape_encoder",))])
+def test_a_step_updates_every_network_the_losses_reach(sketch_probability, encoded_probability, resting):
+    gan = tiny_gan(sketch_probability=sketch_probability, encoded_probability=encoded_probability)
+    batch = tiny_batch(count=8)
     before = {name: [v.numpy().copy() for v in getattr(gan, name).trainable_variables] for name in gan.NETWORK_KEYS}
     gan.train_step(batch)  # AdaIN starts as plain instance norm (zero kernels): the encoder's gradient flows from step 2.
     logs = gan.train_step(batch)
-    assert set(logs) == {"d_loss", "g_adversarial", "g_l1", "g_texture"} and all(np.isfinite(float(v)) for v in logs.values())
+    assert set(logs) == {"d_loss", "g_adversarial", "g_l1", "g_kl", "g_texture"} and all(np.isfinite(float(v)) for v in logs.values())
     for name in gan.NETWORK_KEYS:
-        # The sketch path takes no category embedding row 0-2 and no z: those rows may rest; the rest moves.
         moved = [not np.array_equal(b, v.numpy()) for b, v in zip(before[name], getattr(gan, name).trainable_variables)]
-        assert sum(moved) >= len(moved) - 1, f"{name}: {moved.count(False)} variables did not move"
-    assert "noise_seed" in gan.checkpoint_objects()
+        if name in resting:  # No example takes its noise from the shape encoder: no loss reaches it.
+            assert not any(moved), name
+        else:
+            assert sum(moved) >= len(moved) - 1, f"{name}: {moved.count(False)} variables did not move"
+    assert {"noise_seed", "shape_encoder"} <= set(gan.checkpoint_objects())
 
 
 def test_it_learns_the_print_of_a_tiny_set():
@@ -111,8 +120,10 @@ def test_it_learns_the_print_of_a_tiny_set():
 
 
 def test_bad_settings_are_refused_with_what_was_received():
-    with pytest.raises(ValueError, match="sketch_probability=1.5"):
+    with pytest.raises(ValueError, match="'sketch_probability': 1.5"):
         tiny_gan(sketch_probability=1.5)
+    with pytest.raises(ValueError, match="kl_weight=-1"):
+        tiny_gan(kl_weight=-1.0)
     with pytest.raises(ValueError, match="texture_weight=-1"):
         tiny_gan(texture_weight=-1.0)
     with pytest.raises(ValueError, match="Unknown GAN loss"):
