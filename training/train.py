@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", metavar="PATH",
         help="train on a folder, a manifest CSV or a TFRecord directory instead of the preset's data "
         "(the Fashion-MNIST default); sets data.source and data.path (pix2pix presets: the A|B folder or "
-        "the input/mask/target folder, keeping their source; segment_parts: the folder holding image/ and label/)",
+        "the input/mask/target folder, keeping their source; segmenters and SPADE: the folder holding image/ and label/; "
+        "pattern presets: a folder as shoes-data patterns writes it)",
     )
     parser.add_argument("--epochs", type=int, help="total epochs (also extends a resumed run)")
     parser.add_argument(
@@ -85,12 +86,19 @@ def positive_minutes(text: str) -> float:
     return minutes
 
 
+FOLDER_LAYOUTS = ("pairs", "triplets", "segments", "patterns")  # Sources whose folders have a layout of their own.
+FOLDER_LAYOUT_OF = {"fmnist_masks": "segments", "fmnist_parts": "segments", "fmnist_patterns": "patterns"}
+
+
 def data_overrides(path: str, source: str = "") -> list[str]:
-    """The ``data.*`` overrides that point a preset at `path` (pair, triplet and label-folder presets keep their source)."""
+    """The ``data.*`` overrides that point a preset at `path`: pair, triplet, label and pattern folder presets keep
+    their source, the Fashion-MNIST part, mask and pattern presets take the folder layout of theirs."""
     from pathlib import Path
 
-    if source in ("pairs", "triplets", "segments"):
+    if source in FOLDER_LAYOUTS:
         return [f"data.path={path}"]
+    if source in FOLDER_LAYOUT_OF:
+        return [f"data.source={FOLDER_LAYOUT_OF[source]}", f"data.path={path}"]
     target = Path(path)
     if target.is_file() and target.suffix == ".csv":
         source = "manifest"
