@@ -48,6 +48,9 @@ class PatternModel(ModelConfig):
         kl_weight: the shape encoder's KL weight (BicycleGAN's 0.01).
         l1_weight: L1 to the same print on the same shoe (sketched and encoded examples).
         texture_weight: the local texture loss (statistics inside the shoe).
+        colour_match: how far each drawn shoe's colour moments are moved to the exemplar object's, in the
+            graph (training and serving): 1 sets each channel's mean and spread inside the shoe to the
+            exemplar's (Reinhard's colour transfer), 0 leaves the generator's colours.
     """
 
     family: str = "pattern"
@@ -61,6 +64,7 @@ class PatternModel(ModelConfig):
     kl_weight: float = 0.01
     l1_weight: float = 20.0
     texture_weight: float = 10.0
+    colour_match: float = 0.0
 
 
 def read_pattern_folder(path: str | Path, image_size: int, limit: int | None = None) -> dict[str, np.ndarray]:
@@ -184,7 +188,7 @@ class PatternFamily(Family):
         discriminator = build_projection_discriminator({"category": categories}, size, base_filters=model.d_filters, dtype=dtype)
         shape_encoder = build_style_encoder(size, model.d_filters, model.latent_dim, name="shape_encoder", dtype=dtype)
         gan = PatternGAN(generator, discriminator, encoder, shape_encoder, model.sketch_probability, model.encoded_probability,
-                         model.kl_weight, model.l1_weight, model.texture_weight, loss=train.loss, seed=train.seed)
+                         model.kl_weight, model.l1_weight, model.texture_weight, model.colour_match, loss=train.loss, seed=train.seed)
         return compiled(gan, config, steps_per_epoch, "g_optimizer", "d_optimizer")
 
     def sample_callback(self, config, data, run_dir: Path):

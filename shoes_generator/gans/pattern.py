@@ -56,6 +56,30 @@ def texture_statistics(images, mask) -> tf.Tensor:
     return tf.concat(statistics, axis=-1)
 
 
+def masked_moments(images, mask) -> tuple[tf.Tensor, tf.Tensor]:
+    """Each channel's mean and standard deviation inside `mask`: two ``[B, 1, 1, C]`` float32 tensors."""
+    images, mask = tf.cast(images, tf.float32), tf.stop_gradient(tf.cast(mask, tf.float32))
+    count = tf.maximum(tf.reduce_sum(mask, axis=[1, 2], keepdims=True), 1.0)
+    mean = tf.reduce_sum(images * mask, axis=[1, 2], keepdims=True) / count
+    variance = tf.reduce_sum(tf.square(images - mean) * mask, axis=[1, 2], keepdims=True) / count
+    return mean, tf.sqrt(variance + 1e-6)
+
+
+def match_colours(images, exemplars, strength: float = 1.0) -> tf.Tensor:
+    """`images` whose colour moments inside the shoe are moved toward the exemplar object's (`strength` 1:
+    each channel's mean and spread become the exemplar's, as Reinhard et al.'s colour transfer does; 0:
+    unchanged). The white around the shoe stays; the result is clipped to [-1, 1]."""
+    if strength == 0:
+        return images
+    images = tf.cast(images, tf.float32)
+    shoe = object_mask(images)
+    mean, std = masked_moments(images, shoe)
+    target_mean, target_std = masked_moments(exemplars, object_mask(exemplars))
+    matched = (images - mean) / std * target_std + target_mean
+    moved = images + strength * (matched - images)
+    return tf.clip_by_value(tf.where(shoe > 0, moved, images), -1.0, 1.0)
+
+
 def masked_mean(values, keep) -> tf.Tensor:
     """The mean of ``[B]`` `values` where `keep` is True (0 when none is)."""
     weights = tf.cast(keep, tf.float32)
@@ -76,6 +100,7 @@ class PatternGAN(AdversarialModel):
         kl_weight: weight of the shape encoder's KL term.
         l1_weight: weight of the L1 distance to the real shoe (sketched examples).
         texture_weight: weight of the local texture loss.
+        colour_match: how far `match_colours` moves each shoe's colour moments to the exemplar's (0: not at all).
         loss: the adversarial loss, a `shoes_generator.losses.LOSSES` name without a gradient penalty.
         seed: seed of the noise and the sketch draws (its state is checkpointed).
     """
@@ -94,12 +119,16 @@ class PatternGAN(AdversarialModel):
         kl_weight: float = 0.01,
         l1_weight: float = 20.0,
         texture_weight: float = 10.0,
+        colour_match: float = 0.0,
         loss: str = "hinge",
         seed: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.loss_name, self.adversarial = loss, get_loss(loss)
+        if not 0.0 <= colour_match <= 1.0:
+            raise ValueError(f"colour_match must lie in [0, 1]. Received: colour_match={colour_match}")
+        self.colour_match = float(colour_match)
         shares = {"sketch_probability": sketch_probability, "encoded_probability": encoded_probability}
         outside = {name: value for name, value in shares.items() if not 0.0 <= value <= 1.0}
         if outside:
@@ -137,7 +166,7 @@ class PatternGAN(AdversarialModel):
             category = tf.fill([size], self.num_categories)
         inputs = {"z": tf.convert_to_tensor(z, tf.float32), "category": tf.cast(category, tf.int32),
                   "style": self.encoder(pattern, training=training), "sketch": tf.convert_to_tensor(sketch, tf.float32)}
-        return self.generator(inputs, training=training)
+        return match_colours(self.generator(inputs, training=training), pattern, self.colour_match)
 
     def call(self, inputs, training=False):
         """``{"exemplar", "z", "category"}`` or ``{"exemplar", "sketch"}`` -> shoes."""
@@ -170,6 +199,7 @@ class PatternGAN(AdversarialModel):
             shape = self.shape_encoder(tf.cast(batch["sketch"], tf.float32), training=True)
             z = tf.where(encoded[:, None], shape["mu"] + tf.exp(0.5 * shape["logvar"]) * eps, noise)
             fake = self.generator({"z": z, "category": category, "style": style, "sketch": sketch}, training=True)
+            fake = match_colours(fake, batch["exemplar"], self.colour_match)
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
                     logits = self.discriminator({"image": tf.concat([real, tf.stop_gradient(fake)], 0),
@@ -204,6 +234,7 @@ class PatternGAN(AdversarialModel):
             "kl_weight": self.kl_weight,
             "l1_weight": self.l1_weight,
             "texture_weight": self.texture_weight,
+            "colour_match": self.colour_match,
             "loss": self.loss_name,
             "seed": self.seed,
         }
