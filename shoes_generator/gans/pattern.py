@@ -32,6 +32,7 @@ from shoes_generator.losses import gaussian_kl, get_loss
 from shoes_generator.models.pattern import object_mask
 
 SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # Right, down and the two diagonals.
+SHOE_THRESHOLD = 0.25  # In [-1, 1] units (about 32/255): how much darker than white a drawn pixel must be to be recoloured.
 
 
 def texture_statistics(images, mask) -> tf.Tensor:
@@ -72,7 +73,7 @@ def match_colours(images, exemplars, strength: float = 1.0) -> tf.Tensor:
     if strength == 0:
         return images
     images = tf.cast(images, tf.float32)
-    shoe = object_mask(images)
+    shoe = object_mask(images, SHOE_THRESHOLD)  # Stricter than an exemplar's: a drawn near-white halo is no shoe.
     mean, std = masked_moments(images, shoe)
     target_mean, target_std = masked_moments(exemplars, object_mask(exemplars))
     matched = (images - mean) / std * target_std + target_mean

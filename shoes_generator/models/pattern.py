@@ -27,11 +27,11 @@ EPSILON = 1e-5
 OBJECT_THRESHOLD = 0.06  # In [-1, 1] units (about 8/255): a pixel darker than white by more belongs to the object.
 
 
-def object_mask(images) -> tf.Tensor:
-    """``[B, S, S, 1]`` float 1 where a pixel of `images` (in [-1, 1]) differs from white, else 0; all ones
-    for an image with no white background (a full-frame swatch)."""
+def object_mask(images, threshold: float = OBJECT_THRESHOLD) -> tf.Tensor:
+    """``[B, S, S, 1]`` float 1 where a pixel of `images` (in [-1, 1]) is darker than white by more than
+    `threshold` in some channel, else 0; all ones for an image with no white background (a full-frame swatch)."""
     images = tf.cast(images, tf.float32)
-    mask = tf.cast(tf.reduce_max(1.0 - images, axis=-1, keepdims=True) > OBJECT_THRESHOLD, tf.float32)
+    mask = tf.cast(tf.reduce_max(1.0 - images, axis=-1, keepdims=True) > threshold, tf.float32)
     empty = tf.reduce_sum(mask, axis=[1, 2, 3], keepdims=True) < 1.0
     return tf.where(empty, tf.ones_like(mask), mask)
 
