@@ -127,7 +127,6 @@ class PatternFamily(Family):
     name = "pattern"
     model_config = PatternModel
     sources = ("fmnist_patterns", "patterns")
-    translator = True
 
     def validate(self, config) -> None:
         data, model = config.data, config.model
