@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from data_tools.common import CommandError, add_summary_argument, help_text, positive_int, progress
+from data_tools.common import add_summary_argument, fmnist_destination, help_text, positive_int, progress, read_fmnist
 from shoes_generator.data.manifest import MANIFEST_NAME, write_manifest
 from shoes_generator.data.names import CATEGORY_NAMES, SPLITS
 from shoes_generator.imaging.colors import COLOR_NAMES
@@ -85,22 +85,12 @@ def run(args: argparse.Namespace) -> dict:
     """Tints and writes the shoes, the manifest and the preview; returns the summary."""
     from shoes_generator.data.fmnist import colored_shoe_arrays  # TensorFlow: imported to run, not for --help.
 
-    if args.size < MIN_SIZE:
-        raise CommandError(f"--size must be >= {MIN_SIZE}. Received: --size={args.size}")
-    dst = Path(args.dst)
-    if dst.exists() and not dst.is_dir():
-        raise CommandError(f"destination is not a folder. Received: DST={str(dst)!r}")
-    search = None if args.fmnist_dir is None else [args.fmnist_dir]
+    dst, search = fmnist_destination(args, MIN_SIZE)
     rows, shown = [], []
     for split in SPLITS if args.split == "both" else (args.split,):
-        try:
-            images, colors, categories = colored_shoe_arrays(
-                split, args.size, args.seed, "pad", search, args.fmnist_dir is None, args.limit, args.per_class
-            )
-        except FileNotFoundError as error:  # --fmnist-dir names a folder without the files: the command line is wrong.
-            if search is None:
-                raise  # Not found after a download attempt: a failure at run time.
-            raise CommandError(str(error)) from error
+        images, colors, categories = read_fmnist(
+            lambda: colored_shoe_arrays(split, args.size, args.seed, "pad", search, search is None, args.limit, args.per_class), search
+        )
         for index in progress(range(len(images)), f"colorize-fmnist {split}", total=len(images)):
             path = f"{split}/{index:05d}_{colors[index]}_{categories[index]}.png"
             save_png(images[index], dst / path)

@@ -7,7 +7,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
-from typing import Iterable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 from tqdm.auto import tqdm
 
@@ -85,3 +85,35 @@ def help_text(*paragraphs: str, width: int = 78) -> str:
     the paragraph breaks that the default formatter would merge.
     """
     return "\n\n".join(textwrap.fill(paragraph, width, break_on_hyphens=False) for paragraph in paragraphs)
+
+
+def fmnist_destination(args: argparse.Namespace, min_size: int) -> tuple[Path, list[str] | None]:
+    """The checked DST and Fashion-MNIST search folders of a command that writes Fashion-MNIST shoes.
+
+    Args:
+        args: the parsed command line (``size``, ``dst``, ``fmnist_dir``).
+        min_size: the smallest ``--size`` the command draws.
+
+    Returns:
+        ``(DST, [--fmnist-dir] or None)`` (None: the default places, with a download allowed).
+
+    Raises:
+        CommandError: ``--size`` below `min_size`, or a DST that exists and is not a folder.
+    """
+    if args.size < min_size:
+        raise CommandError(f"--size must be >= {min_size}. Received: --size={args.size}")
+    dst = Path(args.dst)
+    if dst.exists() and not dst.is_dir():
+        raise CommandError(f"destination is not a folder. Received: DST={str(dst)!r}")
+    return dst, None if args.fmnist_dir is None else [args.fmnist_dir]
+
+
+def read_fmnist(load: Callable[[], T], search: list[str] | None) -> T:
+    """``load()``; a FileNotFoundError under ``--fmnist-dir`` (`search` given) is a CommandError: the command line
+    named a folder without the files. Not found after a download attempt stays a failure at run time."""
+    try:
+        return load()
+    except FileNotFoundError as error:
+        if search is None:
+            raise
+        raise CommandError(str(error)) from error

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from data_tools.common import CommandError, add_summary_argument, help_text, positive_int, progress
+from data_tools.common import add_summary_argument, fmnist_destination, help_text, positive_int, progress, read_fmnist
 from shoes_generator.data.manifest import MANIFEST_NAME, write_manifest
 from shoes_generator.data.names import (
     CATEGORY_NAMES,
@@ -57,18 +56,8 @@ def run(args: argparse.Namespace) -> dict:
     from shoes_generator.data.patterns import pattern_pairs  # reads Fashion-MNIST (TensorFlow): imported to run only
     from shoes_generator.imaging.io import save_png
 
-    if args.size < MIN_SIZE:
-        raise CommandError(f"--size must be >= {MIN_SIZE}. Received: --size={args.size}")
-    dst = Path(args.dst)
-    if dst.exists() and not dst.is_dir():
-        raise CommandError(f"destination is not a folder. Received: DST={str(dst)!r}")
-    search = None if args.fmnist_dir is None else [args.fmnist_dir]
-    try:
-        pairs = pattern_pairs(args.split, args.size, args.count, args.seed, search_dirs=search, download=search is None)
-    except FileNotFoundError as error:  # --fmnist-dir names a folder without the files: the command line is wrong.
-        if search is None:
-            raise
-        raise CommandError(str(error)) from error
+    dst, search = fmnist_destination(args, MIN_SIZE)
+    pairs = read_fmnist(lambda: pattern_pairs(args.split, args.size, args.count, args.seed, search_dirs=search, download=search is None), search)
     rows = []
     for index in progress(range(args.count), f"patterns {args.split}", total=args.count):
         name = f"{index:05d}.png"
