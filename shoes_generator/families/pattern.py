@@ -5,10 +5,12 @@ The design (`shoes_generator.models.pattern`, `shoes_generator.gans.pattern`): a
 the mean and spread of its features over the exemplar object's own pixels (never the white around it),
 so it describes the print whatever the object; the code modulates every block of a shoe generator
 through adaptive instance norm (AdaIN). The generator's shape comes from a type embedding and noise
-with a blank sketch, or from a drawn sketch (U-Net skips). Trained with a type-conditional hinge
-discriminator, an L1 term against the same print on the same shoe when the sketch is given, and
-TextureGAN's local texture loss as statistics of colour, contrast and neighbour differences inside
-the shoe. Its export (`shoes_generator.export.pattern`) serves ``serving_default`` (``pattern_bytes``,
+with a blank sketch, or from a drawn sketch (U-Net skips); a shape encoder reads the noise off the
+shoe's sketch for part of the typed examples (cVAE-GAN), so a served seed's noise lands among real
+shapes. Trained with a type-conditional hinge discriminator, an L1 term against the same print on the
+same shoe for sketched and encoded examples, TextureGAN's local texture loss as statistics of colour,
+contrast and neighbour differences inside the shoe, and a colour transfer of each drawn shoe toward
+the exemplar's colour moments. Its export (`shoes_generator.export.pattern`) serves ``serving_default`` (``pattern_bytes``,
 ``category``, ``seed``), ``with_sketch`` (``pattern_bytes``, ``image_bytes``) and ``labels``.
 
 Data: ``fmnist_patterns`` makes the pairs in memory (`shoes_generator.data.patterns.pattern_pairs`:

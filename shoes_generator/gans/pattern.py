@@ -20,6 +20,9 @@ its type. One step:
   and inside the real one (each channel's mean and standard deviation, and the mean absolute
   difference to the neighbouring pixel in four directions: colour, contrast, and the print's
   orientation and scale).
+
+Every drawn shoe (in training and when served) then goes through `match_colours` at ``colour_match``:
+its colour moments inside the clearly drawn shoe are moved toward the exemplar object's.
 """
 
 from __future__ import annotations
