@@ -31,10 +31,12 @@ setup(
     classifiers=["License :: OSI Approved :: Apache Software License"],
     python_requires=">=3.10",
     packages=find_packages(include=["shoes_generator*", "data_tools*", "training*", "serving*"]),
+    package_data={"serving.studio": ["static/*"]},  # the studio's page, styles and script
     # The bare package is the thin client's code; extras bring what each role needs.
     install_requires=[r for r in _CLIENT if r.startswith(("numpy", "pillow"))],
     extras_require={
         "client": _CLIENT,
+        "studio": _requirements("requirements-studio.txt"),
         "train": _TRAIN,
         "test": _requirements("requirements-test.txt"),
     },
@@ -48,6 +50,7 @@ setup(
             "shoes-client = serving.client_cli:main",
             "shoes-explore = shoes_generator.explore_cli:main",
             "shoes-generate = shoes_generator.generate:main",
+            "shoes-studio = serving.studio.cli:main",
         ]
     },
 )
