@@ -13,8 +13,8 @@ from typing import Callable
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 DATA_SOURCES = (
-    "fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges", "fmnist_masks", "fmnist_parts",
-    "segments", "fmnist_patterns", "patterns",
+    "fmnist", "fmnist_color", "folder", "manifest", "tfrecords", "pairs", "triplets", "fmnist_edges", "fmnist_sketches", "fmnist_masks",
+    "fmnist_parts", "segments", "fmnist_patterns", "patterns",
 )
 PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets", "segments", "patterns")
 IMAGE_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")  # Single images (with labels), not pairs or label maps.
@@ -34,7 +34,8 @@ class DataConfig:
         source: "fmnist" (grayscale Fashion-MNIST shoes), "fmnist_color" (tinted
             into the 11 catalogue colours), "folder", "manifest", "tfrecords";
             for pix2pix "pairs" (``A|B`` images), "triplets" (input/mask/target
-            folders) or "fmnist_edges" (Fashion-MNIST shoes and their sketches);
+            folders), "fmnist_edges" (Fashion-MNIST shoes and their sketches) or "fmnist_sketches"
+            (the same, each training sketch drawn in a random one of many line styles);
             for segmentation "fmnist_masks" (coloured Fashion-MNIST shoes on white and
             their foreground masks), "fmnist_parts" (the same shoes and their part maps,
             `PART_CLASSES`) or "segments" (images beside label PNGs); for pattern transfer

@@ -28,24 +28,45 @@ def sketch_arrays(split: str = "train", limit: int | None = None, cache_dir: str
         limit: at most this many shoes (the first ones; only whole splits are cached).
         cache_dir: where the sketches are cached (default: `default_cache_dir`).
     """
-    gray, categories = load_shoe_arrays(split, limit=limit)
-    margin = (FRAME_SIZE - SOURCE_SIZE) // 2
-    shoes = np.pad(gray, [(0, 0), (margin, margin), (margin, margin)])
+    shoes, categories = framed_shoe_arrays(split, limit)
     cache = Path(cache_dir or default_cache_dir()) / f"fmnist_sketches_{split}_{len(shoes)}.npz"
     if cache.is_file():
         return shoes, np.load(cache)["sketches"], categories
     sketches = np.stack([edge_map(np.repeat(shoe[..., None], 3, -1)) for shoe in tqdm(shoes, desc=f"sketching {split} shoes", mininterval=5)])
     if limit is None:  # Whole splits are cached; small limited sets are quick to redo.
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache.with_name(cache.stem + ".partial.npz")
-        np.savez_compressed(temporary, sketches=sketches)
-        temporary.replace(cache)
+        save_arrays(cache, sketches=sketches)
     return shoes, sketches, categories
+
+
+def save_arrays(path: Path, **arrays: np.ndarray) -> Path:
+    """Writes `arrays` to the ``.npz`` `path` through a temporary file, so a killed writer leaves no torn cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.stem + ".partial.npz")
+    np.savez_compressed(temporary, **arrays)
+    return temporary.replace(path)
+
+
+def framed_shoe_arrays(split: str = "train", limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(shoes uint8 [N, 32, 32], categories [N])``: a split's shoes framed 28 -> 32 like `fmnist.fmnist_shoes`.
+
+    Args:
+        split: "train" or "test".
+        limit: at most this many shoes (the first ones).
+    """
+    gray, categories = load_shoe_arrays(split, limit=limit)
+    margin = (FRAME_SIZE - SOURCE_SIZE) // 2
+    return np.pad(gray, [(0, 0), (margin, margin), (margin, margin)]), categories
 
 
 def sketch_pair_elements(split: str, options: PipelineOptions, limit: int | None = None) -> tuple[tf.data.Dataset, int]:
     """Unbatched ``{"input": sketch, "target": shoe, "category"}`` dicts (RGB, [-1, 1], `options.image_size`) and their count."""
     shoes, sketches, categories = sketch_arrays(split, limit)
+    return pair_elements(shoes, sketches, categories, options), len(shoes)
+
+
+def pair_elements(shoes: np.ndarray, sketches: np.ndarray, categories: np.ndarray, options: PipelineOptions) -> tf.data.Dataset:
+    """Aligned uint8 ``[N, 32, 32]`` shoes and sketches (and their categories) as unbatched
+    ``{"input": sketch, "target": shoe, "category"}`` dicts, RGB (or 1 channel), [-1, 1], `options.image_size`."""
 
     def _prepare(example):
         def fitted(image):
@@ -55,5 +76,4 @@ def sketch_pair_elements(split: str, options: PipelineOptions, limit: int | None
         return {"input": fitted(example["sketch"]), "target": fitted(example["shoe"]), "category": example["category"]}
 
     columns = {"shoe": shoes, "sketch": sketches, "category": categories}
-    dataset = tf.data.Dataset.from_tensor_slices(columns).map(_prepare, num_parallel_calls=options.num_parallel_calls, deterministic=True)
-    return dataset, len(shoes)
+    return tf.data.Dataset.from_tensor_slices(columns).map(_prepare, num_parallel_calls=options.num_parallel_calls, deterministic=True)

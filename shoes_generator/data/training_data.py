@@ -108,7 +108,7 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
     unshuffled = options.replace(shuffle=False)
     if config.domain_a and config.domain_b:
         return _unpaired_data(config, options, split)
-    if config.source in ("pairs", "triplets", "fmnist_edges"):
+    if config.source in ("pairs", "triplets", "fmnist_edges", "fmnist_sketches"):
         return _paired_data(config, options, split)
     if config.source in ("fmnist_masks", "fmnist_parts", "segments"):
         return _segmentation_data(config, options, split)
@@ -155,10 +155,14 @@ def check_one_batch(count: int, batch_size: int, config: DataConfig) -> None:
 def _paired_data(config: DataConfig, options: PipelineOptions, split: str) -> TrainingData:
     """pix2pix data: ``{"input", "target"}`` (+ ``"mask"`` for triplets) in a fixed order."""
     unshuffled = options.replace(shuffle=False, flip=False, jitter=False)
-    if config.source == "fmnist_edges":
+    if config.source in ("fmnist_edges", "fmnist_sketches"):
         from shoes_generator.data.fmnist_edges import sketch_pair_elements
+        from shoes_generator.data.fmnist_sketches import styled_pair_elements
 
-        elements, count = sketch_pair_elements(split, unshuffled, config.limit)
+        if config.source == "fmnist_edges":
+            elements, count = sketch_pair_elements(split, unshuffled, config.limit)
+        else:
+            elements, count = styled_pair_elements(split, unshuffled, config.limit, config.seed)
         keys = ("input", "target")
         if config.direction == "BtoA":
             elements = elements.map(lambda e: {**e, "input": e["target"], "target": e["input"]})

@@ -55,7 +55,7 @@ def pix2pix_columns(model, examples) -> tuple[list, list[str]]:
 class Pix2PixFamily(Family):
     name = "pix2pix"
     model_config = Pix2PixModel
-    sources = ("pairs", "triplets", "fmnist_edges")
+    sources = ("pairs", "triplets", "fmnist_edges", "fmnist_sketches")
     translator = paired_translator = True
 
     def validate(self, config) -> None:
@@ -132,6 +132,15 @@ def pix2pix_fmnist_edges() -> ExperimentConfig:
         train=TrainConfig(batch_size=16, epochs=10, decay_epochs=4, steps_per_epoch=400, ema_decay=0.0,
                           precision="mixed_bfloat16", sample_columns=8, checkpoint_every=200),
     )
+
+
+@register_preset
+def pix2pix_fmnist_sketches() -> ExperimentConfig:
+    """`pix2pix_fmnist_edges` trained on sketches as people draw them: each training sketch in a random
+    one of many line styles (`imaging.sketch_styles.TRAIN_STYLES`: detectors, thresholds, stroke widths,
+    jitter, dropped and broken strokes, simplified outlines), 4 per shoe; the same network and schedule."""
+    config = pix2pix_fmnist_edges()
+    return dataclasses.replace(config, name="pix2pix_fmnist_sketches", data=dataclasses.replace(config.data, source="fmnist_sketches"))
 
 
 @register_preset

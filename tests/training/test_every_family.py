@@ -46,7 +46,7 @@ def test_every_family_and_folder_source_is_walked_or_has_a_writer():
     tiny = [name for name in PRESETS if name.endswith("_tiny")]
     assert {get_preset(name).model.family for name in tiny} == set(FAMILIES)
     assert all(get_preset(FAMILIES[family]).model.family == family for family in FAMILIES)
-    assert {get_preset(name).data.source for name in tiny} <= {"fmnist", "fmnist_color", "fmnist_edges", "fmnist_masks", "fmnist_parts", "fmnist_patterns", *FOLDER_DATA}
+    assert {get_preset(name).data.source for name in tiny} <= {"fmnist", "fmnist_color", "fmnist_edges", "fmnist_sketches", "fmnist_masks", "fmnist_parts", "fmnist_patterns", *FOLDER_DATA}
 
 
 def data_settings(preset: str, tmp_path) -> list[str]:

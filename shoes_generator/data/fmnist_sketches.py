@@ -1,0 +1,105 @@
+"""Sketch -> shoe pairs whose sketches are drawn in many line styles (the ``fmnist_sketches`` source).
+
+Each training shoe is sketched `VARIANTS` times, each time in a style drawn at random from
+`imaging.sketch_styles.TRAIN_STYLES` with settings from the seed ``(data seed, shoe index, variant)``,
+so a run's data are the same on every machine and after every resume. The pairs are laid out
+variant after variant (all shoes' first sketches, then all second ones), so each pass over the
+shoes meets new sketches of them. A sketch drawn on a larger canvas is brought to 32 px as the
+served model's image input fits it (`fit_image`), so training sees what serving sees.
+Drawing takes 1-7 ms a sketch; whole splits are cached beside the project's own sketches.
+
+The test split is the project's own sketches (`fmnist_edges`), so `shoes-eval` figures compare
+with `pix2pix_fmnist_edges`; `benchmarks/sketch_styles.py` measures each style apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
+
+from shoes_generator.data.fmnist import FRAME_SIZE
+from shoes_generator.data.fmnist_edges import framed_shoe_arrays, pair_elements, save_arrays, sketch_pair_elements
+from shoes_generator.data.pipeline import PipelineOptions, fit_image, to_float, to_uint8
+from shoes_generator.evaluation.classifier import default_cache_dir
+from shoes_generator.imaging.sketch_styles import HELD_OUT_STYLES, STYLES_VERSION, TRAIN_STYLES, draw_sketch
+
+VARIANTS = 4  # Sketches per training shoe.
+
+
+def training_styles() -> tuple[str, ...]:
+    """The style names training draws from: `TRAIN_STYLES`, checked to share none with `HELD_OUT_STYLES`."""
+    leaked = sorted(set(TRAIN_STYLES) & set(HELD_OUT_STYLES))
+    if leaked:
+        raise RuntimeError(f"Held-out sketch styles must never be trained on. Received: training styles {leaked} are held out")
+    return tuple(TRAIN_STYLES)
+
+
+def fit_sketches(sketches: list[np.ndarray], size: int = FRAME_SIZE) -> np.ndarray:
+    """uint8 ``[S, S]`` sketches of any canvas sizes -> uint8 ``[N, size, size]``, fitted as the
+    served image input fits an encoded image (`fit_image`: antialiased resize, white padding)."""
+    fitted = np.empty((len(sketches), size, size), np.uint8)
+    for side in sorted({s.shape[0] for s in sketches}):
+        rows = [i for i, s in enumerate(sketches) if s.shape[0] == side]
+        batch = tf.constant(np.stack([sketches[i] for i in rows])[..., None])
+        images = tf.map_fn(lambda image: fit_image(to_float(image), size), batch, fn_output_signature=tf.float32)
+        fitted[rows] = to_uint8(images).numpy()[..., 0]
+    return fitted
+
+
+def styled_sketches(shoes: np.ndarray, variants: int = VARIANTS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`variants` sketches of each shoe in random training styles.
+
+    Args:
+        shoes: uint8 ``[N, 32, 32]`` framed shoes.
+        variants: sketches per shoe.
+        seed: the data seed; sketch ``(i, v)`` is drawn from ``(seed, i, v)``.
+
+    Returns:
+        uint8 sketches ``[variants, N, 32, 32]`` and their style names ``[variants, N]``.
+    """
+    names = training_styles()
+    chosen = np.empty((variants, len(shoes)), object)
+    drawn = []
+    for v in range(variants):
+        for i, shoe in enumerate(tqdm(shoes, desc=f"sketching shoes in many styles ({v + 1}/{variants})", mininterval=10)):
+            chosen[v, i] = names[np.random.default_rng((seed, i, v, 0)).integers(len(names))]
+            drawn.append(draw_sketch(shoe, chosen[v, i], (seed, i, v)))
+    return fit_sketches(drawn).reshape(variants, len(shoes), FRAME_SIZE, FRAME_SIZE), chosen.astype(str)
+
+
+def styled_sketch_arrays(split: str = "train", limit: int | None = None, variants: int = VARIANTS, seed: int = 0,
+                         cache_dir: str | Path | None = None):
+    """``(shoes, sketches, categories, styles)``: each shoe of a split `variants` times (variant-major,
+    ``[variants * N, ...]``) beside its sketches in random training styles.
+
+    Args:
+        split: "train" or "test".
+        limit: at most this many shoes (the first ones; only whole splits are cached).
+        variants: sketches per shoe.
+        seed: the data seed.
+        cache_dir: where the sketches are cached (default: `default_cache_dir`).
+    """
+    shoes, categories = framed_shoe_arrays(split, limit)
+    name = f"fmnist_styled_sketches_v{STYLES_VERSION}_{split}_{len(shoes)}x{variants}_seed{seed}.npz"
+    cache = Path(cache_dir or default_cache_dir()) / name
+    if cache.is_file():
+        with np.load(cache) as cached:
+            sketches, styles = cached["sketches"], cached["styles"]
+    else:
+        sketches, styles = styled_sketches(shoes, variants, seed)
+        if limit is None:  # Whole splits are cached; small limited sets are quick to redo.
+            save_arrays(cache, sketches=sketches, styles=styles)
+    flat = lambda array: array.reshape(-1, *array.shape[2:])  # noqa: E731
+    return np.tile(shoes, (variants, 1, 1)), flat(sketches), np.tile(categories, variants), flat(styles)
+
+
+def styled_pair_elements(split: str, options: PipelineOptions, limit: int | None = None, seed: int = 0) -> tuple[tf.data.Dataset, int]:
+    """Unbatched ``{"input", "target", "category"}`` dicts of the ``fmnist_sketches`` source and their count:
+    many-style sketches for "train", the project's own sketches for "test" (see the module docstring)."""
+    if split != "train":
+        return sketch_pair_elements(split, options, limit)
+    shoes, sketches, categories, _ = styled_sketch_arrays(split, limit, seed=seed)
+    return pair_elements(shoes, sketches, categories, options), len(shoes)
