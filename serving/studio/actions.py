@@ -21,7 +21,7 @@ from serving.client import DEFAULT_SIGNATURE, decode_images
 from serving.contact_sheet import contact_sheet
 from serving.part_maps import colorize
 from serving.studio.directions import Direction
-from serving.studio.discovery import Catalog, ModelInfo
+from serving.studio.discovery import Catalog, ModelInfo, ModelMissing
 from serving.studio.uploads import Upload, read_upload
 
 MAX_SEED = 2**31 - 1
@@ -76,7 +76,7 @@ class Context:
         if name is None:
             able = self.catalog.having(ability)
             if not able:
-                raise LookupError(f"No served model can do this ({ability}); the server has {', '.join(self.catalog.models) or 'no model'}")
+                raise ModelMissing(f"No served model can do this ({ability}); the server has {', '.join(self.catalog.models) or 'no model'}")
             return able[0]
         return self.catalog.model(str(name), ability)
 
@@ -354,7 +354,7 @@ def _editable(context: Context, settings: dict) -> ModelInfo:
     for model in able:
         if name is None or model.name == name:
             return model
-    raise LookupError(f"The model {name!r} has no --direction to move along (shoes-studio --direction DIR, a shoes-explore "
+    raise ModelMissing(f"The model {name!r} has no --direction to move along (shoes-studio --direction DIR, a shoes-explore "
                       f"direction output). Models that have one: {', '.join(m.name for m in able) or 'none'}")
 
 

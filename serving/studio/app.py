@@ -24,6 +24,7 @@ from serving.client import ServingError
 from serving.part_maps import UnknownPartError
 from serving.studio.actions import ACTIONS, SettingsError
 from serving.studio.backend import Studio
+from serving.studio.discovery import ModelMissing
 from serving.studio.uploads import MiB, UploadError, UploadTooLarge
 
 STATIC = Path(__file__).with_name("static")
@@ -48,7 +49,7 @@ async def read_json(request: Request, limit: int, upload_limit: int) -> dict:
     """
     declared = request.headers.get("content-length")
     too_large = UploadTooLarge(f"The request is over {limit / MiB:.0f} MB; the studio takes images up to "
-                               f"{upload_limit / MiB:g} MB (shoes-studio --max-upload-mb). Choose a smaller file.")
+                               f"{upload_limit / MiB:.3g} MB (shoes-studio --max-upload-mb). Choose a smaller file.")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large
     body = bytearray()
@@ -87,8 +88,8 @@ def create_app(studio: Studio) -> Starlette:
             return error(problem.status, str(problem), "TOO_LARGE" if problem.status == 413 else "BAD_UPLOAD")
         except (SettingsError, UnknownPartError) as problem:
             return error(400, str(problem), "BAD_SETTING")
-        except LookupError as problem:
-            return error(404, str(problem.args[0] if problem.args else problem), "MODEL_MISSING")
+        except ModelMissing as problem:
+            return error(404, str(problem), "MODEL_MISSING")
         except ServingError as problem:
             return error(HTTP_STATUS.get(problem.code, 502), f"{problem.code}: {problem.message}", problem.code)
         except ValueError as problem:  # what the client refuses before sending (e.g. parts that do not match)

@@ -12,7 +12,7 @@ from serving.client import ServingError, ShoesClient
 from serving.rest_client import RestClient
 from serving.studio import actions
 from serving.studio.directions import Direction
-from serving.studio.discovery import DEFAULT_MODELS, DOWN_CODES, Catalog, discover, model_base_names
+from serving.studio.discovery import DEFAULT_MODELS, DOWN_CODES, Catalog, ModelMissing, discover, model_base_names
 from serving.studio.uploads import MiB, png_data_url
 
 # Errors after which the models are looked up again before the next call: a model (version) that went
@@ -110,7 +110,7 @@ class Studio:
         Raises:
             KeyError: no such action.
             actions.SettingsError, uploads.UploadError: a setting or an upload the studio cannot use.
-            LookupError: the model is not served (any more).
+            discovery.ModelMissing: the model is not served (any more).
             ServingError: the server's answer (the models are looked up again after NOT_FOUND, FAILED_PRECONDITION,
                 UNAVAILABLE and DEADLINE_EXCEEDED).
         """
@@ -127,7 +127,7 @@ class Studio:
             if error.code in STALE_CODES:
                 self.forget()
             raise
-        except LookupError:
+        except ModelMissing:
             self.forget()
             raise
         stem = f"{number:04d}_{action}"

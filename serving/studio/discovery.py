@@ -22,6 +22,10 @@ DEFAULT_MODELS = ("shoes", "stylegan", "sketch2shoe", "sneaker2boot", "spade", "
 DOWN_CODES = ("UNAVAILABLE", "DEADLINE_EXCEEDED")
 
 
+class ModelMissing(LookupError):
+    """The model asked for is not served (any more), or cannot do what was asked (HTTP 404 on the page)."""
+
+
 def model_base_names(model_base: str | Path) -> list[str]:
     """The model names of a TF Serving model base: its folders holding at least one numbered version folder.
 
@@ -161,13 +165,13 @@ class Catalog:
         """The model `name`, which must have `ability`.
 
         Raises:
-            LookupError: not served (any more), or it cannot do that; the message lists those that can.
+            ModelMissing: not served (any more), or it cannot do that; the message lists those that can.
         """
         if name in self.models and ability in self.models[name].abilities:
             return self.models[name]
         able = [model.name for model in self.having(ability)]
         why = f"is not served ({self.missing[name]})" if name in self.missing else "is not served" if name not in self.models else f"has no {ability} signatures"
-        raise LookupError(f"The model {name!r} {why}. Served models that can: {', '.join(able) or 'none'}")
+        raise ModelMissing(f"The model {name!r} {why}. Served models that can: {', '.join(able) or 'none'}")
 
 
 def _version(client) -> int | None:

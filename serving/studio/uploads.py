@@ -70,7 +70,7 @@ def png_data_url(data: bytes | Image.Image) -> str:
 
 def safe_name(name, default: str = "image.png") -> str:
     """A plain file name for a shoes-client command: the last path part, odd characters replaced."""
-    name = PurePath(str(name or "")).name.replace("\\", "_")
+    name = re.split(r"[\\/]", str(name or ""))[-1]  # a Windows path's last part too
     name = re.sub(r"[^\w.+-]+", "_", name).strip("._")
     return name[:100] or default
 
@@ -88,7 +88,7 @@ def read_upload(field, max_bytes: int, what: str = "image") -> Upload:
         UploadError: not a data URL, not base64, not a PNG, JPEG or WebP image, or a broken one.
     """
     if not isinstance(field, dict) or not isinstance(field.get("data"), str):
-        raise UploadError(f"Choose a {what} first (expected an image file). Received: {type(field).__name__}")
+        raise UploadError(f"Choose the {what} first (expected an image file). Received: {type(field).__name__}")
     name = safe_name(field.get("name"), f"{what}.png")
     header, comma, payload = field["data"].partition(",")
     if not comma or not header.startswith("data:") or not header.endswith(";base64"):
@@ -96,8 +96,8 @@ def read_upload(field, max_bytes: int, what: str = "image") -> Upload:
     payload = payload.strip()
     size = len(payload) * 3 // 4 - payload[-2:].count("=")
     if size > max_bytes:
-        raise UploadTooLarge(f"The {what} {name} is {size / MiB:.1f} MB; the studio takes images up to "
-                             f"{max_bytes / MiB:g} MB (shoes-studio --max-upload-mb). Choose a smaller file.")
+        raise UploadTooLarge(f"The {what} {name} is {size / MiB:.3g} MB; the studio takes images up to "
+                             f"{max_bytes / MiB:.3g} MB (shoes-studio --max-upload-mb). Choose a smaller file.")
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):

@@ -9,6 +9,7 @@ const TABS = ["generate", "sketch", "translate", "combine", "edit", "pattern"];
 const DOWN_RETRY_MS = 3000;
 const studio = { state: null, tab: null, uploads: {}, keys: {}, sketchCount: 0, sketchUpload: null, strokes: 0 };
 window.studioTimings = [];
+window.studioUploads = () => studio.uploads;  // the files read so far (the browser tests wait on them)
 
 function element(tag, properties = {}, children = []) {
   const node = Object.assign(document.createElement(tag), properties);

@@ -1,0 +1,289 @@
+"""The studio's web app over a real shoes-serve with a tiny model of every tabbed family: the tabs follow the
+models' signatures, every action answers images, and the command it prints makes the same PNG bytes again;
+bad settings, oversize uploads, server errors and a server that is down answer JSON messages."""
+
+import base64
+import io
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from serving.client import ServingError, ShoesClient
+from serving.client_cli import main as shoes_client
+
+REPO = Path(__file__).resolve().parents[2]
+RED_SNEAKER = {"color": "red", "category": "sneaker"}
+TABS = {"generate": ["shoes", "stylegan"], "sketch": ["sketch2shoe"], "translate": ["sneaker2boot"], "combine": ["stylegan"],
+        "edit": ["stylegan", "shoes", "spade"], "pattern": ["pattern"]}
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload(name: str, data: bytes, kind: str = "image/png") -> dict:
+    return {"name": name, "data": f"data:{kind};base64," + base64.b64encode(data).decode()}
+
+
+def photo(seed: int = 0, size=(40, 28)) -> bytes:
+    return png_bytes(Image.fromarray(np.random.default_rng(seed).integers(0, 256, (*size[::-1], 3), dtype=np.uint8)))
+
+
+def decoded(url: str) -> bytes:
+    return base64.b64decode(url.split(",", 1)[1])
+
+
+def post(web, action: str, settings: dict) -> dict:
+    response = web.post(f"/api/{action}", json=settings)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def run_command(command: str, workdir: Path, files: dict[str, bytes], capsys) -> None:
+    """Runs a printed shoes-client command in-process in `workdir`, with the uploads it names written there."""
+    for name, data in files.items():
+        (workdir / name).write_bytes(data)
+    words = shlex.split(command)
+    assert words[0] == "shoes-client"
+    assert shoes_client(words[1:]) == 0, capsys.readouterr().err
+
+
+def run_python(command: str, workdir: Path, files: dict[str, bytes]) -> None:
+    """Runs a printed ``python - <<'EOF' ... EOF`` recipe with this Python in `workdir`."""
+    for name, data in files.items():
+        (workdir / name).write_bytes(data)
+    header, script = command.split("\n", 1)
+    assert header == "python - <<'EOF'" and script.endswith("\nEOF")
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-"], input=script[: -len("EOF")], text=True, cwd=workdir, env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_each_tab_lists_the_served_models_that_can_do_it(web):
+    state = web.get("/api/state").json()
+    assert state["server"]["up"] and state["missing"] == {}
+    assert state["tabs"] == TABS
+    assert state["edit"]["redesign"] == [{"model": "spade", "segmenters": ["parts"]}]
+    assert [d["space"] for e in state["edit"]["latent"] for d in e["directions"]] == ["w", "z"]
+    assert state["models"]["stylegan"]["num_ws"] > 1 and state["models"]["sneaker2boot"]["domains"] == ["sneaker", "boot"]
+    assert state["models"]["shoes"]["labels"] == {"category": ["sandal", "sneaker"], "color": ["black", "blue", "red"]}
+    assert web.get("/").text.startswith("<!doctype html>") and "studio.js" in web.get("/").text
+    assert "function run(" in web.get("/static/studio.js").text
+
+
+@pytest.mark.parametrize("rest", [False, True], ids=["grpc", "rest"])
+def test_a_generated_grid_and_its_printed_command_give_the_same_png_bytes(make_studio, rest, tmp_path, monkeypatch, capsys):
+    from starlette.testclient import TestClient
+
+    from serving.studio.app import create_app
+
+    with TestClient(create_app(make_studio(rest=rest))) as web:
+        answer = post(web, "generate", {"model": "shoes", "labels": RED_SNEAKER, "seed": 5, "count": 4, "truncation": 1.5})
+    assert answer["columns"] == 2 and [i["caption"] for i in answer["images"]] == ["seed 5", "seed 6", "seed 7", "seed 8"]
+    assert ("--rest" in answer["command"]) == rest and "--truncation 1.5" in answer["command"]
+    monkeypatch.chdir(tmp_path)
+    run_command(answer["command"], tmp_path, {}, capsys)
+    written = sorted((tmp_path / "studio" / "0001_generate").glob("*.png"))
+    assert [path.name for path in written] == [f"red_sneaker_seed{seed:04d}.png" for seed in range(5, 9)]
+    assert [path.read_bytes() for path in written] == [decoded(image["url"]) for image in answer["images"]]
+    sheet = Image.open(io.BytesIO(decoded(answer["download"]["url"])))
+    assert sheet.width > sheet.height  # the 2x2 contact sheet, its caption column beside it
+
+
+CASES = {
+    "sketch": ({"sketch": upload("sketch-1.png", photo(1)), "drawn": True}, "0001_shoe.png", 0),
+    "translate-mixed": ({"image": upload("sneaker.png", photo(2)), "language": "mixed", "alpha": 0.25}, "0001_translate.png", 0),
+    "translate-back": ({"image": upload("sneaker.png", photo(2)), "language": "a"}, "0001_translate.png", 0),
+    "combine-seeds": ({"crossover": 2, "truncation": 0.7, "first": {"seed": 3, "labels": RED_SNEAKER},
+                       "second": {"seed": 9, "labels": {"color": "blue", "category": "ankle_boot"}}}, "0001_combine.png", 0),
+    "redesign": ({"photo": upload("boot.png", photo(3)), "edits": {"heel": 2, "shaft": -1}, "seed": 4}, "0001_redesign/shoe.png", 2),
+    "pattern": ({"pattern": upload("bag.png", photo(4)), "labels": {"category": "sneaker"}, "seed": 2, "count": 2},
+                "0001_pattern/sneaker_seed0003.png", 1),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_action_answers_images_and_its_shoes_client_command_remakes_them(make_studio, case, tmp_path, monkeypatch, capsys):
+    from starlette.testclient import TestClient
+
+    from serving.studio.app import create_app
+
+    settings, written, index = CASES[case]
+    action = case.split("-")[0]
+    with TestClient(create_app(make_studio())) as web:
+        answer = post(web, action, settings)
+    uploads = {field["name"]: decoded(field["data"]) for field in settings.values() if isinstance(field, dict) and "data" in field}
+    assert answer["command"].startswith("shoes-client --server 127.0.0.1:")
+    assert [item["name"] for item in answer["inputs"]] == (["sketch-1.png"] if case == "sketch" else [])
+    monkeypatch.chdir(tmp_path)
+    run_command(answer["command"], tmp_path, uploads, capsys)
+    assert (tmp_path / "studio" / written).read_bytes() == decoded(answer["images"][index]["url"])
+
+
+@pytest.mark.parametrize("case", ["edit-z", "edit-w", "combine-photo"])
+def test_edits_and_photo_combines_print_a_thin_client_recipe_that_remakes_them(make_studio, case, tmp_path):
+    from starlette.testclient import TestClient
+
+    from serving.studio.app import create_app
+
+    files = {}
+    if case == "combine-photo":
+        files = {"mine.png": photo(5)}
+        action, written = "combine", "0001_combine.png"
+        settings = {"crossover": 1, "first": {"photo": upload("mine.png", files["mine.png"])}, "second": {"seed": 4, "labels": RED_SNEAKER}}
+    else:
+        action, written = "edit", "0001_edit.png"
+        settings = {"model": "shoes" if case == "edit-z" else "stylegan", "seed": 7, "strength": -2.0, "labels": RED_SNEAKER, "truncation": 0.8}
+    with TestClient(create_app(make_studio())) as web:
+        answer = post(web, action, settings)
+    assert len(answer["images"]) == 2 and answer["command"].startswith("python - <<'EOF'")
+    run_python(answer["command"], tmp_path, files)
+    assert (tmp_path / "studio" / written).read_bytes() == decoded(answer["images"][-1]["url"])
+    if case.startswith("edit"):
+        assert answer["images"][0]["url"] != answer["images"][1]["url"]  # the direction moved the shoe
+
+
+def test_a_setting_out_of_range_is_400_and_says_what_was_received(web):
+    cases = [
+        ("generate", {"model": "shoes", "labels": {"color": "mauve", "category": "sneaker"}}, "color must be one of black, blue, red. Received: color='mauve'"),
+        ("generate", {"model": "shoes", "count": 99}, "count must be a whole number from 1 to 16. Received: count=99"),
+        ("translate", {"image": upload("s.png", photo()), "language": "klingon"}, "language must be one of a, b, mixed. Received: language='klingon'"),
+        ("combine", {"crossover": 99, "first": {"seed": 1}, "second": {"seed": 2}}, "crossover must be a whole number from 0 to"),
+        ("redesign", {"photo": upload("p.png", photo()), "edits": {"toe_cap": 2}}, "edits must map part names (sole, heel, upper, shaft, opening)"),
+        ("translate", {}, "Choose the sneaker first"),
+    ]
+    for action, settings, message in cases:
+        response = web.post(f"/api/{action}", json=settings)
+        assert response.status_code == 400 and message in response.json()["error"], (action, response.json())
+    missing = web.post("/api/generate", json={"model": "nope"})
+    assert missing.status_code == 404 and "The model 'nope' is not served" in missing.json()["error"]
+    assert web.post("/api/fly", json={}).status_code == 404
+
+
+def test_an_oversize_upload_is_413_before_it_is_decoded(make_studio):
+    from starlette.testclient import TestClient
+
+    from serving.studio.app import create_app
+
+    with TestClient(create_app(make_studio(max_upload_mb=0.01))) as web:
+        big = web.post("/api/sketch", json={"sketch": upload("huge.png", b"not even an image" * 1000)})
+        assert big.status_code == 413
+        assert big.json()["error"] == ("The sketch huge.png is 0.0162 MB; the studio takes images up to 0.01 MB "
+                                       "(shoes-studio --max-upload-mb). Choose a smaller file.")
+        body = web.post("/api/sketch", content=b"{" + b" " * 1_200_000 + b"}", headers={"content-type": "application/json"})
+        assert body.status_code == 413 and "--max-upload-mb" in body.json()["error"]
+
+
+def test_server_errors_reach_the_page_as_their_code_and_message_and_nothing_else(web, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise ServingError("INVALID_ARGUMENT", "seed must be >= 0")
+
+    monkeypatch.setattr(ShoesClient, "generate", refuse)
+    response = web.post("/api/generate", json={"model": "shoes"})
+    assert response.status_code == 400 and response.json() == {"error": "INVALID_ARGUMENT: seed must be >= 0", "code": "INVALID_ARGUMENT"}
+
+    def crash(self, *args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(ShoesClient, "generate", crash)
+    response = web.post("/api/generate", json={"model": "shoes"})
+    assert response.status_code == 500 and response.json()["error"] == "The studio failed: KeyError: 'boom'"
+    assert "Traceback" not in response.text
+
+
+def test_a_server_that_is_down_is_said_and_actions_answer_503(tmp_path):
+    import socket
+
+    from starlette.testclient import TestClient
+
+    from serving.studio.actions import Target
+    from serving.studio.app import create_app
+    from serving.studio.backend import Studio
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    with TestClient(create_app(Studio(Target(server=f"127.0.0.1:{port}"), ["shoes"], timeout=2))) as web:
+        state = web.get("/api/state").json()
+        assert not state["server"]["up"] and state["server"]["message"].startswith("UNAVAILABLE")
+        assert all(not models for models in state["tabs"].values())
+        response = web.post("/api/generate", json={})
+        assert response.status_code == 503 and "is not answering" in response.json()["error"]
+
+
+def test_names_the_server_does_not_serve_are_listed_as_missing(make_studio):
+    state = make_studio(models=["shoes", "nope"], model_base=None).state()
+    assert list(state["models"]) == ["shoes"] and state["missing"]["nope"].startswith("NOT_FOUND")
+
+
+@pytest.mark.slow
+def test_a_new_version_and_a_model_that_appears_are_picked_up_without_a_restart(tmp_path):
+    from serving.server.model_store import ModelEntry
+    from serving.studio.actions import Target
+    from serving.studio.backend import Studio
+    from shoes_generator.export import export_generator
+    from shoes_generator.labels import Vocabularies
+    from tests.serving.conftest import LATENT, export_shoes_version, tiny_generator
+    from tests.serving.helpers import running_server
+    from tests.studio.conftest import export_translators
+
+    base = tmp_path / "models"
+    export_shoes_version(base, 1)
+    (base / "sketch2shoe").mkdir()
+    entries = [ModelEntry("shoes", base / "shoes"), ModelEntry("sketch2shoe", base / "sketch2shoe")]
+    with running_server(entries, poll_seconds=0.2) as server:
+        studio = Studio(Target(server=f"127.0.0.1:{server.port}"), model_base=base, refresh_seconds=0.2)
+        try:
+            first = studio.state()
+            assert first["tabs"]["generate"] == ["shoes"] and first["tabs"]["sketch"] == []
+            assert first["models"]["shoes"]["version"] == 1
+            vocabulary = Vocabularies({"color": ["green", "red"], "category": ["sandal", "sneaker"]})
+            export_generator(tiny_generator(1), LATENT, vocabulary, ("color", "category"), base / "shoes" / "2")
+            export_translators(tmp_path / "more")
+            (tmp_path / "more" / "sketch2shoe" / "1").rename(base / "sketch2shoe" / "1")
+            for _ in range(100):
+                state = studio.state()
+                if state["models"].get("shoes", {}).get("version") == 2 and state["tabs"]["sketch"]:
+                    break
+                __import__("time").sleep(0.1)
+            assert state["models"]["shoes"]["labels"]["color"] == ["green", "red"] and state["tabs"]["sketch"] == ["sketch2shoe"]
+            result = studio.run("generate", {"model": "shoes", "labels": {"color": "green", "category": "sandal"}})
+            assert len(result["images"]) == 1
+        finally:
+            studio.close()
+
+
+def test_the_studio_process_imports_no_tensorflow_and_explains_itself():
+    code = ("import sys; import serving.studio.app, serving.studio.cli, serving.studio.browser; "
+            "from serving.studio.cli import build_parser; build_parser().format_help(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    helped = subprocess.run([sys.executable, "-m", "serving.studio.cli", "--help"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert helped.returncode == 0 and "--model-base DIR" in helped.stdout and "Pattern" in helped.stdout
+
+
+def test_a_wrong_model_base_or_direction_is_a_usage_error(tmp_path, capsys):
+    from serving.studio.cli import main
+
+    assert main(["--model-base", str(tmp_path / "nowhere")]) == 2
+    assert "--model-base must be a folder" in capsys.readouterr().err
+    assert main(["--direction", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "direction.json" in error and "is missing" in error
+
+
+def test_nothing_is_written_outside_the_answers(web, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    post(web, "translate", {"image": upload("s.png", photo()), "language": "b"})
+    post(web, "pattern", {"pattern": upload("bag.png", photo(1)), "labels": {"category": "sandal"}})
+    assert list(tmp_path.iterdir()) == []

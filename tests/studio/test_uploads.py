@@ -1,0 +1,73 @@
+"""Uploads: PNG, JPEG and WebP of any size are taken (huge ones scaled down), everything else is refused with
+what was wrong, and the size limit is checked before a byte is decoded."""
+
+import base64
+import io
+
+import pytest
+from PIL import Image
+
+from serving.studio import uploads
+from serving.studio.uploads import MiB, UploadError, UploadTooLarge, read_upload, safe_name
+
+
+def field(image_or_bytes, name="photo.png", fmt="PNG", **save) -> dict:
+    data = image_or_bytes
+    if isinstance(image_or_bytes, Image.Image):
+        buffer = io.BytesIO()
+        image_or_bytes.save(buffer, format=fmt, **save)
+        data = buffer.getvalue()
+    return {"name": name, "data": "data:image/x;base64," + base64.b64encode(data).decode()}
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_common_formats_are_sent_as_uploaded(fmt):
+    sent = field(Image.new("RGB", (30, 20), (200, 30, 30)), f"shoe.{fmt.lower()}", fmt)
+    upload = read_upload(sent, MiB)
+    assert upload.name == f"shoe.{fmt.lower()}" and upload.size == (30, 20) and not upload.resized
+    assert upload.data == base64.b64decode(sent["data"].split(",")[1])
+
+
+def test_a_huge_image_is_scaled_down_to_a_png_with_a_new_name(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_SIDE", 64)
+    upload = read_upload(field(Image.new("RGB", (400, 100), "blue"), "wide photo.jpg", "JPEG"), MiB)
+    assert upload.resized and upload.size == (64, 16) and upload.name == "wide_photo_64x16.png"
+    assert Image.open(io.BytesIO(upload.data)).format == "PNG" and upload.data_url().startswith("data:image/png;base64,")
+
+
+def test_the_size_limit_is_checked_before_decoding():
+    with pytest.raises(UploadTooLarge, match=r"The image big.png is 0.0191 MB; the studio takes images up to 0.00954 MB"):
+        read_upload({"name": "big.png", "data": "data:image/png;base64," + "A" * 26_666}, 10_000)  # not even valid base64 data
+
+
+def test_too_many_pixels_are_refused_unread(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_PIXELS", 1000)
+    with pytest.raises(UploadTooLarge, match="has 50x50 pixels; the studio takes up to 0.001 million pixels") as raised:
+        read_upload(field(Image.new("1", (50, 50))), MiB)
+    assert raised.value.status == 413
+
+
+@pytest.mark.parametrize("sent, message", [
+    (None, "Choose the image first"),
+    ({"name": "x.png", "data": "http://example/x.png"}, "did not arrive as a base64 data URL"),
+    ({"name": "x.png", "data": "data:image/png;base64,***"}, "is not valid base64"),
+    (field(b"plain text, no picture", "notes.png"), "is not an image the studio can read (PNG, JPEG, WEBP)"),
+    (field(Image.new("RGB", (8, 8)), "anim.gif", "GIF"), "is a GIF image; the studio takes PNG, JPEG, WEBP"),
+])
+def test_what_is_not_a_usable_image_is_400_and_says_why(sent, message):
+    with pytest.raises(UploadError, match=message.replace("(", r"\(").replace(")", r"\)")) as raised:
+        read_upload(sent, MiB)
+    assert raised.value.status == 400
+
+
+def test_a_truncated_png_is_refused_before_it_reaches_a_model():
+    whole = field(Image.effect_noise((64, 64), 50).convert("RGB"))
+    data = base64.b64decode(whole["data"].split(",")[1])
+    with pytest.raises(UploadError, match="not an image the studio can read"):
+        read_upload(field(data[: len(data) // 2]), MiB)
+
+
+def test_file_names_become_plain_names_for_commands():
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("C:\\Users\\me\\my shoe (1).JPG") == "my_shoe_1_.JPG"
+    assert safe_name("", "sketch.png") == "sketch.png"
