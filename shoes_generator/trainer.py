@@ -21,6 +21,8 @@ from shoes_generator.callbacks import (
     training_checkpoint,
 )
 from shoes_generator.configs import ExperimentConfig
+from shoes_generator.distribute.loop import DistributedFit
+from shoes_generator.distribute.strategy import Worker
 from shoes_generator.runs import METRICS_FILE, next_run_dir, read_config, read_metrics, write_config, write_metrics
 
 logger = logging.getLogger("shoes_generator.trainer")
@@ -36,11 +38,12 @@ class RunResult:
     history: list
 
 
-def _restore(gan, manager: tf.train.CheckpointManager) -> int:
-    """Restores the latest checkpoint of `manager` into `gan`; returns its step (0 if none)."""
-    if manager.latest_checkpoint is None:
+def _restore(gan, checkpoint: tf.train.Checkpoint, directory: Path) -> int:
+    """Restores the latest checkpoint in `directory` into `gan` (through `checkpoint`); returns its step (0 if none)."""
+    latest = tf.train.latest_checkpoint(str(directory))
+    if latest is None:
         return 0
-    manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    checkpoint.restore(latest).assert_existing_objects_matched()
     return global_step(gan)
 
 
@@ -98,6 +101,7 @@ def train(
     verbose: str | int = "auto",
     extra_callbacks: list | None = None,
     time_limit: float | None = None,
+    strategy=None,
 ) -> RunResult:
     """Trains `config` in a new numbered run directory, or resumes `resume`.
 
@@ -116,11 +120,15 @@ def train(
             (checkpoints are written before they see a step).
         time_limit: stop after this many minutes of training (then checkpoint and export as
             at the end; ``--resume`` goes on from there). None: train every epoch.
+        strategy: a `tf.distribute` strategy made by `shoes_generator.distribute.make_strategy`
+            (None: one device, `model.fit`). The chief writes the run directory; other workers
+            write a scratch folder they remove, and read a resumed run's checkpoints.
 
     Raises:
-        ValueError: an invalid config, data that cannot serve it, or a resumed
-            run whose labels changed.
+        ValueError: an invalid config, data that cannot serve it, a resumed
+            run whose labels changed, or a batch that does not split over the replicas.
         FileNotFoundError: missing data or run directory.
+        shoes_generator.distribute.loop.Preempted: SIGTERM stopped a distributed run (after a checkpoint).
     """
     if resume is not None:
         config = read_config(resume)
@@ -129,18 +137,28 @@ def train(
     if epochs:
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=int(epochs)))
     config.validate()
+    worker = Worker(strategy)
+    worker.check_batch(config.train.batch_size)
     keras.utils.set_random_seed(config.train.seed)
     data = config.family.training_data(config)
     steps_per_epoch = _fit_steps(config, data.steps_per_epoch)
 
-    run_dir = Path(resume) if resume is not None else next_run_dir(out, config.name)
+    try:
+        return _train(config, worker, data, steps_per_epoch, out, resume, verbose, extra_callbacks, time_limit)
+    finally:
+        worker.remove_scratch()
+
+
+def _train(config, worker, data, steps_per_epoch, out, resume, verbose, extra_callbacks, time_limit) -> RunResult:
+    """`train` from the run directory on (this worker's: the chief's, or a scratch folder)."""
+    run_dir = worker.run_dir(lambda: Path(resume) if resume is not None else next_run_dir(out, config.name))
     _check_vocabularies(run_dir, data.vocabularies)
     write_config(run_dir, config)
-    model = build_model(config, data.vocabularies, steps_per_epoch)
-    manager = tf.train.CheckpointManager(
-        training_checkpoint(model), str(run_dir / "checkpoints"), max_to_keep=config.train.keep_checkpoints
-    )
-    step = _restore(model, manager)
+    with worker.scope():
+        model = worker.prepare(build_model(config, data.vocabularies, steps_per_epoch))
+        checkpoint = training_checkpoint(model)
+    manager = tf.train.CheckpointManager(checkpoint, str(run_dir / "checkpoints"), max_to_keep=config.train.keep_checkpoints)
+    step = _restore(model, checkpoint, (Path(resume) if resume is not None else run_dir) / "checkpoints")  # Workers: the chief's.
     elapsed = 0.0
     if resume is not None:
         elapsed = _trim_metrics(run_dir, step)
@@ -160,14 +178,16 @@ def train(
     if limit is not None:
         callbacks.append(limit)
     history = []
-    fit_options = {"callbacks": callbacks, "verbose": verbose, "shuffle": False}
+    fit_options = {"callbacks": callbacks, "verbose": verbose if worker.is_chief else 0, "shuffle": False}
+    fit_function = model.fit if worker.strategy is None else DistributedFit(worker.strategy, model, config.train.batch_size)
+    stopped = lambda: (limit is not None and limit.expired) or getattr(fit_function, "stopped", False)
     epoch, offset = divmod(step, steps_per_epoch)
     if offset:  # Finish the epoch the killed run was in, from the batch it stopped at.
-        fit = model.fit(data.stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, **fit_options)
+        fit = fit_function(data.stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, **fit_options)
         history.append(fit.history)
         epoch += 1
-    if epoch < config.train.epochs and not (limit is not None and limit.expired):
-        fit = model.fit(
+    if epoch < config.train.epochs and not stopped():
+        fit = fit_function(
             data.stream(epoch * steps_per_epoch),
             initial_epoch=epoch,
             epochs=config.train.epochs,
@@ -178,5 +198,6 @@ def train(
     export_dir = run_dir / "saved_model"
     if export_dir.exists():
         shutil.rmtree(export_dir)
-    config.family.export(model, config, data.vocabularies, export_dir)
+    if worker.is_chief:
+        config.family.export(model, config, data.vocabularies, export_dir)
     return RunResult(run_dir, global_step(model), model, history)

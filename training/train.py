@@ -14,6 +14,8 @@ import sys
 from shoes_generator.cli_common import EXIT_FAILURE, EXIT_USAGE, fail
 from shoes_generator.configs import PRESETS
 
+EXIT_PREEMPTED = 143  # 128 + SIGTERM: stopped by a signal after a checkpoint (a pod's restart policy resumes it).
+
 EPILOG = """
 examples:
   shoes-train --config cgan_fmnist_color                 # the main job's model
@@ -30,6 +32,15 @@ examples:
   shoes-train --config cgan_fmnist_color --set train.precision=float32 --epochs 3
   shoes-train --resume runs/00002-cgan_fmnist_color      # continue after a kill
   shoes-train --config stylegan2_fmnist_color --time-limit 15   # 15 minutes of training, then export
+  shoes-train --config pix2pix_fmnist_edges --workers 2  # two worker processes on this machine (loopback)
+  shoes-train --config pix2pix_fmnist_edges --devices 2  # MirroredStrategy over 2 GPUs (no GPU: 2 logical CPUs)
+  TF_CONFIG='{"cluster": {"worker": ["a:2222", "b:2222"]}, "task": {"type": "worker", "index": 0}}' \\
+      shoes-train --config pix2pix_fmnist_edges          # one worker of a real cluster (run on each machine)
+
+Several workers or devices (issue 19): train.batch_size stays the global batch, split evenly over
+the replicas; worker 0 (the chief) writes the run directory, the others a scratch folder they
+remove; they resume from the chief's checkpoints (a shared folder), with any worker count.
+SIGTERM on any worker checkpoints and stops all of them (exit code 143; --resume goes on).
 
 A run directory holds config.json, metrics.jsonl, loss_curve.png, samples/
 (one grid per epoch; colour x type tables for conditional models), logs/
@@ -38,7 +49,7 @@ A run directory holds config.json, metrics.jsonl, loss_curve.png, samples/
 The last stdout line is JSON naming the run directory and its step, for scripts:
   {"run": "runs/00002-cgan_fmnist_color", "step": 4680}
 Exit codes: 2 for a wrong command line (unknown preset, bad --set, no such run to
-resume), 1 when training fails.
+resume), 1 when training fails, 143 when SIGTERM stopped a run after its checkpoint.
 """
 
 
@@ -70,9 +81,26 @@ def build_parser() -> argparse.ArgumentParser:
         "checkpoint and export as at the end (--resume goes on from there); for comparisons at equal training time",
     )
     parser.add_argument("-o", "--out", default="runs", metavar="DIR", help="where run directories go (default: runs)")
+    scale = parser.add_mutually_exclusive_group()
+    scale.add_argument(
+        "--workers", type=positive_int, metavar="N",
+        help="start N worker processes on this machine (loopback TF_CONFIG, MultiWorkerMirroredStrategy) and wait "
+        "for them: multi-worker training tried on one machine; on a cluster each machine sets TF_CONFIG instead",
+    )
+    scale.add_argument(
+        "--devices", type=positive_int, default=1, metavar="N",
+        help="MirroredStrategy over N GPUs of this machine (without GPUs: N logical CPU devices, a try-out); default 1",
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and exit")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     return parser
+
+
+def positive_int(text: str) -> int:
+    """A positive whole number (argparse type)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number. Received: {text!r}")
+    return int(text)
 
 
 def positive_minutes(text: str) -> float:
@@ -149,14 +177,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(config.to_json())
         return 0
+    if args.workers:
+        from shoes_generator.distribute.launch import run_workers, worker_command
 
+        return run_workers(worker_command(sys.argv[1:] if argv is None else argv), args.workers)
+
+    from shoes_generator.distribute.loop import Preempted
+    from shoes_generator.distribute.strategy import Worker, make_strategy
     from shoes_generator.trainer import train
 
     try:
+        strategy = make_strategy(args.devices)  # Before any other TensorFlow work.
+    except ValueError as error:  # --devices beyond the GPUs, a malformed TF_CONFIG.
+        return fail("shoes-train", error, EXIT_USAGE)
+    try:
         result = train(config, out=args.out, resume=args.resume, epochs=args.epochs, verbose=2 if args.quiet else "auto",
-                       time_limit=args.time_limit)
+                       time_limit=args.time_limit, strategy=strategy)
+    except Preempted as stop:
+        print(f"shoes-train: {stop}", file=sys.stderr)
+        return EXIT_PREEMPTED
     except (ValueError, FileNotFoundError) as error:  # Found while running: unreadable data, changed labels...
         return fail("shoes-train", error, EXIT_FAILURE)
+    if not Worker(strategy).is_chief:  # The chief reports the run; this worker's scratch folder is gone.
+        return 0
     print(f"run directory: {result.run_dir} (step {result.step})", file=sys.stderr)
     print(json.dumps({"run": str(result.run_dir), "step": int(result.step)}), flush=True)
     return 0

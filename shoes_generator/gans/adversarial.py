@@ -35,8 +35,36 @@ def scaled_loss(optimizer, loss):
 
 
 def apply_gradients(optimizer, tape: tf.GradientTape, loss, variables: list) -> None:
-    """One update of `variables` by `optimizer` from the gradients of `loss` (scaled by `scaled_loss`) on `tape`."""
-    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    """One update of `variables` by `optimizer` from the gradients of `loss` (scaled by `scaled_loss`) on `tape`.
+
+    Under a `tf.distribute` strategy of N replicas the optimizer sums the replicas' gradients; each
+    replica's loss is a mean over its share of the global batch, so its gradients are divided by N
+    first: the update is the one of the global batch's mean loss, as in one process.
+    """
+    gradients = tape.gradient(loss, variables)
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas > 1:
+        gradients = [None if gradient is None else tf.math.scalar_mul(1.0 / replicas, gradient) for gradient in gradients]
+    optimizer.apply_gradients(zip(gradients, variables))
+
+
+def replica_share(draw, batch_size):
+    """This replica's rows of a per-example random draw, the same for example j of a global batch whatever the replica count.
+
+    Under N replicas (their seed states mirrored, so every replica draws alike) each replica draws
+    the global batch's ``N * batch_size`` rows and keeps its own, those of the examples it holds
+    (`shoes_generator.distribute.data.replica_batches`); one process draws its batch as before.
+
+    Args:
+        draw: ``rows -> [rows, ...]``, a seeded draw (e.g. ``lambda n: keras.random.normal([n, d], seed=...)``).
+        batch_size: this replica's examples (a scalar tensor or int).
+    """
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    if replicas == 1:
+        return draw(batch_size)
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * batch_size
+    return draw(batch_size * replicas)[start : start + batch_size]
 
 
 class AdversarialModel(keras.Model):

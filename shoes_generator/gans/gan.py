@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
+from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, replica_share, scaled_loss
 from shoes_generator.gans.ema import clone_for_ema, ema_update
 from shoes_generator.losses import get_loss, gradient_penalty, mode_seeking_penalty, paired_labels
 
@@ -141,7 +141,8 @@ class GAN(AdversarialModel):
         return data["image"], {name: data[name] for name in self.label_names}
 
     def _noise(self, batch_size):
-        return keras.random.normal([batch_size, self.latent_dim], seed=self.noise_seed)
+        """``z`` for a batch: under several replicas each keeps its rows of the global batch's draw."""
+        return replica_share(lambda rows: keras.random.normal([rows, self.latent_dim], seed=self.noise_seed), batch_size)
 
     def _discriminator_loss(self, real, labels, training):
         fake = self.generator(self._generator_inputs(self._noise(tf.shape(real)[0]), labels), training=training)
