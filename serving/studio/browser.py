@@ -207,6 +207,10 @@ class StudioPage:
             timings.append(self.click("#edit form.latent .go"))
         if self.css("#edit form.redesign").is_displayed():
             self.upload("#edit form.redesign input[type=file]", files["sneaker"])
+            self.driver.execute_script(  # grow the part drawn last (shaft, when the model has one) by 3 pixels
+                "const parts = [...document.querySelectorAll('#edit .parts input')];"
+                "const part = parts.find(p => p.name === 'part:shaft') || parts[parts.length - 1];"
+                "if (part) { part.value = 3; part.dispatchEvent(new Event('input')); }")
             timings.append(self.click("#edit form.redesign .go"))
         return timings
 
