@@ -7,14 +7,15 @@
 #      beside its real-vs-real floor) and fits its latent heel-height direction (edit grid);
 #   4. publishes the generator into a TF Serving model base (shoes-export), serves it with
 #      shoes-serve (TF Serving's gRPC and REST APIs) and asks it, through the thin client, for a
-#      colour x type grid of shoes (PNGs + contact sheet); then stops the server;
+#      colour x type grid of shoes (PNGs + contact sheet); opens shoes-studio over it in headless
+#      Chromium and leaves a screenshot of each tab in outputs/studio/; then stops the server;
 #   5. sketches, A|B pairs, masks and TFRecord shards of a 200-shoe sample;
 #   6. trains the U-Net shoe segmenter (segment_fmnist_unet, under a minute) and scores it on
 #      the held-out Fashion-MNIST test split (pixel accuracy, per-class and mean IoU).
 # Everything lands in ${OUT:-outputs}/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test  # --test: Selenium and (as root) Chromium for the studio's screenshots
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 OUT=${OUT:-outputs}
 BIN=.venv/bin
@@ -37,8 +38,8 @@ $BIN/shoes-eval "$RUN" -n "${EVAL_SAMPLES:-2000}" --metrics fid,kid,pr -o "$OUT/
 $BIN/shoes-explore direction "$RUN" --attribute height -n 1000 --label color=black \
   --label category=ankle_boot -o "$OUT/explore/height" >/dev/null
 
-step "4/6 serving the generator and asking it for a colour x type grid -> $OUT/models, $OUT/shoes"
-bash scripts/serve_demo.sh "$RUN" "$OUT"
+step "4/6 serving the generator, asking it for a colour x type grid, the studio's tabs -> $OUT/models, $OUT/shoes, $OUT/studio"
+STUDIO_OUT="$OUT/studio" STUDIO_DIRECTION="$OUT/explore/height" bash scripts/serve_demo.sh "$RUN" "$OUT"
 
 step "5/6 sketches, A|B pairs, masks and TFRecords of 200 shoes -> $OUT/{sample200,edges,masks,tfrecords}"
 $BIN/shoes-data downsample "$OUT/fmnist_color" "$OUT/sample200" -f 200 -s 64 --summary "$OUT/downsample.json" >/dev/null
