@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from shoes_generator.data.fmnist import FRAME_SIZE
 from shoes_generator.data.fmnist_edges import framed_shoe_arrays, pair_elements, save_arrays, sketch_pair_elements
-from shoes_generator.data.pipeline import PipelineOptions, fit_image, to_float, to_uint8
+from shoes_generator.data.pipeline import PipelineOptions, to_float, to_uint8
 from shoes_generator.evaluation.classifier import default_cache_dir
 from shoes_generator.imaging.sketch_styles import HELD_OUT_STYLES, STYLES_VERSION, TRAIN_STYLES, draw_sketch
 
@@ -38,14 +38,13 @@ def training_styles() -> tuple[str, ...]:
 
 
 def fit_sketches(sketches: list[np.ndarray], size: int = FRAME_SIZE) -> np.ndarray:
-    """uint8 ``[S, S]`` sketches of any canvas sizes -> uint8 ``[N, size, size]``, fitted as the
-    served image input fits an encoded image (`fit_image`: antialiased resize, white padding)."""
+    """uint8 ``[S, S]`` sketches of any canvas sizes -> uint8 ``[N, size, size]``, resized as the served
+    image input fits a square image (`fit_image`: an antialiased bilinear resize), a batch per canvas size."""
     fitted = np.empty((len(sketches), size, size), np.uint8)
     for side in sorted({s.shape[0] for s in sketches}):
         rows = [i for i, s in enumerate(sketches) if s.shape[0] == side]
-        batch = tf.constant(np.stack([sketches[i] for i in rows])[..., None])
-        images = tf.map_fn(lambda image: fit_image(to_float(image), size), batch, fn_output_signature=tf.float32)
-        fitted[rows] = to_uint8(images).numpy()[..., 0]
+        batch = to_float(tf.constant(np.stack([sketches[i] for i in rows])[..., None]))
+        fitted[rows] = to_uint8(tf.image.resize(batch, [size, size], antialias=True)).numpy()[..., 0]
     return fitted
 
 

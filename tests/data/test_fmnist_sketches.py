@@ -3,12 +3,15 @@ split is the project's own sketches; and its preset trains."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from shoes_generator.configs import DataConfig, get_preset
 from shoes_generator.data import fmnist_sketches
 from shoes_generator.data.fmnist_edges import sketch_arrays
 from shoes_generator.data.fmnist_sketches import fit_sketches, styled_sketch_arrays, training_styles
+from shoes_generator.data.pipeline import to_uint8
 from shoes_generator.data.training_data import training_data
+from shoes_generator.export.inputs import fit_pixels
 from shoes_generator.imaging import sketch_styles
 from tests.data.test_training_data import real_fmnist_dirs
 
@@ -51,6 +54,8 @@ def test_sketches_of_larger_canvases_are_fitted_as_serving_fits_them():
     fitted = fit_sketches([line, small])
     assert fitted.shape == (2, 32, 32) and np.array_equal(fitted[1], small)
     assert fitted[0][15, 6:26].max() < 100 and (fitted[0][:12] == 255).all()  # 1 px dark at 32 px, paper elsewhere
+    served = to_uint8(fit_pixels(tf.constant(np.repeat(line[..., None], 3, -1)), 32)).numpy()[..., 0]
+    assert np.abs(served.astype(int) - fitted[0]).max() <= 1  # what the served model's input fitting makes of it
 
 
 @pytest.mark.fmnist
