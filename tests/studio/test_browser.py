@@ -1,7 +1,7 @@
 """The studio in a real browser (Debian's headless Chromium through Selenium) over shoes-serve with tiny models:
 every tab's main action shows an image and lands in the history strip; an uploaded sketch draws its shoe; a
 server that is down is said on the page, which keeps retrying and shows the tabs once it answers; an
-oversize upload is refused with its message."""
+oversize upload is refused with its message; a name the server does not serve is said."""
 
 import shutil
 import socket
@@ -80,7 +80,7 @@ def test_the_page_says_the_server_is_down_and_picks_it_up_when_it_answers(driver
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    studio = Studio(Target(server=f"127.0.0.1:{port}"), ["shoes"], timeout=2)
+    studio = Studio(Target(server=f"127.0.0.1:{port}"), ["shoes", "stylegan"], timeout=2)
     with serving(create_app(studio)) as url:
         page = StudioPage(driver, url).open()
         banner = page.banner()
@@ -91,6 +91,8 @@ def test_the_page_says_the_server_is_down_and_picks_it_up_when_it_answers(driver
         try:
             page.wait(lambda: page.tabs() == ["generate"], "the generate tab after the server started", timeout=30)
             assert page.banner() == ""
+            absent = driver.execute_script("const a = document.querySelector('#absent'); return a.hidden ? '' : a.textContent")
+            assert absent.startswith("Not served (yet): stylegan.")
             assert page.click("#generate .go")["images"] == 16
         finally:
             server.stop(grace=1)

@@ -62,6 +62,10 @@ function show(state) {
   $("#none").hidden = visible.length > 0 || !server.up;
   const missing = $("#missing");
   missing.replaceChildren(...Object.entries(state.missing).map(([name, why]) => element("li", { textContent: `${name}: ${why}` })));
+  const absent = Object.keys(state.missing);
+  $("#absent").hidden = !server.up || absent.length === 0 || visible.length === 0;
+  $("#absent").textContent = `Not served (yet): ${absent.join(", ")}. Their tabs appear when the server has them.`;
+  $("#absent").title = Object.entries(state.missing).map(([name, why]) => `${name}: ${why}`).join("\n");
   if (!visible.includes(studio.tab)) select(visible[0] || null);
 }
 
@@ -93,12 +97,13 @@ function modelSelect(form, names, onChange) {
   onChange();
 }
 
-function labelSelects(container, labels, prefix = "") {
+// One select per label; a new select starts at the value `first` (0: the vocabulary's first), an existing one keeps its choice.
+function labelSelects(container, labels, prefix = "", first = 0) {
   const kept = readLabels(container);
   container.replaceChildren(...Object.entries(labels).map(([name, values]) => {
     const chooser = element("select", { name: `${prefix}label:${name}` });
     fillSelect(chooser, values, values.map((value) => value.replaceAll("_", " ")));
-    if (values.includes(kept[name])) chooser.value = kept[name];
+    chooser.value = values.includes(kept[name]) ? kept[name] : values[Math.min(first, values.length - 1)];
     return element("label", {}, [`${name} `, chooser]);
   }));
 }
@@ -335,7 +340,7 @@ function setupCombine(state) {
     const chosen = model(form);
     for (const source of ["first", "second"]) {
       const fieldset = $(`[data-source=${source}]`, form);
-      labelSelects($(".labels", fieldset), chosen.labels, `${source}-`);
+      labelSelects($(".labels", fieldset), chosen.labels, `${source}-`, source === "first" ? 0 : 1);  // two different shoes
       $(`input[name=${source}-from][value=photo]`, form).disabled = !chosen.abilities.includes("invert");
     }
     slider(form, "crossover", { min: 0, max: chosen.num_ws, step: 1, value: Math.floor(chosen.num_ws / 2) });
