@@ -110,3 +110,54 @@ def test_an_oversize_upload_is_refused_with_its_message(driver, studio_base, mod
         message = page.error("#translate")
         assert message.startswith("The sneaker big_sneaker.png is 0.0") and "takes images up to 0.01 MB (shoes-studio --max-upload-mb)" in message
         assert driver.execute_script("return document.querySelectorAll('#history li').length") == 0
+
+
+def test_a_slow_call_shows_the_busy_indicator_and_disables_its_button(driver, studio_base, models_server, monkeypatch):
+    import threading
+
+    from serving.client import ShoesClient
+
+    released = threading.Event()
+    generate = ShoesClient.generate
+
+    def slow(self, *args, **kwargs):
+        released.wait(timeout=30)
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(ShoesClient, "generate", slow)
+    with studio_url(studio_base, models_server) as url:
+        page = StudioPage(driver, url).open()
+        done = len(page.timings())
+        page.css("#generate .go").click()
+        state = page.wait(lambda: driver.execute_script(
+            "const m = document.querySelector('#generate .message'); return m.classList.contains('busy') && "
+            "[m.textContent, document.querySelector('#generate .go').disabled]"), "the busy indicator")
+        assert state[0].startswith("Working") and state[1] is True
+        released.set()
+        assert page.finished(done, "the slow generate")["images"] == 16
+        assert driver.execute_script("return document.querySelector('#generate .go').disabled") is False
+
+
+def test_the_screenshot_script_and_the_latency_benchmark_run(studio_base, models_server, tmp_path, capsys):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+
+    def load(path):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    server = ["--server", f"127.0.0.1:{models_server.port}", "--model-base", str(studio_base[0])]
+    shots = load(repo / "scripts" / "studio_screenshots.py")
+    assert shots.main([*server, "--direction", str(studio_base[1][0]), "--prefix", "studio_", "-o", str(tmp_path)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["tabs"] == list(TABS) and sorted(p.name for p in tmp_path.glob("studio_*.png")) == sorted(f"studio_{t}.png" for t in TABS)
+    bench = load(repo / "benchmarks" / "studio_latency.py")
+    assert bench.main([*server, "--clicks", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["generate_1"]["model"] == "shoes" and report["translate"]["model"] == "sneaker2boot"
+    assert report["generate_4x4"]["click_to_image_ms"]["n"] == 2 and report["generate_4x4"]["shoes"] == 16
