@@ -30,7 +30,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
+from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, replica_share, scaled_loss
 from shoes_generator.losses import gaussian_kl, get_loss
 from shoes_generator.models.pattern import object_mask
 
@@ -185,18 +185,19 @@ class PatternGAN(AdversarialModel):
         their noise from the shape encoder, the sketches (white when not followed), the categories ("from
         the sketch" when followed) and the N(0, 1) noise."""
         size = tf.shape(batch["image"])[0]
-        sketched = keras.random.uniform([size], seed=self.noise_seed) < self.sketch_probability
-        encoded = tf.logical_and(~sketched, keras.random.uniform([size], seed=self.noise_seed) < self.encoded_probability)
+        draw = lambda sample: replica_share(sample, size)  # noqa: E731  (example j's draws, whatever the replica count)
+        sketched = draw(lambda rows: keras.random.uniform([rows], seed=self.noise_seed)) < self.sketch_probability
+        encoded = tf.logical_and(~sketched, draw(lambda rows: keras.random.uniform([rows], seed=self.noise_seed)) < self.encoded_probability)
         sketch = tf.where(sketched[:, None, None, None], tf.cast(batch["sketch"], tf.float32), tf.ones_like(batch["sketch"], tf.float32))
         category = tf.where(sketched, self.num_categories, tf.cast(batch["category"], tf.int32))
-        z = keras.random.normal([size, self.z_dim], seed=self.noise_seed)
+        z = draw(lambda rows: keras.random.normal([rows, self.z_dim], seed=self.noise_seed))
         return sketched, encoded, sketch, category, z
 
     def train_step(self, data):
         batch = self._batch(data, ("exemplar", "image", "sketch", "category"))
         real, labels = batch["image"], tf.cast(batch["category"], tf.int32)
         sketched, encoded, sketch, category, noise = self._inputs(batch)
-        eps = keras.random.normal(tf.shape(noise), seed=self.noise_seed)
+        eps = replica_share(lambda rows: keras.random.normal([rows, self.z_dim], seed=self.noise_seed), tf.shape(noise)[0])
         real_mask = object_mask(real)
         with tf.GradientTape() as g_tape:
             style = self.encoder(batch["exemplar"], training=True)

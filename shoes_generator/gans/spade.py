@@ -22,7 +22,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
+from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, replica_share, scaled_loss
 from shoes_generator.gans.pix2pix import l1_distance
 from shoes_generator.losses import gaussian_kl, get_loss
 
@@ -153,7 +153,7 @@ class SPADEGAN(AdversarialModel):
         batch = self._batch(data, ("image", "mask"))
         real, parts = batch["image"], self.one_hot(batch["mask"])
         size = tf.shape(real)[0]
-        eps = keras.random.normal([size, self.z_dim], seed=self.noise_seed)
+        eps = replica_share(lambda rows: keras.random.normal([rows, self.z_dim], seed=self.noise_seed), size)
         both_parts = tf.concat([parts, parts], axis=0)
         with tf.GradientTape() as g_tape:
             z, mu, logvar = self.style(real, eps, training=True)
