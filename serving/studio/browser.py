@@ -140,10 +140,9 @@ class StudioPage:
 
     def upload(self, selector: str, path: str | Path) -> None:
         """Chooses the file `path` in the file input `selector` and waits until the page has read it."""
+        reads = self.driver.execute_script("return window.studioReads()")
         self.css(selector).send_keys(str(Path(path).resolve()))
-        name = Path(path).name
-        self.wait(lambda: self.driver.execute_script(
-            "return Object.values(window.studioUploads()).some(u => u.name === arguments[0])", name), f"{name} read in {selector}")
+        self.wait(lambda: self.driver.execute_script("return window.studioReads()") > reads, f"{Path(path).name} read in {selector}")
 
     def timings(self) -> list[dict]:
         """``window.studioTimings``: one ``{action, ms, server_seconds, images}`` per finished action."""

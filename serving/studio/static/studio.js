@@ -7,9 +7,9 @@ const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 const TABS = ["generate", "sketch", "translate", "combine", "edit", "pattern"];
 const DOWN_RETRY_MS = 3000;
-const studio = { state: null, tab: null, uploads: {}, keys: {}, sketchCount: 0, sketchUpload: null, strokes: 0 };
+const studio = { state: null, tab: null, uploads: {}, reads: 0, keys: {}, sketchCount: 0, sketchUpload: null };
 window.studioTimings = [];
-window.studioUploads = () => studio.uploads;  // the files read so far (the browser tests wait on them)
+window.studioReads = () => studio.reads;  // how many chosen files were read so far (the browser tests wait on it)
 
 function element(tag, properties = {}, children = []) {
   const node = Object.assign(document.createElement(tag), properties);
@@ -135,6 +135,7 @@ function watchUpload(input, key, preview) {
     const reader = new FileReader();
     reader.onload = () => {
       studio.uploads[key] = { name: file.name, data: reader.result };
+      studio.reads += 1;
       if (preview) { preview.src = reader.result; preview.hidden = false; }
       input.dispatchEvent(new CustomEvent("studio-upload"));
     };
@@ -374,6 +375,7 @@ function setupEdit(state) {
       directions.onchange();
       labelSelects($(".labels", latent), chosen.labels);
       $(".truncation", latent).hidden = chosen.latent_space !== "w";
+      $(".z-note", latent).hidden = chosen.latent_space !== "z";
     });
   }
   if (!redesign.hidden) {
