@@ -104,6 +104,7 @@ def create_app(studio: Studio) -> Starlette:
         Route("/api/{action}", act, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
