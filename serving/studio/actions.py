@@ -280,7 +280,10 @@ def combine(context: Context, settings: dict) -> Result:
                                        *label_flags(second["labels"], "--style-label"), "--crossover", crossover,
                                        "--truncation", truncation, "-o", out)
         title = f"seed {first['seed']} + seed {second['seed']}, crossover {crossover}"
-        return Result(title, [shoe], [f"crossover {crossover}"], command)
+        # The two sneakers themselves beside their mix, as the designer compares them (the command makes the mix).
+        sources = [client.generate(1, seed=source["seed"], truncation=truncation, **source["labels"])[0] for source in (first, second)]
+        captions = [f"shape: seed {first['seed']}", f"details: seed {second['seed']}", f"crossover {crossover}"]
+        return Result(title, [*sources, shoe], captions, command)
     images, captions, ws, code, offered = [], [], [], [], []
     for variable, source in (("w_first", first), ("w_second", second)):
         if "photo" in source:

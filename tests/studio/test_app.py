@@ -103,7 +103,7 @@ CASES = {
     "translate-mixed": ({"image": upload("sneaker.png", photo(2)), "language": "mixed", "alpha": 0.25}, "0001_translate.png", 0),
     "translate-back": ({"image": upload("sneaker.png", photo(2)), "language": "a"}, "0001_translate.png", 0),
     "combine-seeds": ({"crossover": 2, "truncation": 0.7, "first": {"seed": 3, "labels": RED_SNEAKER},
-                       "second": {"seed": 9, "labels": {"color": "blue", "category": "ankle_boot"}}}, "0001_combine.png", 0),
+                       "second": {"seed": 9, "labels": {"color": "blue", "category": "ankle_boot"}}}, "0001_combine.png", 2),
     "redesign": ({"photo": upload("boot.png", photo(3)), "edits": {"heel": 2, "shaft": -1}, "seed": 4}, "0001_redesign/shoe.png", 2),
     "pattern": ({"pattern": upload("bag.png", photo(4)), "labels": {"category": "sneaker"}, "seed": 2, "count": 2},
                 "0001_pattern/sneaker_seed0003.png", 1),
