@@ -71,6 +71,14 @@ def judges(image_size: int) -> tuple[dict, dict]:
     return found, accuracy
 
 
+def type_accuracy(judge: dict, outputs: np.ndarray, categories: np.ndarray) -> dict:
+    """Each judge's share of `outputs` of the right type, overall and per type (the project judge's)."""
+    called = {kind: judge[kind](outputs) for kind in JUDGES}
+    report = {f"{kind}_type_accuracy": round(float(np.mean(called[kind] == categories)), 4) for kind in JUDGES}
+    report["project_per_type"] = {t: round(float(np.mean(called["project"][categories == t] == t)), 4) for t in CATEGORY_NAMES}
+    return report
+
+
 def style_sketches(shoes: np.ndarray) -> dict[str, list[np.ndarray]]:
     """Style -> one sketch of each shoe in it, shoe ``i`` drawn from ``(SEED, i)``."""
     return {style: [draw_sketch(shoe, style, (SEED, i)) for i, shoe in enumerate(shoes)] for style in STYLES}
@@ -116,8 +124,7 @@ def main(argv=None) -> int:
         model = tf.saved_model.load(str(saved_model_path(path)))
         outputs[name] = {style: translate(model, drawn) for style, drawn in sketches.items()}
         judge, judge_accuracy = judges(int(outputs[name]["project"].shape[1]))
-        styles = {style: {"split": "train" if style in TRAIN_STYLES else "held_out",
-                          **{f"{kind}_type_accuracy": round(float(np.mean(judge[kind](out) == categories)), 4) for kind in JUDGES}}
+        styles = {style: {"split": "train" if style in TRAIN_STYLES else "held_out", **type_accuracy(judge, out, categories)}
                   for style, out in outputs[name].items()}
         means = {f"{split}_mean_{kind}": round(float(np.mean([s[f"{kind}_type_accuracy"] for s in styles.values() if s["split"] == split])), 4)
                  for split in ("train", "held_out") for kind in JUDGES}

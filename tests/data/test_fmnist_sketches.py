@@ -4,11 +4,12 @@ split is the project's own sketches; and its preset trains."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from scipy import ndimage
 
 from shoes_generator.configs import DataConfig, get_preset
 from shoes_generator.data import fmnist_sketches
-from shoes_generator.data.fmnist_edges import sketch_arrays
-from shoes_generator.data.fmnist_sketches import fit_sketches, styled_sketch_arrays, training_styles
+from shoes_generator.data.fmnist_edges import framed_shoe_arrays, sketch_arrays
+from shoes_generator.data.fmnist_sketches import SHIFT, ZOOM, fit_sketches, reframe, styled_sketch_arrays, training_styles
 from shoes_generator.data.pipeline import to_uint8
 from shoes_generator.data.training_data import training_data
 from shoes_generator.export.inputs import fit_pixels
@@ -31,13 +32,31 @@ def test_training_sketches_come_in_training_styles_only_and_are_seeded_per_examp
     shoes, sketches, categories, styles = styled_sketch_arrays("train", limit=24, variants=2, seed=0, cache_dir=tmp_path)
     assert shoes.shape == sketches.shape == (48, 32, 32) and sketches.dtype == np.uint8 and len(categories) == len(styles) == 48
     assert set(styles) <= set(sketch_styles.TRAIN_STYLES) and len(set(styles)) >= 4
-    assert np.array_equal(shoes[:24], shoes[24:])  # variant-major: every shoe once, then every shoe again
+    assert np.array_equal(categories[:24], categories[24:])  # variant-major: every shoe once, then every shoe again
     assert not np.array_equal(sketches[:24], sketches[24:])  # in new sketches
+    framed = framed_shoe_arrays("train", 24)[0]
+    kept = [np.array_equal(shoes[k], framed[k % 24]) for k in range(48)]
+    assert 10 < sum(kept) < 38  # about half the pairs reframed
+    for shoe, sketch in zip(shoes, sketches):  # sketch and target aligned, reframed or not
+        near = ndimage.distance_transform_edt(shoe < 20) <= 2.5  # within 2.5 px of any part of the shoe
+        assert (sketch < 160)[near].sum() >= 0.9 * (sketch < 160).sum()
     again = styled_sketch_arrays("train", limit=24, variants=2, seed=0, cache_dir=tmp_path)
     assert all(np.array_equal(a, b) for a, b in zip(again, (shoes, sketches, categories, styles)))
     other_seed = styled_sketch_arrays("train", limit=24, variants=2, seed=1, cache_dir=tmp_path)[1]
     assert not np.array_equal(other_seed, sketches)
     assert not list(tmp_path.iterdir())  # limited sets are not cached
+
+
+def test_reframing_zooms_and_moves_the_shoe_within_its_ranges():
+    shoe = np.zeros((32, 32), np.uint8)
+    shoe[6:26, 4:28] = 200
+    for seed in range(20):
+        moved = reframe(shoe, np.random.default_rng(seed))
+        area = (moved > 100).sum() / (shoe > 100).sum()
+        assert ZOOM[0] ** 2 - 0.15 < area < ZOOM[1] ** 2 + 0.15
+        rows, cols = np.nonzero(moved > 100)
+        assert abs(rows.mean() - 15.5) <= SHIFT + 0.6 and abs(cols.mean() - 15.5) <= SHIFT + 0.6
+    assert np.array_equal(reframe(shoe, np.random.default_rng(3)), reframe(shoe, np.random.default_rng(3)))
 
 
 def test_training_refuses_styles_that_are_held_out(monkeypatch):
