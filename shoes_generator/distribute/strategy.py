@@ -110,15 +110,22 @@ class Worker:
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
     def prepare(self, model):
-        """`model`, its BatchNormalization layers synchronized over the replicas (when there are several).
+        """`model` made to train on several replicas as on one (with one replica it is left as it is).
 
-        Synchronized statistics are those of the global batch, so N replicas normalize each example as one
-        process does (and an equivalence test can hold them to equal weights); one replica is left as it is.
+        - BatchNormalization layers synchronize their statistics over the replicas: those of the global batch.
+        - Dropout layers become `ReplicaDropout`: each example's mask is the one a single process draws for it.
+
+        So N replicas normalize and drop each example as one process does, and an equivalence test can hold
+        them to equal weights. Both only change what training computes: no variable, no exported graph.
         """
         if self.replicas > 1:
+            from shoes_generator.distribute.dropout import ReplicaDropout
+
             for layer in walk_layers(model):
                 if isinstance(layer, keras.layers.BatchNormalization):
                     layer.synchronized = True
+                elif type(layer) is keras.layers.Dropout:
+                    layer.__class__ = ReplicaDropout  # The same layer and state, drawing per global example.
         return model
 
     def run_dir(self, chief_dir) -> Path:
