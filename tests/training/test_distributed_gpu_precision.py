@@ -17,6 +17,7 @@ def test_without_a_gpu_it_refuses_to_time_and_says_how_to_smoke_test(capsys):
     assert "no GPU visible" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # float16 is emulated on CPUs: about 10 s on an idle machine.
 def test_the_smoke_run_reports_both_precisions_and_the_device(tmp_path, capsys):
     assert gpu_precision.main(["--smoke", "--families", "segmentation", "-o", str(tmp_path / "out.json")]) == 0
     report = json.loads((tmp_path / "out.json").read_text())
