@@ -6,6 +6,9 @@ losses scale each replica's share to the global batch). The run's Keras callback
 `fit` drives them, on every worker (the non-chief ones write to their scratch folder): checkpoints
 need every worker, since saving reads mirrored state collectively.
 
+One step per `tf.function` call, not XLA-compiled: ``train.steps_per_execution`` and ``train.jit_compile``
+apply to one-process runs only (for now).
+
 Stopping is agreed: every step all-reduces a stop flag (a callback's ``model.stop_training``,
 such as `TimeLimit`'s, or SIGTERM on any worker), so all workers end the same step, run their
 epoch-end callbacks (the checkpoint) and return together.
