@@ -171,7 +171,7 @@ class Catalog:
             return self.models[name]
         able = [model.name for model in self.having(ability)]
         why = f"is not served ({self.missing[name]})" if name in self.missing else "is not served" if name not in self.models else f"has no {ability} signatures"
-        raise ModelMissing(f"The model {name!r} {why}. Served models that can: {', '.join(able) or 'none'}")
+        raise ModelMissing(f"The model {name[:100]!r} {why}. Served models that can: {', '.join(able) or 'none'}")
 
 
 def _version(client) -> int | None:
@@ -187,15 +187,20 @@ def describe(client) -> ModelInfo:
 
     Raises:
         ServingError: the server's answer (NOT_FOUND for a model it does not serve).
+        KeyError, IndexError, TypeError, ValueError: signatures the studio cannot read (an unrelated model of
+            that name, shapes it does not expect).
     """
     signatures = client.metadata()
     labels = client.labels()
     classes = client.part_classes() if "class_names" in signatures else None
-    return ModelInfo(client.model, _version(client), signatures, labels, classes)
+    model = ModelInfo(client.model, _version(client), signatures, labels, classes)
+    model.summary()  # reads every shape the page needs: an odd model fails here, not in every /api/state
+    return model
 
 
 def discover(client, names) -> Catalog:
-    """Asks the server about each name; a name it does not serve is listed in ``missing``.
+    """Asks the server about each name; a name it does not serve, or serves with signatures the studio cannot
+    read, is listed in ``missing`` with why.
 
     Args:
         client: a `ShoesClient` or `RestClient` (its `for_model` copies ask each name).
@@ -209,4 +214,6 @@ def discover(client, names) -> Catalog:
             if error.code in DOWN_CODES:
                 return Catalog(up=False, message=f"{error.code}: {error.message}")
             catalog.missing[name] = f"{error.code}: {error.message}"
+        except (KeyError, IndexError, TypeError, ValueError) as error:
+            catalog.missing[name] = f"its signatures are not ones the studio can use ({type(error).__name__}: {error})"
     return catalog

@@ -82,3 +82,41 @@ def test_a_direction_that_is_not_one_says_why(tmp_path, info, vector, message):
     write(tmp_path / "d", info, vector)
     with pytest.raises(ValueError, match=message):
         load_direction(str(tmp_path / "d"))
+
+
+class FakeClient:
+    """A thin client of a server whose models have the given signatures (`labels` raises for ``"broken"``)."""
+
+    def __init__(self, served: dict, model: str = ""):
+        self.served, self.model = served, model
+
+    def for_model(self, name):
+        return FakeClient(self.served, name)
+
+    def metadata(self):
+        if self.model not in self.served:
+            from serving.client import ServingError
+
+            raise ServingError("NOT_FOUND", f"Servable not found for request: Latest({self.model})")
+        return self.served[self.model]
+
+    def labels(self):
+        if self.model == "broken":
+            raise KeyError("values")
+        return {}
+
+    def status(self):
+        return [{"version": 3, "state": "AVAILABLE"}]
+
+
+def test_a_model_the_studio_cannot_read_is_listed_as_missing_and_the_others_still_work():
+    from serving.studio.discovery import discover
+
+    served = {"shoes": signatures(serving_default="seed,color"),
+              "odd": signatures(serving_default="seed", mapping="seed", synthesis="w"),  # w [-1]: no layer axis
+              "broken": signatures(serving_default="seed,color", labels="name")}
+    catalog = discover(FakeClient(served), ["shoes", "odd", "broken", "gone"])
+    assert catalog.up and list(catalog.models) == ["shoes"] and catalog.models["shoes"].version == 3
+    assert catalog.missing["gone"].startswith("NOT_FOUND")
+    assert catalog.missing["odd"].startswith("its signatures are not ones the studio can use (IndexError")
+    assert catalog.missing["broken"] == "its signatures are not ones the studio can use (KeyError: 'values')"

@@ -31,7 +31,7 @@ def test_common_formats_are_sent_as_uploaded(fmt):
 def test_a_huge_image_is_scaled_down_to_a_png_with_a_new_name(monkeypatch):
     monkeypatch.setattr(uploads, "MAX_SIDE", 64)
     upload = read_upload(field(Image.new("RGB", (400, 100), "blue"), "wide photo.jpg", "JPEG"), MiB)
-    assert upload.resized and upload.size == (64, 16) and upload.name == "wide_photo_64x16.png"
+    assert upload.resized and upload.size == (64, 16) and upload.name == "wide photo_64x16.png"
     assert Image.open(io.BytesIO(upload.data)).format == "PNG" and upload.data_url().startswith("data:image/png;base64,")
 
 
@@ -67,7 +67,38 @@ def test_a_truncated_png_is_refused_before_it_reaches_a_model():
         read_upload(field(data[: len(data) // 2]), MiB)
 
 
-def test_file_names_become_plain_names_for_commands():
+def test_file_names_lose_folders_control_characters_and_leading_dashes_and_keep_the_rest():
     assert safe_name("../../etc/passwd") == "passwd"
-    assert safe_name("C:\\Users\\me\\my shoe (1).JPG") == "my_shoe_1_.JPG"
-    assert safe_name("", "sketch.png") == "sketch.png"
+    assert safe_name("C:\\Users\\me\\my shoe (1).JPG") == "my shoe (1).JPG"  # the commands quote it
+    assert safe_name("", "sketch.png") == "sketch.png" and safe_name("..", "sketch.png") == "sketch.png"
+    assert safe_name("--help.png") == "help.png" and safe_name("-o") == "o"  # not an option to shoes-client
+    assert safe_name("a\nb\u202egnp.exe") == "a_b_gnp.exe" and safe_name(".hidden.png") == "hidden.png"
+    assert safe_name("x" * 300 + ".jpeg") == "x" * 95 + ".jpeg"
+    assert safe_name({"nested": ["junk"]}) == "{'nested': ['junk']}"
+
+
+def test_a_renamed_upload_is_offered_under_the_name_its_command_uses():
+    sent = field(Image.new("RGB", (8, 8)), "-o.png")
+    upload = read_upload(sent, MiB)
+    assert upload.name == "o.png" and upload.renamed and upload.offered and not upload.resized
+    kept = read_upload(field(Image.new("RGB", (8, 8)), "my shoe.png"), MiB)
+    assert kept.name == "my shoe.png" and not kept.offered
+
+
+def test_a_cameras_multi_picture_jpeg_is_taken_as_a_jpeg():
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 20), "red").save(buffer, format="MPO", save_all=True, append_images=[Image.new("RGB", (30, 20), "blue")])
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"  # what Pillow calls many cameras' JPEGs
+    upload = read_upload(field(buffer.getvalue(), "DSCF0001.JPG"), MiB)
+    assert upload.size == (30, 20) and upload.data == buffer.getvalue() and upload.data_url().startswith("data:image/jpeg;base64,")
+
+
+def test_a_phone_photo_turned_by_its_exif_is_sent_upright_as_the_page_shows_it():
+    image = Image.new("RGB", (30, 20), "white")
+    image.paste((255, 0, 0), (0, 0, 10, 20))  # red on the left as stored
+    exif = image.getexif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to show"
+    upload = read_upload(field(image, "IMG_0001.jpg", "JPEG", exif=exif), MiB)
+    upright = Image.open(io.BytesIO(upload.data))
+    assert upload.resized and upload.offered and upload.name == "IMG_0001_20x30.png" and upright.size == (20, 30)
+    assert upright.getpixel((10, 2))[0] > 200 and upright.getpixel((10, 27))[1] > 200  # red on top, white below
