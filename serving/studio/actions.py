@@ -33,6 +33,12 @@ class SettingsError(ValueError):
     """A request setting the studio cannot use (HTTP 400)."""
 
 
+def shown(value, limit: int = 80) -> str:
+    """``repr(value)`` for a message, cut to `limit` characters (a request may send megabytes in one setting)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 15]}... ({len(text):,} characters)"
+
+
 @dataclasses.dataclass
 class Target:
     """The server as the commands name it: ``--server HOST:PORT`` (gRPC) or ``--rest URL``."""
@@ -73,12 +79,14 @@ class Context:
     def model(self, settings: dict, ability: str) -> ModelInfo:
         """The model the settings name (``"model"``), or the first that can, when none is named."""
         name = settings.get("model")
+        if name is not None and not isinstance(name, str):
+            raise SettingsError(f"model must be a model's name. Received: model={shown(name)}")
         if name is None:
             able = self.catalog.having(ability)
             if not able:
                 raise ModelMissing(f"No served model can do this ({ability}); the server has {', '.join(self.catalog.models) or 'no model'}")
             return able[0]
-        return self.catalog.model(str(name), ability)
+        return self.catalog.model(name, ability)
 
     def client_of(self, model: ModelInfo):
         return self.client.for_model(model.name)
@@ -142,10 +150,13 @@ def integer(settings: dict, key: str, default: int, low: int, high: int) -> int:
     value = settings.get(key, default)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        try:
+            value = int(value)
+        except ValueError:
+            pass  # refused below with what was received
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingsError(f"{key} must be a whole number from {low} to {high}. Received: {key}={value!r}")
+        raise SettingsError(f"{key} must be a whole number from {low} to {high}. Received: {key}={shown(value)}")
     return value
 
 
@@ -157,7 +168,7 @@ def number(settings: dict, key: str, default: float, low: float, high: float) ->
     except (TypeError, ValueError):
         value = math.nan
     if not low <= value <= high:
-        raise SettingsError(f"{key} must be a number from {low:g} to {high:g}. Received: {key}={settings.get(key)!r}")
+        raise SettingsError(f"{key} must be a number from {low:g} to {high:g}. Received: {key}={shown(settings.get(key))}")
     return value
 
 
@@ -165,12 +176,12 @@ def labels(settings: dict, model: ModelInfo, key: str = "labels") -> dict[str, s
     """One value per label of `model` from ``settings[key]``, each checked against its vocabulary."""
     given = settings.get(key) or {}
     if not isinstance(given, dict):
-        raise SettingsError(f"{key} must map label names to values. Received: {given!r}")
+        raise SettingsError(f"{key} must map label names to values. Received: {shown(given)}")
     chosen = {}
     for name, values in model.labels.items():
         value = given.get(name, values[0] if values else None)
         if value not in values:
-            raise SettingsError(f"{name} must be one of {', '.join(values)}. Received: {name}={value!r}")
+            raise SettingsError(f"{name} must be one of {', '.join(values)}. Received: {name}={shown(value)}")
         chosen[name] = value
     return chosen
 
@@ -219,7 +230,7 @@ def sketch(context: Context, settings: dict) -> Result:
     drawing = _sketch_input(context, settings)
     shoe = context.client_of(model).sketch_to_shoe(drawing.data)
     command = context.shoes_client(model, "translate", drawing.name, "-o", context.out("shoe.png"))
-    offered = [drawing] if drawing.resized or settings.get("drawn") else []
+    offered = [drawing] if drawing.offered or settings.get("drawn") else []
     return Result(f"shoe from {drawing.name}", [shoe], ["shoe"], command, offered)
 
 
@@ -231,21 +242,21 @@ def translate(context: Context, settings: dict) -> Result:
     language = settings.get("language", "b")
     if language not in ("a", "b", "mixed") or (language == "a" and "b_to_a" not in model.signatures):
         valid = "a, b, mixed" if "b_to_a" in model.signatures else "b, mixed"
-        raise SettingsError(f"language must be one of {valid}. Received: language={language!r}")
+        raise SettingsError(f"language must be one of {valid}. Received: language={shown(language)}")
     alpha = number(settings, "alpha", 0.5, 0.0, 1.0) if language == "mixed" else None
     signature = "b_to_a" if language == "a" else DEFAULT_SIGNATURE
     shoe = context.client_of(model).translate(photo.data, alpha=alpha, signature=signature)
     arguments = ["--alpha", alpha] if alpha is not None else ["--signature", signature] if language == "a" else []
     command = context.shoes_client(model, "translate", photo.name, *arguments, "-o", context.out("translate.png"))
     how = f"mixed, alpha {alpha:g}" if alpha is not None else "b_to_a" if language == "a" else "a_to_b"
-    return Result(f"{photo.name} via {model.name} ({how})", [shoe], [how], command, [photo] if photo.resized else [])
+    return Result(f"{photo.name} via {model.name} ({how})", [shoe], [how], command, [photo] if photo.offered else [])
 
 
 def _mix_source(context: Context, settings: dict, key: str, model: ModelInfo) -> dict:
     """One sneaker of `combine`: ``{"seed", "labels"}`` or ``{"photo": Upload}``."""
     source = settings.get(key)
     if not isinstance(source, dict):
-        raise SettingsError(f"{key} must say where the sneaker comes from (a seed or a photo). Received: {source!r}")
+        raise SettingsError(f"{key} must say where the sneaker comes from (a seed or a photo). Received: {shown(source)}")
     if source.get("photo") is not None:
         if "invert" not in model.abilities:
             raise SettingsError(f"The model {model.name!r} has no invert signature: combine seeds instead")
@@ -291,7 +302,7 @@ def combine(context: Context, settings: dict) -> Result:
             images.append(reconstruction)
             captions.append(f"{source['photo'].name} as the model sees it")
             code.append(f"{variable}, _ = client.invert({source['photo'].name!r})")
-            offered += [source["photo"]] if source["photo"].resized else []
+            offered += [source["photo"]] if source["photo"].offered else []
         else:
             w = np.asarray(client.predict(_mapping_inputs(source, truncation), "mapping", output_filter=["w"])["w"][0], np.float32)
             code.append(_mapping_code(variable, source, truncation))
@@ -357,7 +368,7 @@ def _editable(context: Context, settings: dict) -> ModelInfo:
     for model in able:
         if name is None or model.name == name:
             return model
-    raise ModelMissing(f"The model {name!r} has no --direction to move along (shoes-studio --direction DIR, a shoes-explore "
+    raise ModelMissing(f"The model {shown(name)} has no --direction to move along (shoes-studio --direction DIR, a shoes-explore "
                       f"direction output). Models that have one: {', '.join(m.name for m in able) or 'none'}")
 
 
@@ -369,10 +380,10 @@ def redesign(context: Context, settings: dict) -> Result:
     segmenter = settings.get("segmenter") or (segmenters[0] if segmenters else None)
     if segmenter not in segmenters:
         raise SettingsError(f"segmenter must be a served part segmenter with {model.name!r}'s parts: "
-                            f"{', '.join(segmenters) or 'none is served'}. Received: segmenter={segmenter!r}")
+                            f"{', '.join(segmenters) or 'none is served'}. Received: segmenter={shown(segmenter)}")
     edits = settings.get("edits") or {}
     if not isinstance(edits, dict) or set(edits) - set(model.classes[1:]):
-        raise SettingsError(f"edits must map part names ({', '.join(model.classes[1:])}) to pixels. Received: edits={edits!r}")
+        raise SettingsError(f"edits must map part names ({', '.join(model.classes[1:])}) to pixels. Received: edits={shown(edits)}")
     edits = {part: integer(edits, part, 0, -MAX_PART_EDIT, MAX_PART_EDIT) for part in edits}
     grow = {part: pixels for part, pixels in edits.items() if pixels > 0}
     shrink = {part: -pixels for part, pixels in edits.items() if pixels < 0}
@@ -386,7 +397,7 @@ def redesign(context: Context, settings: dict) -> Result:
                                    "-o", context.out("redesign"))
     change = ", ".join(f"{part} {pixels:+d}" for part, pixels in edits.items() if pixels) or "no edits"
     images = [colorize(result.parts), colorize(result.edited), result.shoe]
-    return Result(f"{photo.name}: {change}", images, ["parts", "edited parts", "new shoe"], command, [photo] if photo.resized else [])
+    return Result(f"{photo.name}: {change}", images, ["parts", "edited parts", "new shoe"], command, [photo] if photo.offered else [])
 
 
 def pattern(context: Context, settings: dict) -> Result:
@@ -401,7 +412,7 @@ def pattern(context: Context, settings: dict) -> Result:
     command = context.shoes_client(model, "pattern", exemplar.name, "--category", category, "--seed", seed, "-n", count,
                                    "-o", context.out("pattern"))
     return Result(f"{category} in {exemplar.name} x{count}, seed {seed}", shoes, [f"seed {s}" for s in seeds], command,
-                  [exemplar] if exemplar.resized else [], grid_columns(count))
+                  [exemplar] if exemplar.offered else [], grid_columns(count))
 
 
 ACTIONS: dict[str, Callable[[Context, dict], Result]] = {

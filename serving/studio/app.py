@@ -1,7 +1,8 @@
 """The studio's web app (Starlette): the page and its files, ``GET /api/state``, ``POST /api/<action>``.
 
 Every answer is JSON; an error is ``{"error": message, "code": ...}`` with an HTTP status the page shows as
-it is (400 a setting or upload it cannot use, 404 a model not served, 413 an upload over the limit, 503 the
+it is (400 a setting or upload it cannot use, 404 a model not served, 413 an upload over the limit, 415 a
+body that is not JSON (another site's form cannot make the studio work for it), 503 the
 model server down, TF Serving's code for other server errors). A traceback never reaches the page: an
 unexpected failure is logged here and answered 500 with its one-line description.
 """
@@ -9,11 +10,14 @@ unexpected failure is logged here and answered 500 with its one-line description
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
@@ -22,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from serving.client import ServingError
 from serving.part_maps import UnknownPartError
-from serving.studio.actions import ACTIONS, SettingsError
+from serving.studio.actions import ACTIONS, SettingsError, shown
 from serving.studio.backend import Studio
 from serving.studio.discovery import ModelMissing
 from serving.studio.uploads import MiB, UploadError, UploadTooLarge
@@ -32,7 +36,39 @@ LOG = logging.getLogger("shoes-studio")
 # HTTP statuses of TF Serving's error codes (as its REST API maps them).
 HTTP_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "FAILED_PRECONDITION": 409, "RESOURCE_EXHAUSTED": 429,
                "UNAVAILABLE": 503, "DEADLINE_EXCEEDED": 504, "UNIMPLEMENTED": 501}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 REQUEST_UPLOADS = 2  # the most images one request carries (combine: two photos)
+
+
+class WrongMediaType(SettingsError):
+    """A POST that is not JSON (HTTP 415): the page always sends JSON; a form from another site does not."""
+
+
+class SecurityHeaders:
+    """ASGI middleware: every answer says that the page runs only its own script, shows images from the studio
+    and data URLs, is never framed by another site, and is never sniffed as another type.
+
+    Args:
+        app: the ASGI app to wrap.
+    """
+
+    HEADERS = [
+        (b"content-security-policy", b"default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; "
+                                     b"form-action 'self'; frame-ancestors 'none'"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *self.HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, sending if scope["type"] == "http" else send)
 
 
 def error(status: int, message: str, code: str = "") -> JSONResponse:
@@ -40,13 +76,22 @@ def error(status: int, message: str, code: str = "") -> JSONResponse:
 
 
 async def read_json(request: Request, limit: int, upload_limit: int) -> dict:
-    """The request's JSON object, refused (`UploadTooLarge`) as soon as more than `limit` bytes arrive.
+    """The request's JSON object, refused (`UploadTooLarge`) as soon as more than `limit` bytes arrive: the
+    body is read in chunks as it comes, never whole before the check.
 
     Args:
         request: the request.
         limit: the largest body taken, in bytes.
         upload_limit: the largest image taken, in bytes (for the message).
+
+    Raises:
+        WrongMediaType: not ``application/json``.
+        UploadTooLarge: more than `limit` bytes, said or sent.
+        SettingsError: not JSON, nested too deeply, or not an object.
     """
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":  # a form or text/plain POST from another site's page (no CORS preflight)
+        raise WrongMediaType(f"The studio takes settings as application/json. Received: Content-Type {shown(kind)}")
     declared = request.headers.get("content-length")
     too_large = UploadTooLarge(f"The request is over {limit / MiB:.0f} MB; the studio takes images up to "
                                f"{upload_limit / MiB:.3g} MB (shoes-studio --max-upload-mb). Choose a smaller file.")
@@ -61,13 +106,35 @@ async def read_json(request: Request, limit: int, upload_limit: int) -> dict:
         settings = json.loads(body or b"{}")
     except ValueError as problem:
         raise SettingsError(f"The request is not JSON: {problem}") from None
+    except RecursionError:
+        raise SettingsError("The request's JSON nests too deeply (the page sends settings a few levels deep)") from None
     if not isinstance(settings, dict):
         raise SettingsError(f"The request must be a JSON object. Received: {type(settings).__name__}")
     return settings
 
 
-def create_app(studio: Studio) -> Starlette:
-    """The ASGI app over `studio`."""
+def loopback_hosts(host: str) -> list[str] | None:
+    """The Host headers to answer when the studio listens on `host`: this machine's names when it listens on
+    loopback only (another site's page that points its own name at 127.0.0.1, DNS rebinding, gets 400), None
+    (any) when it listens on a network.
+
+    Args:
+        host: the address the server listens on (``shoes-studio --host``).
+    """
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    return list(dict.fromkeys([*LOOPBACK_HOSTS, host])) if loopback else None
+
+
+def create_app(studio: Studio, hosts: list[str] | None = None) -> Starlette:
+    """The ASGI app over `studio`.
+
+    Args:
+        studio: the models and actions behind the page.
+        hosts: the Host headers answered (`loopback_hosts`); None answers any.
+    """
     # Base64 makes 3 bytes 4; a little room for the settings around the images.
     body_limit = REQUEST_UPLOADS * (studio.max_upload_bytes * 4 // 3 + 4) + MiB
 
@@ -80,10 +147,12 @@ def create_app(studio: Studio) -> Starlette:
     async def act(request: Request):
         action = request.path_params["action"]
         if action not in ACTIONS:
-            return error(404, f"No action {action!r}. The actions: {', '.join(ACTIONS)}")
+            return error(404, f"No action {shown(action)}. The actions: {', '.join(ACTIONS)}")
         try:
             settings = await read_json(request, body_limit, studio.max_upload_bytes)
             return JSONResponse(await run_in_threadpool(studio.run, action, settings))
+        except WrongMediaType as problem:
+            return error(415, str(problem), "BAD_MEDIA_TYPE")
         except UploadError as problem:
             return error(problem.status, str(problem), "TOO_LARGE" if problem.status == 413 else "BAD_UPLOAD")
         except (SettingsError, UnknownPartError) as problem:
@@ -110,6 +179,8 @@ def create_app(studio: Studio) -> Starlette:
         yield
         studio.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [Middleware(SecurityHeaders)]
+    middleware += [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)] if hosts is not None else []
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.studio = studio
     return app

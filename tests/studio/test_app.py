@@ -287,3 +287,133 @@ def test_nothing_is_written_outside_the_answers(web, tmp_path, monkeypatch):
     post(web, "translate", {"image": upload("s.png", photo()), "language": "b"})
     post(web, "pattern", {"pattern": upload("bag.png", photo(1)), "labels": {"category": "sandal"}})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_hostile_requests_are_refused_with_what_was_wrong_in_a_few_words(web):
+    def refused(action, status, message, **request):
+        response = web.post(f"/api/{action}", **request)
+        answer = response.json()
+        assert response.status_code == status and message in answer["error"], (action, response.status_code, answer)
+        assert len(answer["error"]) < 400  # what was received is shown, cut: never megabytes echoed back
+        return answer
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    refused("generate", 400, "nests too deeply", content=deep, headers={"content-type": "application/json"})
+    refused("generate", 415, "Received: Content-Type 'text/plain'", content=b'{"seed": 1}', headers={"content-type": "text/plain"})
+    refused("generate", 415, "takes settings as application/json", data={"seed": "1"})
+    refused("generate", 400, "seed must be a whole number from 0 to 2147483646. Received: seed='--5'", json={"model": "shoes", "seed": "--5"})
+    refused("generate", 400, "seed must be a whole number", json={"model": "shoes", "seed": "9" * 5000})
+    refused("generate", 400, "count must be a whole number from 1 to 16. Received: count=-3", json={"model": "shoes", "count": -3})
+    refused("generate", 400, "labels must map label names to values", json={"model": "shoes", "labels": "x" * 100_000})
+    refused("generate", 400, "model must be a model's name. Received: model={'a': [1, 2]}", json={"model": {"a": [1, 2]}})
+    refused("generate", 404, "is not served", json={"model": "n" * 10_000})
+    refused("x" * 5000, 404, "No action 'xxx")
+    refused("redesign", 400, "edits must map part names", json={"photo": upload("p.png", photo()), "edits": [["heel", 2]] * 10_000})
+
+
+def test_a_body_without_a_length_is_refused_once_the_limit_arrives_not_read_whole():
+    """Through uvicorn on a socket (Starlette's TestClient reads a body whole before the app sees it)."""
+    import select
+    import socket
+    from urllib.parse import urlsplit
+
+    from serving.studio.actions import Target
+    from serving.studio.app import create_app
+    from serving.studio.backend import Studio
+    from serving.studio.browser import serving
+
+    studio = Studio(Target(server="127.0.0.1:1"), ["shoes"], max_upload_mb=0.01, timeout=1)  # a body limit of about 1 MB
+    chunk, sent, answer = b" " * (1 << 20), 0, b""
+    with serving(create_app(studio)) as url, socket.create_connection(urlsplit(url)[1].split(":")) as connection:
+        connection.settimeout(10)
+        connection.sendall(b"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\n")
+        try:
+            while sent < 64 and not select.select([connection], [], [], 0.05)[0]:  # 64 MB at most, were it all read
+                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += 1
+        except OSError:
+            pass  # the studio answered and closed while this was still sending
+        while not answer.endswith(b"}") and (part := connection.recv(1 << 16)):
+            answer += part
+    assert answer.startswith(b"HTTP/1.1 413") and b"--max-upload-mb" in answer
+    assert sent < 16
+
+
+def test_another_sites_name_for_this_machine_is_refused_when_the_studio_listens_on_loopback():
+    from starlette.testclient import TestClient
+
+    from serving.studio.actions import Target
+    from serving.studio.app import create_app, loopback_hosts
+    from serving.studio.backend import Studio
+
+    assert loopback_hosts("0.0.0.0") is None and loopback_hosts("gpu-box") is None
+    assert "127.0.0.2" in loopback_hosts("127.0.0.2") and "localhost" in loopback_hosts("::1")
+    app = create_app(Studio(Target(server="127.0.0.1:1"), ["shoes"], timeout=1), loopback_hosts("127.0.0.1"))
+    with TestClient(app, base_url="http://127.0.0.1:8080") as web:
+        assert web.get("/").status_code == 200 and web.get("/", headers={"host": "localhost:8080"}).status_code == 200
+        rebound = web.post("/api/generate", json={}, headers={"host": "attacker.example:8080"})  # DNS rebinding
+        assert rebound.status_code == 400 and web.get("/api/state", headers={"host": "attacker.example"}).status_code == 400
+
+
+def test_an_upload_named_like_an_option_or_with_spaces_gets_a_command_that_runs(web, tmp_path, monkeypatch, capsys):
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(photo(6))).save(buffer, format="MPO", save_all=True, append_images=[Image.new("RGB", (8, 8))])
+    answer = post(web, "translate", {"image": upload("--seed DSCF 0001.JPG", buffer.getvalue(), "image/jpeg"), "language": "b"})
+    assert "translate 'seed DSCF 0001.JPG' -o" in answer["command"]  # not an option to shoes-client, quoted for the shell
+    offered = {item["name"]: decoded(item["url"]) for item in answer["inputs"]}  # the name changed: the page offers the file
+    assert offered == {"seed DSCF 0001.JPG": buffer.getvalue()} and answer["inputs"][0]["url"].startswith("data:image/jpeg;base64,")
+    monkeypatch.chdir(tmp_path)
+    run_command(answer["command"], tmp_path, offered, capsys)
+    assert (tmp_path / "studio" / f"{answer['id']:04d}_translate.png").read_bytes() == decoded(answer["images"][0]["url"])
+
+
+def test_every_answer_forbids_other_scripts_framing_and_sniffing():
+    from starlette.testclient import TestClient
+
+    from serving.studio.actions import Target
+    from serving.studio.app import create_app
+    from serving.studio.backend import Studio
+
+    with TestClient(create_app(Studio(Target(server="127.0.0.1:1"), ["shoes"], timeout=1))) as web:
+        for response in (web.get("/"), web.get("/static/studio.js"), web.post("/api/fly", json={}), web.get("/api/state")):
+            policy = response.headers["content-security-policy"]
+            assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "img-src 'self' data:" in policy
+            assert response.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in (REPO / "serving/studio/static/index.html").read_text()  # no inline script for the policy to block
+
+
+def test_slow_model_calls_run_side_by_side_and_the_page_still_answers_meanwhile(monkeypatch):
+    import threading
+    import time
+    import urllib.request
+
+    from serving.studio.actions import Target
+    from serving.studio.app import create_app
+    from serving.studio.backend import Studio
+    from serving.studio.browser import serving
+
+    def slow_run(self, action, settings):
+        time.sleep(1.0)  # a model call blocking its thread
+        return {"action": action}
+
+    monkeypatch.setattr(Studio, "run", slow_run)
+    studio = Studio(Target(server="127.0.0.1:1"), ["shoes"], timeout=1)
+    answers = []
+
+    def click(url):
+        request = urllib.request.Request(f"{url}api/generate", b"{}", {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answers.append(response.status)
+
+    with serving(create_app(studio)) as url:
+        started = time.perf_counter()
+        clicks = [threading.Thread(target=click, args=(url,)) for _ in range(8)]
+        for thread in clicks:
+            thread.start()
+        time.sleep(0.2)
+        with urllib.request.urlopen(f"{url}static/studio.css", timeout=30) as response:
+            assert response.status == 200 and time.perf_counter() - started < 0.9  # the event loop is not blocked
+        for thread in clicks:
+            thread.join()
+    assert answers == [200] * 8 and time.perf_counter() - started < 4.0  # in the thread pool, not one after another
