@@ -16,8 +16,9 @@ from serving.studio.discovery import DEFAULT_MODELS, DOWN_CODES, Catalog, ModelM
 from serving.studio.uploads import MiB, png_data_url
 
 # Errors after which the models are looked up again before the next call: a model (version) that went
-# away or changed its signatures, or a server that stopped answering.
-STALE_CODES = ("NOT_FOUND", "FAILED_PRECONDITION", *DOWN_CODES)
+# away or changed its signatures, a new version that refuses what the old one took (a label it dropped:
+# the settings were checked against the vocabularies found before), or a server that stopped answering.
+STALE_CODES = ("NOT_FOUND", "FAILED_PRECONDITION", "INVALID_ARGUMENT", *DOWN_CODES)
 
 
 class Studio:
@@ -111,8 +112,7 @@ class Studio:
             KeyError: no such action.
             actions.SettingsError, uploads.UploadError: a setting or an upload the studio cannot use.
             discovery.ModelMissing: the model is not served (any more).
-            ServingError: the server's answer (the models are looked up again after NOT_FOUND, FAILED_PRECONDITION,
-                UNAVAILABLE and DEADLINE_EXCEEDED).
+            ServingError: the server's answer (the models are looked up again after any of `STALE_CODES`).
         """
         function = actions.ACTIONS[action]
         catalog = self.catalog()

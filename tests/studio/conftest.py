@@ -122,3 +122,12 @@ def web(make_studio):
 
     with TestClient(create_app(make_studio())) as client:
         yield client
+
+
+def offline_studio(**options):
+    """A `Studio` whose model server is down (nothing listens on port 1): for what the app does before a model call."""
+    from serving.studio.actions import Target
+    from serving.studio.backend import Studio
+
+    options.setdefault("timeout", 1)
+    return Studio(Target(server="127.0.0.1:1"), ["shoes"], **options)

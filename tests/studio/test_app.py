@@ -16,6 +16,7 @@ from PIL import Image
 
 from serving.client import ServingError, ShoesClient
 from serving.client_cli import main as shoes_client
+from tests.studio.conftest import offline_studio
 
 REPO = Path(__file__).resolve().parents[2]
 RED_SNEAKER = {"color": "red", "category": "sneaker"}
@@ -317,12 +318,10 @@ def test_a_body_without_a_length_is_refused_once_the_limit_arrives_not_read_whol
     import socket
     from urllib.parse import urlsplit
 
-    from serving.studio.actions import Target
     from serving.studio.app import create_app
-    from serving.studio.backend import Studio
     from serving.studio.browser import serving
 
-    studio = Studio(Target(server="127.0.0.1:1"), ["shoes"], max_upload_mb=0.01, timeout=1)  # a body limit of about 1 MB
+    studio = offline_studio(max_upload_mb=0.01)  # a body limit of about 1 MB
     chunk, sent, answer = b" " * (1 << 20), 0, b""
     with serving(create_app(studio)) as url, socket.create_connection(urlsplit(url)[1].split(":")) as connection:
         connection.settimeout(10)
@@ -343,13 +342,11 @@ def test_a_body_without_a_length_is_refused_once_the_limit_arrives_not_read_whol
 def test_another_sites_name_for_this_machine_is_refused_when_the_studio_listens_on_loopback():
     from starlette.testclient import TestClient
 
-    from serving.studio.actions import Target
     from serving.studio.app import create_app, loopback_hosts
-    from serving.studio.backend import Studio
 
     assert loopback_hosts("0.0.0.0") is None and loopback_hosts("gpu-box") is None
     assert "127.0.0.2" in loopback_hosts("127.0.0.2") and "localhost" in loopback_hosts("::1")
-    app = create_app(Studio(Target(server="127.0.0.1:1"), ["shoes"], timeout=1), loopback_hosts("127.0.0.1"))
+    app = create_app(offline_studio(), loopback_hosts("127.0.0.1"))
     with TestClient(app, base_url="http://127.0.0.1:8080") as web:
         assert web.get("/").status_code == 200 and web.get("/", headers={"host": "localhost:8080"}).status_code == 200
         rebound = web.post("/api/generate", json={}, headers={"host": "attacker.example:8080"})  # DNS rebinding
@@ -371,11 +368,9 @@ def test_an_upload_named_like_an_option_or_with_spaces_gets_a_command_that_runs(
 def test_every_answer_forbids_other_scripts_framing_and_sniffing():
     from starlette.testclient import TestClient
 
-    from serving.studio.actions import Target
     from serving.studio.app import create_app
-    from serving.studio.backend import Studio
 
-    with TestClient(create_app(Studio(Target(server="127.0.0.1:1"), ["shoes"], timeout=1))) as web:
+    with TestClient(create_app(offline_studio())) as web:
         for response in (web.get("/"), web.get("/static/studio.js"), web.post("/api/fly", json={}), web.get("/api/state")):
             policy = response.headers["content-security-policy"]
             assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "img-src 'self' data:" in policy
@@ -388,7 +383,6 @@ def test_slow_model_calls_run_side_by_side_and_the_page_still_answers_meanwhile(
     import time
     import urllib.request
 
-    from serving.studio.actions import Target
     from serving.studio.app import create_app
     from serving.studio.backend import Studio
     from serving.studio.browser import serving
@@ -398,7 +392,7 @@ def test_slow_model_calls_run_side_by_side_and_the_page_still_answers_meanwhile(
         return {"action": action}
 
     monkeypatch.setattr(Studio, "run", slow_run)
-    studio = Studio(Target(server="127.0.0.1:1"), ["shoes"], timeout=1)
+    studio = offline_studio()
     answers = []
 
     def click(url):
@@ -417,3 +411,25 @@ def test_slow_model_calls_run_side_by_side_and_the_page_still_answers_meanwhile(
         for thread in clicks:
             thread.join()
     assert answers == [200] * 8 and time.perf_counter() - started < 4.0  # in the thread pool, not one after another
+
+
+def test_a_refusal_from_a_new_version_makes_the_next_call_look_the_models_up_again(monkeypatch):
+    from serving.studio import actions
+    from serving.studio.actions import SettingsError
+    from serving.studio.discovery import Catalog
+
+    studio = offline_studio()
+
+    def refuse(context, settings):  # version 2 dropped the colour black that version 1's labels offered
+        raise ServingError("INVALID_ARGUMENT", "color: unknown value 'black'")
+
+    monkeypatch.setitem(actions.ACTIONS, "generate", refuse)
+    studio._catalog = Catalog(up=True)  # found a moment ago: not due for a refresh
+    with pytest.raises(ServingError):
+        studio.run("generate", {})
+    assert studio._catalog is None  # the next call (and the page, told by the code) asks for the models again
+    monkeypatch.setitem(actions.ACTIONS, "generate", lambda context, settings: (_ for _ in ()).throw(SettingsError("seed must be ...")))
+    studio._catalog = found = Catalog(up=True)
+    with pytest.raises(SettingsError):
+        studio.run("generate", {})
+    assert studio._catalog is found  # the studio's own check: nothing changed on the server

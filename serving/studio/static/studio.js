@@ -146,8 +146,11 @@ function watchUpload(input, key, preview) {
 // ------------------------------------------------------------------------------------------------ running
 
 class StudioError extends Error {
-  constructor(message, status) { super(message); this.status = status; }
+  constructor(message, status, code = "") { super(message); this.status = status; this.code = code; }
 }
+// Answers after which the page asks for the models again: the studio or the server down, a model gone or changed
+// (a new version that refuses a label the old one took answers INVALID_ARGUMENT).
+const STALE = { statuses: [0, 404, 409, 503, 504], codes: ["INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND"] };
 
 async function post(action, settings) {
   let response;
@@ -158,7 +161,7 @@ async function post(action, settings) {
   }
   let answer;
   try { answer = await response.json(); } catch { answer = { error: `HTTP ${response.status} ${response.statusText}` }; }
-  if (!response.ok) throw new StudioError(answer.error || `HTTP ${response.status}`, response.status);
+  if (!response.ok) throw new StudioError(answer.error || `HTTP ${response.status}`, response.status, answer.code);
   return answer;
 }
 
@@ -184,7 +187,7 @@ async function run(scope, action, settings) {
   } catch (error) {
     message.className = "message error";
     message.textContent = error.message;
-    if ([0, 404, 409, 503, 504].includes(error.status)) refresh();
+    if (STALE.statuses.includes(error.status) || STALE.codes.includes(error.code)) refresh();
   } finally {
     clearInterval(tick);
     scope.busy = false;
