@@ -44,6 +44,17 @@ def _positive(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    if not (text.isdigit() and 1 <= int(text) <= 65535):
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535. Received: {text!r}")
+    return int(text)
+
+
+def page_url(host: str, port: int) -> str:
+    """The page's address for `host` and `port` (an IPv6 address in brackets)."""
+    return f"http://[{host.strip('[]')}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="A local web page where a designer generates, sketches, translates, "
                                      "combines, edits and patterns shoes with the models a TF Serving (or shoes-serve) serves.",
@@ -63,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     page = parser.add_argument_group("the page")
     page.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only; "
                       "another address lets anyone who reaches it use the models: the studio has no login)")
-    page.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    page.add_argument("--port", type=_port, default=8080, help="port to listen on (default: %(default)s)")
     page.add_argument("--max-upload-mb", type=_positive, default=10.0, metavar="MB", help="the largest image taken (default: %(default)s)")
     page.add_argument("--timeout", type=_positive, default=60.0, metavar="S", help="seconds a model call may take (default: %(default)s)")
     page.add_argument("--refresh", type=_positive, default=10.0, metavar="S",
@@ -100,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from serving.studio.app import create_app, loopback_hosts
 
-    print(f"{PROG}: models at {' '.join(studio.target.flags())}; open http://{args.host}:{args.port}/", file=sys.stderr)
-    uvicorn.run(create_app(studio, loopback_hosts(args.host)), host=args.host, port=args.port, log_level="warning")
+    print(f"{PROG}: models at {' '.join(studio.target.flags())}; open {page_url(args.host, args.port)}", file=sys.stderr)
+    uvicorn.run(create_app(studio, loopback_hosts(args.host)), host=args.host.strip("[]"), port=args.port, log_level="warning")
     return EXIT_OK
 
 

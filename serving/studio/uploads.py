@@ -15,6 +15,7 @@ import base64
 import binascii
 import dataclasses
 import io
+import threading
 import unicodedata
 from pathlib import PurePath
 
@@ -30,6 +31,9 @@ TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: I
 MAX_NAME = 100  # characters of a file name kept (its extension stays)
 MAX_SIDE = 2048  # larger images are scaled down to this side before they are sent
 MAX_PIXELS = 50_000_000  # more pixels than this are refused unread (Pillow's bomb guard starts at 89 M)
+# Scaling one down holds all its pixels, twice (a 50 M pixel PNG of 200 kB: about 300 MB); the web app's thread
+# pool runs 40 requests at once, so only this many large images are decoded at a time.
+LARGE_DECODES = threading.BoundedSemaphore(2)
 MiB = 1 << 20
 
 
@@ -153,10 +157,11 @@ def _checked_image(name: str, data: bytes, what: str) -> Upload:
             if max(width, height) <= MAX_SIDE and turn is None:
                 image.load()  # A truncated or corrupt file fails here, not later in the model.
                 return Upload(name, data, (width, height), media_type=MEDIA_TYPES[image.format])
-            image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a fraction of the size
-            small = image.convert("RGBA" if "A" in image.getbands() else "RGB")
-            small.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
-            small = small.transpose(turn) if turn is not None else small
+            with LARGE_DECODES:
+                image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a fraction of the size
+                small = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+                small.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
+                small = small.transpose(turn) if turn is not None else small
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
         raise UploadError(f"The {what} {name} is not an image the studio can read ({', '.join(FORMATS)}): {error}") from None
     stem = PurePath(name).stem

@@ -433,3 +433,13 @@ def test_a_refusal_from_a_new_version_makes_the_next_call_look_the_models_up_aga
     with pytest.raises(SettingsError):
         studio.run("generate", {})
     assert studio._catalog is found  # the studio's own check: nothing changed on the server
+
+
+def test_a_port_out_of_range_is_a_usage_error_and_an_ipv6_page_address_is_bracketed(capsys):
+    from serving.studio.cli import main, page_url
+
+    for port in ("99999", "0", "http"):
+        with pytest.raises(SystemExit) as exited:
+            main(["--port", port])
+        assert exited.value.code == 2 and f"expected a port from 1 to 65535. Received: '{port}'" in capsys.readouterr().err
+    assert page_url("::1", 8080) == "http://[::1]:8080/" == page_url("[::1]", 8080) and page_url("127.0.0.1", 80) == "http://127.0.0.1:80/"

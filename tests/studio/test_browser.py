@@ -105,10 +105,11 @@ def test_an_oversize_upload_is_refused_with_its_message(driver, studio_base, mod
     with studio_url(studio_base, models_server, max_upload_mb=0.01) as url:
         page = StudioPage(driver, url).open()
         page.select("translate")
-        page.upload("#translate input[type=file]", big)
+        page.upload("#translate input[type=file]", big)  # refused unread, said at once
+        said = page.error("#translate")
+        assert said.startswith("The sneaker big_sneaker.png is 0.0") and "takes images up to 0.01 MB (shoes-studio --max-upload-mb)" in said
         page.css("#translate .go").click()
-        message = page.error("#translate")
-        assert message.startswith("The sneaker big_sneaker.png is 0.0") and "takes images up to 0.01 MB (shoes-studio --max-upload-mb)" in message
+        assert page.wait(lambda: "Working" not in page.error("#translate"), "the click's answer") == said
         assert driver.execute_script("return document.querySelectorAll('#history li').length") == 0
 
 

@@ -102,3 +102,30 @@ def test_a_phone_photo_turned_by_its_exif_is_sent_upright_as_the_page_shows_it()
     upright = Image.open(io.BytesIO(upload.data))
     assert upload.resized and upload.offered and upload.name == "IMG_0001_20x30.png" and upright.size == (20, 30)
     assert upright.getpixel((10, 2))[0] > 200 and upright.getpixel((10, 27))[1] > 200  # red on top, white below
+
+
+def test_only_a_few_large_images_are_decoded_at_once(monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(uploads, "MAX_SIDE", 16)
+    inside, most, lock = [0], [0], threading.Lock()
+    thumbnail = Image.Image.thumbnail
+
+    def counting(self, *args, **kwargs):  # each large image's full pixels are held while it is scaled down
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        thumbnail(self, *args, **kwargs)
+        with lock:
+            inside[0] -= 1
+
+    monkeypatch.setattr(Image.Image, "thumbnail", counting)
+    sent = field(Image.new("RGB", (64, 64), "green"))
+    threads = [threading.Thread(target=read_upload, args=(sent, MiB)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == uploads.LARGE_DECODES._initial_value == 2

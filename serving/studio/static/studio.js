@@ -7,6 +7,7 @@ const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 const TABS = ["generate", "sketch", "translate", "combine", "edit", "pattern"];
 const DOWN_RETRY_MS = 3000;
+const MiB = 1 << 20;
 const studio = { state: null, tab: null, uploads: {}, reads: 0, keys: {}, sketchCount: 0, sketchUpload: null };
 window.studioTimings = [];
 window.studioReads = () => studio.reads;  // how many chosen files were read so far (the browser tests wait on it)
@@ -128,10 +129,28 @@ function whole(input) {
   return Number.parseInt(input.value || "0", 10);
 }
 
-function watchUpload(input, key, preview) {
+function megabytes(bytes) {
+  return String(Number((bytes / MiB).toPrecision(3)));
+}
+
+// Reads the file chosen in `input` into studio.uploads[key] (the `what` of messages). One over the studio's limit is
+// refused unread, with the server's message: a file of gigabytes would hang the tab and could never be sent.
+function watchUpload(input, key, what, preview) {
   input.addEventListener("change", () => {
     const file = input.files[0];
     if (!file) return;
+    const limit = studio.state ? studio.state.max_upload_mb * MiB : Infinity;
+    if (file.size > limit) {
+      const refused = `The ${what} ${file.name} is ${megabytes(file.size)} MB; the studio takes images up to ` +
+        `${megabytes(limit)} MB (shoes-studio --max-upload-mb). Choose a smaller file.`;
+      studio.uploads[key] = { name: file.name, refused };
+      studio.reads += 1;
+      if (preview) preview.hidden = true;
+      const { message } = places(input.closest("form"));
+      message.className = "message error";
+      message.textContent = refused;
+      return;
+    }
     const reader = new FileReader();
     reader.onload = () => {
       studio.uploads[key] = { name: file.name, data: reader.result };
@@ -165,11 +184,16 @@ async function post(action, settings) {
   return answer;
 }
 
+// The message and result places of a form, or of its panel where the form has none of its own.
+function places(scope) {
+  const find = (selector) => $(selector, scope) || $(selector, scope.closest(".panel"));
+  return { message: find(".message"), result: find(".result") };
+}
+
 // Runs `action` for the form `scope` (its button, message and result). A click while one runs is kept and sent after.
 async function run(scope, action, settings) {
   if (scope.busy) { scope.next = [action, settings]; return; }
-  const button = $(".go", scope), message = $(".message", scope) || $(".message", scope.closest(".panel"));
-  const result = $(".result", scope) || $(".result", scope.closest(".panel"));
+  const button = $(".go", scope), { message, result } = places(scope);
   scope.busy = true;
   button.disabled = true;
   const started = performance.now();
@@ -177,6 +201,8 @@ async function run(scope, action, settings) {
   const tick = setInterval(() => { message.textContent = `Working… ${((performance.now() - started) / 1000).toFixed(1)} s`; }, 100);
   message.textContent = "Working…";
   try {
+    const refused = Object.values(settings).flatMap((value) => [value, value?.photo]).find((value) => value?.refused);
+    if (refused) throw new StudioError(refused.refused, 413);
     const answer = await post(action, settings);
     await showResult(result, answer);
     const ms = performance.now() - started;
@@ -303,7 +329,7 @@ function watchCanvas() {
   canvas.addEventListener("pointercancel", end);
   $(".clear", form).onclick = clearCanvas;
   const upload = $("[name=upload]", form);
-  watchUpload(upload, "sketch");
+  watchUpload(upload, "sketch", "sketch");
   upload.addEventListener("studio-upload", () => {
     const image = new Image();
     image.onload = () => {
@@ -434,11 +460,11 @@ function start() {
   submitting($("#pattern form"), "pattern", patternSettings);
   $("#generate .dice").onclick = () => { $("#generate [name=seed]").value = Math.floor(Math.random() * 100000); };
   $("#edit form.latent [name=strength]").addEventListener("change", () => run($("#edit form.latent"), "edit", latentSettings($("#edit form.latent"))));
-  watchUpload($("#translate [name=image]"), "translate", $("#translate .preview"));
-  watchUpload($("#combine [name=first-photo]"), "first-photo");
-  watchUpload($("#combine [name=second-photo]"), "second-photo");
-  watchUpload($("#edit [name=photo]"), "redesign");
-  watchUpload($("#pattern [name=pattern]"), "pattern", $("#pattern .preview"));
+  watchUpload($("#translate [name=image]"), "translate", "sneaker", $("#translate .preview"));
+  watchUpload($("#combine [name=first-photo]"), "first-photo", "first photo");
+  watchUpload($("#combine [name=second-photo]"), "second-photo", "second photo");
+  watchUpload($("#edit [name=photo]"), "redesign", "photo");
+  watchUpload($("#pattern [name=pattern]"), "pattern", "pattern image", $("#pattern .preview"));
   for (const source of ["first", "second"]) {
     for (const radio of $$(`input[name=${source}-from]`)) {
       radio.addEventListener("change", () => {
