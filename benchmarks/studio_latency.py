@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generate-model", help="the Generate model (default: the tab's first)")
     parser.add_argument("--translate-model", help="the Translate model (default: the tab's first)")
     args = parser.parse_args(argv)
+    if args.clicks < 1:
+        parser.error(f"--clicks must be at least 1 (its p50 and p90 need a click). Received: {args.clicks}")
     missing = browser_missing()
     if missing:
         print(f"studio_latency: error: no browser: {missing}", file=sys.stderr)

@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a latent direction for the Edit tab: a shoes-explore direction output folder (direction.json, "
                         "direction.npy); it serves every generator of its latent space and size, or MODEL alone (repeatable)")
     page = parser.add_argument_group("the page")
-    page.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only; "
-                      "another address lets anyone who reaches it use the models: the studio has no login)")
+    page.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only, "
+                      "opened as 127.0.0.1, localhost or [::1]; another address lets anyone who reaches it use the models: "
+                      "the studio has no login)")
     page.add_argument("--port", type=_port, default=8080, help="port to listen on (default: %(default)s)")
     page.add_argument("--max-upload-mb", type=_positive, default=10.0, metavar="MB", help="the largest image taken (default: %(default)s)")
     page.add_argument("--timeout", type=_positive, default=60.0, metavar="S", help="seconds a model call may take (default: %(default)s)")
