@@ -54,10 +54,24 @@ class ImagePool(keras.layers.Layer):
         return self.query(images)
 
     def query(self, images):
-        """Returns as many images as it gets ``[B, H, W, C]``, some swapped for stored ones (float32)."""
+        """Returns as many images as it gets ``[B, H, W, C]``, some swapped for stored ones (float32).
+
+        Under N `tf.distribute` replicas every replica runs the pool on the global batch (the replicas'
+        images gathered in replica order) with the same stored images and draws, then keeps its own rows:
+        the pool's copies stay equal, and each example meets the image one process's pool gives it.
+        """
         images = tf.cast(images, tf.float32)
         if not self.size:
             return images
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return self._query(images)
+        batch = tf.shape(images)[0]
+        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * batch
+        return self._query(context.all_gather(images, axis=0))[start : start + batch]
+
+    def _query(self, images):
+        """`query` of one batch, in order."""
         batch = tf.shape(images)[0]
         swap = keras.random.uniform([batch], seed=self.seed_generator) < 0.5
         slots = keras.random.randint([batch], 0, self.size, seed=self.seed_generator, dtype="int32")

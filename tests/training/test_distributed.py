@@ -8,7 +8,7 @@ segmenter after 4 steps (Adam at 1e-3), 2e-4 after 16, 5e-6 for the conditional 
 2e-4 for pix2pix. The noise: conv biases ahead of a normalization have gradient 0, so they hold
 float rounding (two half-batch gradient sums, synchronized BatchNorm's sum-of-squares moments) that
 Adam turns into updates of up to its learning rate; seen: 1e-5 (segmenter), 1.5e-4 (pix2pix). Each
-test also checks that the weights moved by 20 times `CLOSE`. What differs by design is left out and
+test also checks that the weights moved by 10 times `CLOSE`. What differs by design is left out and
 said where (bfloat16 rounding, mode seeking's pairs within each replica's batch).
 """
 
@@ -62,22 +62,22 @@ def variables(checkpoint: Path) -> dict:
             and "save_counter" not in key}
 
 
-def assert_same_training(expected: Path, actual: Path, atol: float = TOLERANCE) -> None:
+def assert_same_training(expected: Path, actual: Path, atol: float = TOLERANCE, close: float = CLOSE) -> None:
     """Checkpoint `actual` holds `expected`'s values: every variable within `atol` (the noise allowance), every variable
-    of magnitude above 1e-2 within `CLOSE` of its scale; and the weights moved since the first kept checkpoint by over
-    20 times `CLOSE` (so the comparison could fail)."""
+    of magnitude above 1e-2 within `close` of its scale; and the weights moved since the first kept checkpoint by over
+    10 times `close` (so the comparison could fail)."""
     expected_values, actual_values = variables(expected), variables(actual)
     assert set(actual_values) == set(expected_values) and any("optimizer" in key for key in expected_values)
     for key, value in expected_values.items():
         np.testing.assert_allclose(actual_values[key], value, rtol=0, atol=atol, err_msg=key)
         scale = float(np.max(np.abs(value))) if value.dtype.kind == "f" and value.size else 0.0
         if scale > 1e-2:
-            np.testing.assert_allclose(actual_values[key], value, rtol=0, atol=CLOSE * max(1.0, scale), err_msg=key)
+            np.testing.assert_allclose(actual_values[key], value, rtol=0, atol=close * max(1.0, scale), err_msg=key)
     folder = expected if expected.is_dir() else expected.parent
     first = variables(min(folder.glob("ckpt-*.index"), key=lambda path: int(path.stem.split("-")[1])).with_suffix(""))
     moved = max(float(np.max(np.abs(value - first[key]))) for key, value in expected_values.items()
                 if ("/kernel/" in key or "_trainable_variables/" in key) and value.dtype.kind == "f")  # Weights.
-    assert moved > 20 * CLOSE
+    assert moved > 10 * close
 
 
 def helper(out: Path, presets, settings=(), devices: int = 1) -> list[str]:
@@ -201,17 +201,20 @@ def test_two_workers_train_the_segmenter_as_one_process_and_a_sigterm_on_one_sto
 
 
 @pytest.mark.slow
-def test_two_logical_devices_train_the_conditional_gan_and_pix2pix_as_one_process(tmp_path):
+def test_two_logical_devices_train_the_conditional_gan_pix2pix_and_cyclegan_as_one_process(tmp_path):
     """MirroredStrategy over 2 logical CPU devices, 4 steps: the conditional GAN's noise and pix2pix's U-Net dropout
-    masks are drawn per example of the global batch, and both end as one process ends. pix2pix allows 2e-4 (one
-    learning rate) on every variable: its conv biases ahead of instance norm have gradient 0 and hold rounding noise
-    that Adam moves by up to the learning rate per step (seen: 1.5e-4); every weight and Adam slot of magnitude above
-    1e-2 agrees within 1e-5 of it (seen: 4e-7)."""
-    presets = {"cgan_fmnist_color_tiny": 5e-6, "pix2pix_fmnist_edges_tiny": 2e-4}  # preset -> atol
-    subprocess.run(helper(tmp_path / "two", presets, CGAN_EQUAL, devices=2), env=worker_env(tmp_path), check=True, timeout=600)
-    for preset, atol in presets.items():
+    masks are drawn per example of the global batch, CycleGAN's image pools run on the global batch, and all three end
+    as one process ends. pix2pix and CycleGAN allow 2e-4 (one learning rate) on every variable: their conv biases
+    ahead of instance norm have gradient 0 and hold rounding noise that Adam moves by up to the learning rate per step
+    (seen: 1.5e-4, 1.2e-4); every weight and Adam slot of magnitude above 1e-2 agrees within 1e-5 (CycleGAN: 2e-5,
+    four networks) of its magnitude (seen: 4e-7, 1.3e-5); CycleGAN's pools hold the same images (seen: 4e-6)."""
+    presets = {  # preset -> (atol, close)
+        "cgan_fmnist_color_tiny": (5e-6, CLOSE), "pix2pix_fmnist_edges_tiny": (2e-4, CLOSE), "cyclegan_sneaker2boot_tiny": (2e-4, 2e-5),
+    }
+    subprocess.run(helper(tmp_path / "two", presets, CGAN_EQUAL, devices=2), env=worker_env(tmp_path), check=True, timeout=900)
+    for preset, (atol, close) in presets.items():
         one = train(override(get_preset(preset), CGAN_EQUAL), out=tmp_path / "one" / preset, verbose=0).run_dir
-        assert_same_training(one / "checkpoints", run_dir(tmp_path / "two", preset) / "checkpoints", atol=atol)
+        assert_same_training(one / "checkpoints", run_dir(tmp_path / "two", preset) / "checkpoints", atol=atol, close=close)
 
 
 @pytest.mark.slow
