@@ -443,3 +443,12 @@ def test_a_port_out_of_range_is_a_usage_error_and_an_ipv6_page_address_is_bracke
             main(["--port", port])
         assert exited.value.code == 2 and f"expected a port from 1 to 65535. Received: '{port}'" in capsys.readouterr().err
     assert page_url("::1", 8080) == "http://[::1]:8080/" == page_url("[::1]", 8080) and page_url("127.0.0.1", 80) == "http://127.0.0.1:80/"
+
+
+def test_the_page_never_parses_strings_as_html_or_code():
+    """Model names, labels, captions and file names reach the page from the server and the designer: it sets them
+    as text and properties only (checked here in the source; the policy above blocks inline scripts besides)."""
+    import re
+
+    script = (REPO / "serving/studio/static/studio.js").read_text()
+    assert not re.findall(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setTimeout\(\s*[\"'`]", script)
