@@ -8,6 +8,7 @@ Modules, one role each:
     directions  latent directions written by ``shoes-explore direction`` (the Edit tab's sliders)
     uploads     images sent by the page: size limit, formats, safe decoding, downscaling
     actions     one function per designer action: its settings, the client calls, its shoes-client command
-    app         the web app: the page, ``/api/state`` and ``/api/<action>``, errors as JSON
+    app         the web app: the page, ``/api/state`` and ``/api/<action>``, errors as JSON, and its guards
+                (body read against the limit as it arrives, JSON-only POSTs, loopback Host names, security headers)
     cli         the ``shoes-studio`` command line
 """

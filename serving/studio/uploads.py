@@ -28,6 +28,7 @@ MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "MPO": "image/jpeg", "W
 EXIF_ORIENTATION = 0x0112
 TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+LINE_BREAKS = ("Zl", "Zp")  # with control and format characters (category C), what a name must not hold
 MAX_NAME = 100  # characters of a file name kept (its extension stays)
 MAX_SIDE = 2048  # larger images are scaled down to this side before they are sent
 MAX_PIXELS = 50_000_000  # more pixels than this are refused unread (Pillow's bomb guard starts at 89 M)
@@ -96,7 +97,8 @@ def safe_name(name, default: str = "image.png") -> str:
     `MAX_NAME` characters with its extension kept; `default` when nothing is left. Spaces and quotes stay
     (the commands quote every word)."""
     name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join("_" if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in name).lstrip("-. ").rstrip()
+    name = "".join("_" if unicodedata.category(c) in LINE_BREAKS or unicodedata.category(c)[0] == "C" else c for c in name)
+    name = name.lstrip("-. ").rstrip()
     if len(name) > MAX_NAME:
         suffix = PurePath(name).suffix[:10]
         name = name[: MAX_NAME - len(suffix)] + suffix

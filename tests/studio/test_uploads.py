@@ -73,7 +73,8 @@ def test_file_names_lose_folders_control_characters_and_leading_dashes_and_keep_
     assert safe_name("", "sketch.png") == "sketch.png" and safe_name("..", "sketch.png") == "sketch.png"
     assert safe_name("--help.png") == "help.png" and safe_name("-o") == "o"  # not an option to shoes-client
     assert safe_name("a\nb\u202egnp.exe") == "a_b_gnp.exe" and safe_name(".hidden.png") == "hidden.png"
-    assert safe_name("x" * 300 + ".jpeg") == "x" * 95 + ".jpeg"
+    assert safe_name("x" * 300 + ".jpeg") == "x" * 95 + ".jpeg" and safe_name("a\u2028b.png") == "a_b.png"
+    assert safe_name("Screenshot 2026-12-07 at 1.02.03\u202fPM.png") == "Screenshot 2026-12-07 at 1.02.03\u202fPM.png"  # macOS
     assert safe_name({"nested": ["junk"]}) == "{'nested': ['junk']}"
 
 
