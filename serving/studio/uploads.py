@@ -131,8 +131,9 @@ def read_upload(field, max_bytes: int, what: str = "image") -> Upload:
                              f"{max_bytes / MiB:.3g} MB (shoes-studio --max-upload-mb). Choose a smaller file.")
     try:
         data = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise UploadError(f"The {what} {name} is not valid base64") from None
+    except (binascii.Error, ValueError) as error:
+        raise UploadError(f"The {what} {name} is not valid base64 ({error}). Received: {len(payload):,} characters "
+                          f"starting {payload[:16]!r}") from None
     upload = _checked_image(name, data, what)
     upload.renamed = upload.name != given
     return upload
@@ -164,7 +165,10 @@ def _checked_image(name: str, data: bytes, what: str) -> Upload:
                 small = image.convert("RGBA" if "A" in image.getbands() else "RGB")
                 small.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
                 small = small.transpose(turn) if turn is not None else small
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
+    except UnidentifiedImageError:
+        raise UploadError(f"The {what} {name} is not an image the studio can read ({', '.join(FORMATS)}). "
+                          f"Received: {len(data):,} bytes starting {data[:16]!r}") from None
+    except (OSError, Image.DecompressionBombError, SyntaxError) as error:
         raise UploadError(f"The {what} {name} is not an image the studio can read ({', '.join(FORMATS)}): {error}") from None
     stem = PurePath(name).stem
     return Upload(f"{stem}_{small.width}x{small.height}.png", png_bytes(small), small.size, resized=True)

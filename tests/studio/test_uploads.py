@@ -57,7 +57,14 @@ def test_too_many_pixels_are_refused_unread(monkeypatch):
 def test_what_is_not_a_usable_image_is_400_and_says_why(sent, message):
     with pytest.raises(UploadError, match=message.replace("(", r"\(").replace(")", r"\)")) as raised:
         read_upload(sent, MiB)
-    assert raised.value.status == 400
+    assert raised.value.status == 400 and " object at 0x" not in str(raised.value)
+
+
+def test_what_was_received_instead_of_an_image_is_shown():
+    with pytest.raises(UploadError, match=r"notes.png is not an image .* Received: 22 bytes starting b'plain text, no p'$"):
+        read_upload(field(b"plain text, no picture", "notes.png"), MiB)
+    with pytest.raises(UploadError, match=r"not valid base64 \(.*\). Received: 3 characters starting '\*\*\*'$"):
+        read_upload({"name": "x.png", "data": "data:image/png;base64,***"}, MiB)
 
 
 def test_a_truncated_png_is_refused_before_it_reaches_a_model():
