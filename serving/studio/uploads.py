@@ -15,6 +15,7 @@ import base64
 import binascii
 import dataclasses
 import io
+import struct
 import threading
 import unicodedata
 from pathlib import PurePath
@@ -165,10 +166,14 @@ def _checked_image(name: str, data: bytes, what: str) -> Upload:
                 small = image.convert("RGBA" if "A" in image.getbands() else "RGB")
                 small.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
                 small = small.transpose(turn) if turn is not None else small
+    except UploadError:
+        raise
     except UnidentifiedImageError:
         raise UploadError(f"The {what} {name} is not an image the studio can read ({', '.join(FORMATS)}). "
                           f"Received: {len(data):,} bytes starting {data[:16]!r}") from None
-    except (OSError, Image.DecompressionBombError, SyntaxError) as error:
+    # Pillow's ways of failing on hostile files: a text chunk that inflates past its limit is a ValueError, a short
+    # header an EOFError or struct.error, a broken stream an OSError or SyntaxError.
+    except (OSError, ValueError, EOFError, struct.error, Image.DecompressionBombError, SyntaxError) as error:
         raise UploadError(f"The {what} {name} is not an image the studio can read ({', '.join(FORMATS)}): {error}") from None
     stem = PurePath(name).stem
     return Upload(f"{stem}_{small.width}x{small.height}.png", png_bytes(small), small.size, resized=True)

@@ -137,3 +137,19 @@ def test_only_a_few_large_images_are_decoded_at_once(monkeypatch):
     for thread in threads:
         thread.join()
     assert most[0] == uploads.LARGE_DECODES._initial_value == 2
+
+
+def test_a_png_whose_text_chunk_inflates_to_megabytes_is_an_upload_error_naming_the_file():
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+    png = buffer.getvalue()
+    bomb = png[:33] + chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"A" * 20_000_000, 9)) + png[33:]  # 20 kB -> 20 MB
+    with pytest.raises(UploadError, match="The image bomb.png is not an image the studio can read .*: Decompressed data too large") as raised:
+        read_upload(field(bomb, "bomb.png"), MiB)
+    assert raised.value.status == 400
