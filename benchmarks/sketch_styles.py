@@ -2,7 +2,7 @@
 
 Usage:
     python benchmarks/sketch_styles.py RUN_OR_SAVED_MODEL [RUN_OR_SAVED_MODEL ...] [-n 3000]
-        [--figure docs/sketch_styles.png] [--json benchmarks/sketch_styles_results.json]
+        [--names NAME ...] [--figure docs/sketch_styles.png [--show NAME ...]] [--json benchmarks/sketch_styles_results.json]
 
 Each held-out Fashion-MNIST test shoe is sketched in every style of `imaging.sketch_styles`
 (the project's own sketch, the other training styles, and the held-out styles no training run
@@ -110,11 +110,14 @@ def main(argv=None) -> int:
     parser.add_argument("-n", "--count", type=int, default=3000, help="held-out test shoes (default 3000: all)")
     parser.add_argument("--names", nargs="+", help="a short name per model (default: the run directory's name)")
     parser.add_argument("--figure", type=Path, help="write the style x shoe figure here (e.g. docs/sketch_styles.png)")
+    parser.add_argument("--show", nargs="+", help="the models (names) the figure shows (default: all)")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     if args.names and len(args.names) != len(args.models):
         parser.error(f"--names needs one name per model. Received: {len(args.names)} names for {len(args.models)} models")
     names = args.names or [m.name for m in args.models]
+    if set(args.show or names) - set(names):
+        parser.error(f"--show names models of --names. Received: --show {args.show}, models {names}")
     shoes, categories = framed_shoe_arrays("test", args.count)
     sketches = style_sketches(shoes)
     report = {"examples": int(len(shoes)), "seed": SEED, "train_styles": list(TRAIN_STYLES), "held_out_styles": list(HELD_OUT_STYLES),
@@ -130,7 +133,8 @@ def main(argv=None) -> int:
                  for split in ("train", "held_out") for kind in JUDGES}
         report["models"][name] = {"saved_model": str(saved_model_path(path)), "judges_test_accuracy": judge_accuracy, **means, "styles": styles}
     if args.figure:
-        report["figure"] = str(save_figure(args.figure, sketches, outputs, figure_rows(categories)))
+        shown = {name: outputs[name] for name in args.show or names}
+        report["figure"] = str(save_figure(args.figure, sketches, shown, figure_rows(categories)))
     text = json.dumps(report, indent=2)
     if args.json:
         args.json.write_text(text + "\n")

@@ -139,11 +139,11 @@ def pix2pix_fmnist_sketches() -> ExperimentConfig:
     """`pix2pix_fmnist_edges`'s network trained on sketches as people draw them: each training sketch in a
     random one of six line styles (`imaging.sketch_styles.TRAIN_STYLES`: detectors, thresholds, stroke
     widths, jitter, dropped and broken strokes, simplified outlines), 4 per shoe, half of the pairs
-    reframed; 20 epochs of 400 steps (the last 8 decaying), twice the edges preset's."""
+    reframed; 30 epochs of 400 steps (the last 12 decaying), three times the edges preset's."""
     config = pix2pix_fmnist_edges()
     return dataclasses.replace(
         config, name="pix2pix_fmnist_sketches", data=dataclasses.replace(config.data, source="fmnist_sketches"),
-        train=dataclasses.replace(config.train, epochs=20, decay_epochs=8),
+        train=dataclasses.replace(config.train, epochs=30, decay_epochs=12),
     )
 
 

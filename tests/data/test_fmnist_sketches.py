@@ -97,7 +97,7 @@ def test_the_source_trains_on_styled_sketches_and_tests_on_the_projects_own(tmp_
 def test_the_preset_is_the_edges_preset_on_many_styles():
     sketches, edges = get_preset("pix2pix_fmnist_sketches"), get_preset("pix2pix_fmnist_edges")
     assert sketches.data.source == "fmnist_sketches" and sketches.model == edges.model
-    assert (sketches.train.epochs, sketches.train.decay_epochs) == (20, 8)
+    assert (sketches.train.epochs, sketches.train.decay_epochs) == (30, 12)
     assert dataclasses.replace(sketches.train, epochs=edges.train.epochs, decay_epochs=edges.train.decay_epochs) == edges.train
     tiny = get_preset("pix2pix_fmnist_sketches_tiny")
     assert (tiny.data.source, tiny.data.image_size) == ("fmnist_sketches", 16)
