@@ -211,8 +211,8 @@ def stylegan2_fmnist_color() -> ExperimentConfig:
 
     The mapping depth (2) and R1 gamma (0.01) of ADA's "cifar" config, with the paper's style mixing,
     residual discriminator and minibatch-stddev group 4, and far fewer feature maps (128 at 4-8 px,
-    64 at 16 px, 32 at 32 px): 40 epochs of 100 steps of 32 shoes (128,000 images; ~140 images/s on
-    2 Zen 3 cores). float32: mixed_bfloat16 measured no faster for this network even with AVX512-BF16
+    64 at 16 px, 32 at 32 px): 40 epochs of 100 steps of 32 shoes (128,000 images; the speed benchmark
+    measured 142 images/s on 2 idle Zen 3 cores). float32: mixed_bfloat16 measured no faster for this network even with AVX512-BF16
     (`benchmarks/stylegan2_speed.py`: 126 against 142 images/s) and many times slower without it.
     """
     return ExperimentConfig(
