@@ -31,22 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from shoes_generator.data.fmnist import CATEGORY_NAMES  # noqa: E402
 from shoes_generator.data.fmnist_edges import framed_shoe_arrays  # noqa: E402
 from shoes_generator.data.fmnist_sketches import fit_sketches  # noqa: E402
-from shoes_generator.evaluation.classifier import load_or_train_classifier  # noqa: E402
+from shoes_generator.evaluation.classifier import load_or_train_classifier, predict_types  # noqa: E402
 from shoes_generator.evaluation.spade_eval import png_bytes  # noqa: E402
+from shoes_generator.generate import saved_model_dir  # noqa: E402
 from shoes_generator.imaging.sketch_styles import HELD_OUT_STYLES, STYLES, TRAIN_STYLES, draw_sketch  # noqa: E402
 from shoes_generator.plots import save_labelled_grid  # noqa: E402
 
 SEED = 18_005  # Sketch settings of the benchmark: (SEED, shoe index), apart from any training seed.
 JUDGES = ("project", "crosscheck")
 FIGURE_SHOES = 2  # Per type.
-
-
-def saved_model_path(path: Path) -> Path:
-    """A run directory's exported ``saved_model/``, or `path` itself when it is a SavedModel."""
-    for candidate in (path / "saved_model", path):
-        if (candidate / "saved_model.pb").is_file():
-            return candidate
-    raise SystemExit(f"Not a run directory with an export nor a SavedModel (no saved_model.pb): {str(path)!r}")
 
 
 def translate(model, sketches: list[np.ndarray], batch_size: int = 250) -> np.ndarray:
@@ -66,7 +59,7 @@ def judges(image_size: int) -> tuple[dict, dict]:
     found, accuracy = {}, {}
     for kind in JUDGES:
         classifier, info = load_or_train_classifier(image_size, kind=kind)
-        found[kind] = lambda images, c=classifier: np.asarray(CATEGORY_NAMES)[c.predict(images, batch_size=256, verbose=0).argmax(1)]
+        found[kind] = functools.partial(predict_types, classifier)
         accuracy[kind] = info["test_accuracy"]
     return found, accuracy
 
@@ -118,20 +111,24 @@ def main(argv=None) -> int:
     names = args.names or [m.name for m in args.models]
     if set(args.show or names) - set(names):
         parser.error(f"--show names models of --names. Received: --show {args.show}, models {names}")
+    try:
+        exports = [saved_model_dir(str(m)) for m in args.models]
+    except ValueError as error:
+        parser.error(str(error))
     shoes, categories = framed_shoe_arrays("test", args.count)
     sketches = style_sketches(shoes)
     report = {"examples": int(len(shoes)), "seed": SEED, "train_styles": list(TRAIN_STYLES), "held_out_styles": list(HELD_OUT_STYLES),
               "models": {}}
     outputs = {}
-    for name, path in zip(names, args.models):
-        model = tf.saved_model.load(str(saved_model_path(path)))
+    for name, export in zip(names, exports):
+        model = tf.saved_model.load(str(export))
         outputs[name] = {style: translate(model, drawn) for style, drawn in sketches.items()}
         judge, judge_accuracy = judges(int(outputs[name]["project"].shape[1]))
         styles = {style: {"split": "train" if style in TRAIN_STYLES else "held_out", **type_accuracy(judge, out, categories)}
                   for style, out in outputs[name].items()}
         means = {f"{split}_mean_{kind}": round(float(np.mean([s[f"{kind}_type_accuracy"] for s in styles.values() if s["split"] == split])), 4)
                  for split in ("train", "held_out") for kind in JUDGES}
-        report["models"][name] = {"saved_model": str(saved_model_path(path)), "judges_test_accuracy": judge_accuracy, **means, "styles": styles}
+        report["models"][name] = {"saved_model": str(export), "judges_test_accuracy": judge_accuracy, **means, "styles": styles}
     if args.figure:
         shown = {name: outputs[name] for name in args.show or names}
         report["figure"] = str(save_figure(args.figure, sketches, shown, figure_rows(categories)))

@@ -25,21 +25,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from shoes_generator.data.names import CATEGORY_NAMES  # noqa: E402
-from shoes_generator.evaluation.classifier import load_or_train_classifier  # noqa: E402
+from shoes_generator.evaluation.classifier import load_or_train_classifier, predict_types  # noqa: E402
 from shoes_generator.evaluation.reference import real_shoes  # noqa: E402
 from shoes_generator.export import label_vocabularies  # noqa: E402
+from shoes_generator.generate import saved_model_dir  # noqa: E402
 from shoes_generator.imaging.io import image_grid  # noqa: E402
-
-
-def saved_model_path(path: Path) -> Path:
-    return path / "saved_model" if (path / "saved_model" / "saved_model.pb").is_file() else path
-
-
-def types(classifier, images: np.ndarray) -> np.ndarray:
-    """The classifier's category name of each ``uint8 [N, S, S, 3]`` image."""
-    logits = classifier.predict(images, batch_size=256, verbose=0)
-    return np.asarray(CATEGORY_NAMES)[np.argmax(logits, axis=1)]
 
 
 def chunks(count: int, size: int = 50):
@@ -65,7 +55,7 @@ def mixing(model, classifier, pairs: int, crossover: int, rng) -> tuple[dict, np
             }
             mixed.append(model.signatures["mix"](**{k: tf.constant(v) for k, v in inputs.items()})["images"].numpy())
         mixed = np.concatenate(mixed)
-        predicted = types(classifier, mixed)
+        predicted = predict_types(classifier, mixed)
         report[f"{coarse}_shape_{fine}_details"] = {
             "coarse_type_share": round(float(np.mean(predicted == coarse)), 4),
             "fine_type_share": round(float(np.mean(predicted == fine)), 4),
@@ -100,8 +90,8 @@ def inversion(model, classifier, photos: int, crossover: int, image_size: int) -
     report = {
         "photos": len(images),
         "l1": round(float(error.mean()), 4),
-        "type_accuracy": round(float(np.mean(types(classifier, recon) == categories)), 4),
-        "photo_type_accuracy": round(float(np.mean(types(classifier, images) == categories)), 4),
+        "type_accuracy": round(float(np.mean(predict_types(classifier, recon) == categories)), 4),
+        "photo_type_accuracy": round(float(np.mean(predict_types(classifier, images) == categories)), 4),
     }
     rows = [np.stack([images[i], recon[i], mixed[i]]) for i in range(8)]
     return report, np.concatenate(rows)
@@ -115,7 +105,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--photos", type=int, default=500, help="held-out photos inverted (default: %(default)s)")
     args = parser.parse_args(argv)
 
-    model = tf.saved_model.load(str(saved_model_path(args.model)))
+    try:
+        model = tf.saved_model.load(str(saved_model_dir(str(args.model))))
+    except ValueError as error:
+        parser.error(str(error))
     if "mix" not in model.signatures:
         sys.exit(f"{args.model} is not a StyleGAN2 export (no mix signature)")
     num_ws = int(model.signatures["synthesis"].structured_input_signature[1]["w"].shape[1])

@@ -24,19 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from shoes_generator.data.names import CATEGORY_NAMES  # noqa: E402
+from shoes_generator.generate import saved_model_dir  # noqa: E402
 
 JUDGES = ("project", "crosscheck")
-
-
-def saved_model_path(path: Path) -> Path:
-    """A run directory's exported SavedModel, or `path` itself."""
-    return path / "saved_model" if (path / "saved_model" / "saved_model.pb").is_file() else path
-
-
-def judge_types(classifier, images: np.ndarray) -> np.ndarray:
-    """The category name `classifier` gives each ``uint8 [N, S, S, 3]`` image."""
-    logits = classifier.predict(images, batch_size=256, verbose=0)
-    return np.asarray(CATEGORY_NAMES)[np.argmax(logits, axis=1)]
 
 
 def type_report(asked: np.ndarray, called: dict[str, np.ndarray]) -> dict:
@@ -76,32 +66,33 @@ def main(argv=None) -> dict:
     parser.add_argument("--grid", type=int, default=12, help="samples per type in each grid (default: %(default)s)")
     parser.add_argument("--cache", type=Path, help="classifier cache (default: $SHOES_CACHE or ~/.cache/shoes_generator)")
     args = parser.parse_args(argv)
-    missing = [str(m) for m in args.models if not (saved_model_path(m) / "saved_model.pb").is_file()]
-    if missing:
-        parser.error(f"no exported generator SavedModel in: {missing} (give a run directory with saved_model/ or a SavedModel folder)")
+    try:
+        exports = [saved_model_dir(str(m)) for m in args.models]
+    except ValueError as error:
+        parser.error(str(error))
 
     import tensorflow as tf
 
-    from shoes_generator.evaluation.classifier import load_or_train_classifier
+    from shoes_generator.evaluation.classifier import load_or_train_classifier, predict_types
     from shoes_generator.evaluation.generator_eval import generate
     from shoes_generator.evaluation.reference import real_shoes
 
     report, judges = {}, {}
-    for model in args.models:
-        loaded = tf.saved_model.load(str(saved_model_path(model)))
+    for model, export in zip(args.models, exports):
+        loaded = tf.saved_model.load(str(export))
         images, labels = generate(loaded, args.samples, seed=0)
         size = int(images.shape[1])
         for kind in JUDGES:
             judges.setdefault((kind, size), load_or_train_classifier(size, args.cache, kind=kind))
         name = model.name if model.name != "saved_model" else model.parent.name
         asked = labels["category"]
-        entry = type_report(asked, {kind: judge_types(judges[(kind, size)][0], images) for kind in JUDGES})
+        entry = type_report(asked, {kind: predict_types(judges[(kind, size)][0], images) for kind in JUDGES})
         entry["grid"] = str(per_type_grid(images, asked, args.grid, args.out / f"{name}_per_type.png", name))
         report[name] = entry
     sizes = sorted({size for _, size in judges})
     for size in sizes:
         real, categories, _ = real_shoes("test", size, colored=True, limit=args.samples, seed=7)
-        report[f"real_test_shoes_{size}px"] = type_report(categories, {kind: judge_types(judges[(kind, size)][0], real) for kind in JUDGES})
+        report[f"real_test_shoes_{size}px"] = type_report(categories, {kind: predict_types(judges[(kind, size)][0], real) for kind in JUDGES})
     report["judges"] = {f"{kind}_{size}px": judges[(kind, size)][1] for kind, size in judges}
     report["command"] = "python benchmarks/type_crosscheck.py " + " ".join(str(m) for m in args.models) + f" -n {args.samples}"
     print(json.dumps(report, indent=2))

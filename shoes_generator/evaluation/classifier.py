@@ -196,6 +196,13 @@ def load_or_train_classifier(
     return model, info
 
 
+def predict_types(classifier: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """The category name (`CATEGORY_NAMES`) `classifier` gives each ``uint8 [N, S, S, 3]`` image."""
+    from shoes_generator.data.fmnist import CATEGORY_NAMES
+
+    return np.asarray(CATEGORY_NAMES)[np.argmax(classifier.predict(images, batch_size=batch_size, verbose=0), axis=1)]
+
+
 def feature_extractor(classifier: keras.Model) -> keras.Model:
     """Images -> (``features`` ``[B, 128]``, logits ``[B, C]``)."""
     return keras.Model(classifier.inputs, [classifier.get_layer(FEATURES_LAYER).output, classifier.outputs[0]])

@@ -11,6 +11,7 @@ from shoes_generator.evaluation.classifier import (
     build_crosscheck_classifier,
     build_shoe_classifier,
     classifier_path,
+    predict_types,
     random_tints,
 )
 from tests.evaluation.test_evaluation import needs_fmnist
@@ -33,6 +34,15 @@ def test_random_tints_leave_the_background_white_and_vary_the_colour():
     colours = tinted[:, 4, 4].astype(int)
     assert colours.std(axis=0).min() > 30  # Random RGB colours, not one tint.
     assert np.array_equal(random_tints(gray, seed=3), tinted) and not np.array_equal(random_tints(gray, seed=4), tinted)
+
+
+def test_predict_types_names_each_image_by_its_largest_logit():
+    class Logits:
+        def predict(self, images, batch_size, verbose):
+            return np.eye(3)[[2, 0, 1, 2]] * 5.0
+
+    called = predict_types(Logits(), np.zeros((4, 8, 8, 3), np.uint8))
+    assert list(called) == [CATEGORY_NAMES[2], CATEGORY_NAMES[0], CATEGORY_NAMES[1], CATEGORY_NAMES[2]]
 
 
 def test_the_two_judges_differ_in_architecture_and_cache_file(tmp_path):
