@@ -24,8 +24,7 @@ import tensorflow as tf
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shoes_generator.data.fmnist import CATEGORY_NAMES  # noqa: E402
-from shoes_generator.evaluation.pattern_eval import draw_types, evaluate_pattern, held_out_prints  # noqa: E402
-from shoes_generator.evaluation.spade_eval import png_bytes  # noqa: E402
+from shoes_generator.evaluation.pattern_eval import draw_sketched, draw_types, evaluate_pattern, held_out_prints  # noqa: E402
 from shoes_generator.imaging.patterns import HELD_OUT_ID_START, object_mask, pattern_spec, render_on_object, render_pattern  # noqa: E402
 from shoes_generator.plots import save_labelled_grid  # noqa: E402
 from shoes_generator.runs import read_config  # noqa: E402
@@ -55,10 +54,7 @@ def main(argv=None) -> int:
     exemplars = np.concatenate([held["exemplar"][:ROWS], real_texture_on_a_bag(size)[None]])
     sketches = held["sketch"][: ROWS + 1]
     shoes, _, _ = draw_types(model, exemplars, CATEGORY_NAMES, 1)
-    sketched = model.signatures["with_sketch"](
-        pattern_bytes=tf.constant(np.asarray([png_bytes(e) for e in exemplars], object)),
-        image_bytes=tf.constant(np.asarray([png_bytes(s) for s in sketches], object)),
-    )["images"].numpy()
+    sketched = draw_sketched(model, exemplars, sketches)
     columns = [exemplars, *(shoes[i :: len(CATEGORY_NAMES)] for i in range(len(CATEGORY_NAMES))), sketches, sketched]
     grid = np.stack(columns, axis=1).reshape(-1, size, size, 3)
     rows = [f"{kind} on a {obj}" for kind, obj in zip(held["kind"][:ROWS], held["object"][:ROWS])] + ["photo (chelsea) on a bag"]

@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shoes_generator.evaluation.spade_eval import png_bytes
+from shoes_generator.evaluation.spade_eval import _run, png_bytes  # `_run`: a signature's images, 128 examples at a time.
 
 PATTERNS = 12
 SEEDS = 4
-BATCH = 128
 
 
 def held_out_prints(image_size: int, count: int = PATTERNS, shoes_per_print: int = 10, seed: int = 0) -> dict[str, np.ndarray]:
@@ -47,19 +46,12 @@ def held_out_prints(image_size: int, count: int = PATTERNS, shoes_per_print: int
     }
 
 
-def descriptors(images: np.ndarray) -> np.ndarray:
-    """`texture_descriptor` of each image inside its own foreground (the object, or the shoe)."""
-    from shoes_generator.imaging.masks import foreground_mask
-    from shoes_generator.imaging.patterns import texture_descriptor
-
-    return np.stack([texture_descriptor(image, foreground_mask(image) > 0) for image in images])
-
-
 def top1(outputs: np.ndarray, given: np.ndarray, exemplars: np.ndarray) -> float:
-    """The share of `outputs` whose nearest exemplar (by `nearest_exemplar`) is the one they were `given` (indices)."""
-    from shoes_generator.imaging.patterns import nearest_exemplar
+    """The share of `outputs` whose nearest exemplar (by `nearest_exemplar`, each image described inside its own
+    foreground: the object, or the shoe) is the one they were `given` (indices)."""
+    from shoes_generator.imaging.patterns import nearest_exemplar, texture_descriptors
 
-    return float(np.mean(nearest_exemplar(descriptors(outputs), descriptors(exemplars)) == given))
+    return float(np.mean(nearest_exemplar(texture_descriptors(outputs), texture_descriptors(exemplars)) == given))
 
 
 def grey(images: np.ndarray) -> np.ndarray:
@@ -79,14 +71,6 @@ def silhouettes(images: np.ndarray) -> np.ndarray:
     return np.where(masks, np.uint8(SILHOUETTE_GREY), np.uint8(255)) * np.ones((1, 1, 1, 3), np.uint8)
 
 
-def _run(signature, inputs: dict[str, np.ndarray]) -> np.ndarray:
-    count = len(next(iter(inputs.values())))
-    return np.concatenate([
-        signature(**{name: tf.constant(value[i : i + BATCH]) for name, value in inputs.items()})["images"].numpy()
-        for i in range(0, count, BATCH)
-    ])
-
-
 def draw_types(model, exemplars: np.ndarray, types, seeds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``serving_default`` shoes of every exemplar x type x seed: ``(images, exemplar index, type)``."""
     rows = [(p, t, s) for p in range(len(exemplars)) for t in types for s in range(seeds)]
@@ -97,6 +81,14 @@ def draw_types(model, exemplars: np.ndarray, types, seeds: int) -> tuple[np.ndar
         "seed": np.asarray([s for _, _, s in rows], np.int64),
     }
     return _run(model.signatures["serving_default"], inputs), np.asarray([p for p, _, _ in rows]), np.asarray([t for _, t, _ in rows])
+
+
+def draw_sketched(model, exemplars: np.ndarray, sketches: np.ndarray) -> np.ndarray:
+    """``with_sketch`` shoes: exemplar i's print in the shape of sketch i."""
+    return _run(model.signatures["with_sketch"], {
+        "pattern_bytes": np.asarray([png_bytes(e) for e in exemplars], object),
+        "image_bytes": np.asarray([png_bytes(s) for s in sketches], object),
+    })
 
 
 def evaluate_pattern(saved_model: str | Path, config, cache_dir=None, patterns: int = PATTERNS, seeds: int = SEEDS) -> dict:
@@ -116,10 +108,7 @@ def evaluate_pattern(saved_model: str | Path, config, cache_dir=None, patterns: 
     held = held_out_prints(config.data.image_size, patterns, seed=config.data.seed)
     exemplars = held["exemplar"]
     shoes, given, types = draw_types(model, exemplars, CATEGORY_NAMES, seeds)
-    sketched = _run(model.signatures["with_sketch"], {
-        "pattern_bytes": np.asarray([png_bytes(e) for e in exemplars], object),
-        "image_bytes": np.asarray([png_bytes(s) for s in held["sketch"]], object),
-    })
+    sketched = draw_sketched(model, exemplars, held["sketch"])
     classifier = ClassifierFeatures(config.data.image_size, cache_dir)
 
     def type_accuracy(images, wanted, render) -> float:

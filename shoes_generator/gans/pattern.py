@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, replica_share, scaled_loss
 from shoes_generator.losses import gaussian_kl, get_loss
-from shoes_generator.models.pattern import object_mask
+from shoes_generator.models.pattern import masked_moments, object_mask
 
 SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # Right, down and the two diagonals.
 SHOE_THRESHOLD = 0.25  # In [-1, 1] units (about 32/255): how much darker than white a drawn pixel must be to be recoloured.
@@ -47,10 +47,8 @@ def texture_statistics(images, mask) -> tf.Tensor:
         mask: ``[B, S, S, 1]`` 1 on the object (no gradient flows into it).
     """
     images, mask = tf.cast(images, tf.float32), tf.stop_gradient(tf.cast(mask, tf.float32))
-    count = tf.maximum(tf.reduce_sum(mask, axis=[1, 2]), 1.0)
-    mean = tf.reduce_sum(images * mask, axis=[1, 2]) / count
-    std = tf.sqrt(tf.reduce_sum(tf.square(images - mean[:, None, None]) * mask, axis=[1, 2]) / count + 1e-6)
-    statistics = [mean, std]
+    mean, std = masked_moments(images, mask)
+    statistics = [mean[:, 0, 0], std[:, 0, 0]]
     size = int(images.shape[1])
     for dy, dx in SHIFTS:
         rows, first, second = slice(0, size - dy), slice(max(0, -dx), size - max(0, dx)), slice(max(0, dx), size - max(0, -dx))
@@ -58,15 +56,6 @@ def texture_statistics(images, mask) -> tf.Tensor:
         both = mask[:, rows, first] * mask[:, dy:, second]
         statistics.append(tf.reduce_sum(tf.abs(a - b) * both, axis=[1, 2]) / tf.maximum(tf.reduce_sum(both, axis=[1, 2]), 1.0))
     return tf.concat(statistics, axis=-1)
-
-
-def masked_moments(images, mask) -> tuple[tf.Tensor, tf.Tensor]:
-    """Each channel's mean and standard deviation inside `mask`: two ``[B, 1, 1, C]`` float32 tensors."""
-    images, mask = tf.cast(images, tf.float32), tf.stop_gradient(tf.cast(mask, tf.float32))
-    count = tf.maximum(tf.reduce_sum(mask, axis=[1, 2], keepdims=True), 1.0)
-    mean = tf.reduce_sum(images * mask, axis=[1, 2], keepdims=True) / count
-    variance = tf.reduce_sum(tf.square(images - mean) * mask, axis=[1, 2], keepdims=True) / count
-    return mean, tf.sqrt(variance + 1e-6)
 
 
 def match_colours(images, exemplars, strength: float = 1.0) -> tf.Tensor:

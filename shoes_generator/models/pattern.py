@@ -36,6 +36,16 @@ def object_mask(images, threshold: float = OBJECT_THRESHOLD) -> tf.Tensor:
     return tf.where(empty, tf.ones_like(mask), mask)
 
 
+def masked_moments(images, mask, epsilon: float = 1e-6) -> tuple[tf.Tensor, tf.Tensor]:
+    """Each channel's mean and standard deviation (``sqrt(variance + epsilon)``) inside `mask` (no gradient
+    flows into it): two ``[B, 1, 1, C]`` float32 tensors."""
+    images, mask = tf.cast(images, tf.float32), tf.stop_gradient(tf.cast(mask, tf.float32))
+    count = tf.maximum(tf.reduce_sum(mask, axis=[1, 2], keepdims=True), 1.0)
+    mean = tf.reduce_sum(images * mask, axis=[1, 2], keepdims=True) / count
+    variance = tf.reduce_sum(tf.square(images - mean) * mask, axis=[1, 2], keepdims=True) / count
+    return mean, tf.sqrt(variance + epsilon)
+
+
 @keras.saving.register_keras_serializable(package="shoes_generator")
 class MaskedMoments(keras.layers.Layer):
     """``[features [B, H, W, C], mask [B, S, S, 1]] -> [B, 2C]``: each channel's mean and standard deviation
@@ -43,14 +53,10 @@ class MaskedMoments(keras.layers.Layer):
 
     def call(self, inputs):
         features, mask = inputs
-        features = tf.cast(features, tf.float32)
-        size = tf.shape(features)[1:3]
-        mask = tf.cast(tf.image.resize(mask, size, method="area") > 0.5, tf.float32)
+        mask = tf.cast(tf.image.resize(mask, tf.shape(features)[1:3], method="area") > 0.5, tf.float32)
         mask = tf.where(tf.reduce_sum(mask, axis=[1, 2, 3], keepdims=True) < 1.0, tf.ones_like(mask), mask)
-        count = tf.reduce_sum(mask, axis=[1, 2])
-        mean = tf.reduce_sum(features * mask, axis=[1, 2]) / count
-        variance = tf.reduce_sum(tf.square(features - mean[:, None, None, :]) * mask, axis=[1, 2]) / count
-        return tf.cast(tf.concat([mean, tf.sqrt(variance + EPSILON)], axis=-1), self.compute_dtype)
+        mean, std = masked_moments(features, mask, EPSILON)
+        return tf.cast(tf.concat([mean[:, 0, 0], std[:, 0, 0]], axis=-1), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0][0], 2 * input_shape[0][-1])
