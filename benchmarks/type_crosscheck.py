@@ -83,7 +83,8 @@ def main(argv=None) -> dict:
         images, labels = generate(loaded, args.samples, seed=0)
         size = int(images.shape[1])
         for kind in JUDGES:
-            judges.setdefault((kind, size), load_or_train_classifier(size, args.cache, kind=kind))
+            if (kind, size) not in judges:  # Loaded once per size (setdefault would load it again for every model).
+                judges[(kind, size)] = load_or_train_classifier(size, args.cache, kind=kind)
         name = model.name if model.name != "saved_model" else model.parent.name
         asked = labels["category"]
         entry = type_report(asked, {kind: predict_types(judges[(kind, size)][0], images) for kind in JUDGES})

@@ -156,12 +156,13 @@ def _paired_data(config: DataConfig, options: PipelineOptions, split: str) -> Tr
     """pix2pix data: ``{"input", "target"}`` (+ ``"mask"`` for triplets) in a fixed order."""
     unshuffled = options.replace(shuffle=False, flip=False, jitter=False)
     if config.source in ("fmnist_edges", "fmnist_sketches"):
-        from shoes_generator.data.fmnist_edges import sketch_pair_elements
-        from shoes_generator.data.fmnist_sketches import styled_pair_elements
-
         if config.source == "fmnist_edges":
+            from shoes_generator.data.fmnist_edges import sketch_pair_elements
+
             elements, count = sketch_pair_elements(split, unshuffled, config.limit)
         else:
+            from shoes_generator.data.fmnist_sketches import styled_pair_elements
+
             elements, count = styled_pair_elements(split, unshuffled, config.limit, config.seed)
         keys = ("input", "target")
         if config.direction == "BtoA":

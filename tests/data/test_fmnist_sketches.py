@@ -18,6 +18,7 @@ from shoes_generator.export.inputs import fit_pixels
 from shoes_generator.imaging import sketch_styles
 from tests.data.test_training_data import real_fmnist_dirs
 
+
 @pytest.fixture
 def no_held_out_drawing(monkeypatch):
     """Makes drawing any held-out style fail, so a test proves training never draws one."""
