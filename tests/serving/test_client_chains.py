@@ -274,16 +274,15 @@ def test_extract_masks_the_shoe_and_sends_photo_and_mask_to_the_clients_model():
 # shoes-client over gRPC (an in-test fake server answering with `answer`)
 
 
-@pytest.fixture
-def fake_models(grpc_server):
-    """``(target, requests)``: a gRPC fake of every model `answer` plays."""
-    requests = []
+def fake_predict(requests: list, answer):
+    """A gRPC ``Predict`` handler that keeps each request in `requests` and answers ``answer(model_spec, inputs)``
+    (``{name: array}``); a `ServingError` it raises is the call's status and message."""
 
     def predict(request, context):
         requests.append(request)
         inputs = {name: tf.make_ndarray(tensor) for name, tensor in request.inputs.items()}
         try:
-            outputs = answer(request.model_spec.name, request.model_spec.signature_name, inputs)
+            outputs = answer(request.model_spec, inputs)
         except ServingError as error:
             context.abort(getattr(grpc.StatusCode, error.code), error.message)
         response = predict_pb2.PredictResponse()
@@ -291,7 +290,14 @@ def fake_models(grpc_server):
             response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
         return response
 
-    return grpc_server(Predict=predict), requests
+    return predict
+
+
+@pytest.fixture
+def fake_models(grpc_server):
+    """``(target, requests)``: a gRPC fake of every model `answer` plays."""
+    requests = []
+    return grpc_server(Predict=fake_predict(requests, lambda spec, inputs: answer(spec.name, spec.signature_name, inputs))), requests
 
 
 def run(argv, capsys) -> tuple[int, dict | None, str]:

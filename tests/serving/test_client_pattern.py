@@ -6,17 +6,15 @@ REST body, and ``shoes-client pattern`` against an in-test gRPC fake (the end-to
 
 import base64
 
-import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
-from tensorflow_serving.apis import predict_pb2
 
 from serving import client_cli, wire
 from serving.client import BaseClient, RestClient, ServingError
 from tests.serving.test_client import grpc_server, rest_server  # noqa: F401 (fixtures)
-from tests.serving.test_client_chains import decoded, png, run
+from tests.serving.test_client_chains import decoded, fake_predict, png, run
 
 CATEGORIES = ("sandal", "sneaker", "ankle_boot")
 UNKNOWN_CATEGORY = "Unknown category label. Valid category labels: sandal, sneaker, ankle_boot"
@@ -208,21 +206,9 @@ def test_rest_pattern_sends_b64_pattern_and_sketch_and_plain_category(rest_serve
 def fake_pattern(grpc_server, tmp_path):
     """``(target, requests, pattern path, sketch path)``."""
     requests = []
-
-    def predict(request, context):
-        requests.append(request)
-        inputs = {name: tf.make_ndarray(tensor) for name, tensor in request.inputs.items()}
-        try:
-            outputs = answer(request.model_spec.signature_name, inputs)
-        except ServingError as error:
-            context.abort(getattr(grpc.StatusCode, error.code), error.message)
-        response = predict_pb2.PredictResponse()
-        for name, value in outputs.items():
-            response.outputs[name].CopyFrom(tf.make_tensor_proto(value))
-        return response
-
     leopard().save(tmp_path / "bag.jpg", quality=95)
     sketch(12).save(tmp_path / "sketch.png")
+    predict = fake_predict(requests, lambda spec, inputs: answer(spec.signature_name, inputs))
     return grpc_server(Predict=predict), requests, str(tmp_path / "bag.jpg"), str(tmp_path / "sketch.png")
 
 
