@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     report = evaluate_pattern(saved, config)
     model = tf.saved_model.load(str(saved))
     size = config.data.image_size
-    held = held_out_prints(size)
+    held = held_out_prints(size, seed=config.data.seed)  # The prints the report scored.
     exemplars = np.concatenate([held["exemplar"][:ROWS], real_texture_on_a_bag(size)[None]])
     sketches = held["sketch"][: ROWS + 1]
     shoes, _, _ = draw_types(model, exemplars, CATEGORY_NAMES, 1)

@@ -215,7 +215,7 @@ register_family(PatternFamily())
 @register_preset
 def pattern_fmnist() -> ExperimentConfig:
     """Prints on coloured Fashion-MNIST shoes (`shoes-data patterns`' generators and `skimage.data` textures,
-    held-out colourings for evaluation), 32 px, sized for about 15 minutes on 2 CPU cores (float32): 12,000
+    held-out colourings for evaluation), 32 px, under 15 minutes on one CPU core (float32, ~185 ms a step): 12,000
     pairs, g/d filters 32, style code 64, 8-d noise, half the examples from their sketch and half of the
     others from their encoded shape (KL 0.1), L1 20, texture 30, colour moments moved halfway to the
     exemplar's, hinge loss, Adam 2e-4 / 0.5, batch 32, 16 epochs of 250 steps. (15-minute runs, fidelity /
