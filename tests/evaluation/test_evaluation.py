@@ -250,3 +250,27 @@ def test_one_command_trains_or_loads_the_cached_classifier(tmp_path, classifier_
     assert report["16"]["epochs"] == 1 and cached.stat().st_mtime_ns != before
     with pytest.raises(SystemExit):
         main(["--image-size", "4"])
+
+
+@pytest.mark.slow
+@pytest.mark.fmnist
+@needs_fmnist
+def test_shoes_eval_of_a_pattern_run_scores_held_out_prints_against_chance_and_the_oracle(pattern_run, classifier_cache, tmp_path):
+    """`shoes-eval` on a pattern-transfer run: 12 held-out prints x 3 types x 4 seeds through the export, the
+    fidelity recomputed from the same shoes, and the real prints' own fidelity (the oracle) well above chance."""
+    import tensorflow as tf
+
+    from shoes_generator.data.fmnist import CATEGORY_NAMES
+    from shoes_generator.evaluation.pattern_eval import draw_types, held_out_prints, top1
+    from training.evaluate import main as shoes_eval
+
+    out = tmp_path / "report.json"
+    assert shoes_eval([str(pattern_run), "--cache", str(classifier_cache), "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["family"] == "pattern" and report["patterns"] == 12 and report["shoes"] == 12 * 3 * 4
+    assert report["chance"] == pytest.approx(1 / 12, abs=1e-4) and report["oracle_top1"] > 3 * report["chance"]
+    for key in ("pattern_top1", "sketch_pattern_top1", "type_accuracy", "grey_type_accuracy", "real_type_accuracy"):
+        assert 0.0 <= report[key] <= 1.0, key
+    exemplars = held_out_prints(16, 12)["exemplar"]
+    shoes, given, _ = draw_types(tf.saved_model.load(str(pattern_run / "saved_model")), exemplars, CATEGORY_NAMES, 4)
+    assert report["pattern_top1"] == round(top1(shoes, given, exemplars), 4)
