@@ -18,6 +18,7 @@ DATA_SOURCES = (
 )
 PATH_SOURCES = ("folder", "manifest", "tfrecords", "pairs", "triplets", "segments", "patterns")
 IMAGE_SOURCES = ("fmnist", "fmnist_color", "folder", "manifest", "tfrecords")  # Single images (with labels), not pairs or label maps.
+SKETCH_SOURCES = ("fmnist_edges", "fmnist_sketches")  # Fashion-MNIST sketch -> shoe pairs, each with its shoe's category.
 # The fields of the one flat model section every run's config.json held before each family had its own:
 # an old run's file still loads, the fields its family does not use are dropped.
 LEGACY_MODEL_FIELDS = frozenset((

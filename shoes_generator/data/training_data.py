@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from shoes_generator.configs import DataConfig
+from shoes_generator.configs import SKETCH_SOURCES, DataConfig
 from shoes_generator.data.manifest import MANIFEST_NAME
 from shoes_generator.data.pipeline import PipelineOptions, epoch_stream
 from shoes_generator.labels import Vocabularies
@@ -108,7 +108,7 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
     unshuffled = options.replace(shuffle=False)
     if config.domain_a and config.domain_b:
         return _unpaired_data(config, options, split)
-    if config.source in ("pairs", "triplets", "fmnist_edges", "fmnist_sketches"):
+    if config.source in ("pairs", "triplets", *SKETCH_SOURCES):
         return _paired_data(config, options, split)
     if config.source in ("fmnist_masks", "fmnist_parts", "segments"):
         return _segmentation_data(config, options, split)
@@ -155,7 +155,7 @@ def check_one_batch(count: int, batch_size: int, config: DataConfig) -> None:
 def _paired_data(config: DataConfig, options: PipelineOptions, split: str) -> TrainingData:
     """pix2pix data: ``{"input", "target"}`` (+ ``"mask"`` for triplets) in a fixed order."""
     unshuffled = options.replace(shuffle=False, flip=False, jitter=False)
-    if config.source in ("fmnist_edges", "fmnist_sketches"):
+    if config.source in SKETCH_SOURCES:
         if config.source == "fmnist_edges":
             from shoes_generator.data.fmnist_edges import sketch_pair_elements
 

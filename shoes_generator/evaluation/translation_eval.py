@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shoes_generator.configs import ExperimentConfig
+from shoes_generator.configs import SKETCH_SOURCES, ExperimentConfig
 from shoes_generator.data.pipeline import to_uint8
 from shoes_generator.evaluation.registry import metrics_for
 from shoes_generator.evaluation.streaming import LabelTally
@@ -88,7 +88,7 @@ def evaluate_pix2pix(saved_model: str | Path, config: ExperimentConfig, count: i
     from shoes_generator.data.fmnist import CATEGORY_NAMES
 
     model, data, judge, report = _held_out(saved_model, config, cache_dir)
-    keys = tuple(data.image_keys) + (("category",) if config.data.source in ("fmnist_edges", "fmnist_sketches") else ())
+    keys = tuple(data.image_keys) + (("category",) if config.data.source in SKETCH_SOURCES else ())
     held = _batches(data.elements, keys, count)
     outputs = _run(model.signatures["from_pixels"], {"image": held["input"], **({"mask": held["mask"]} if "mask" in held else {})})
     targets = held["target"]

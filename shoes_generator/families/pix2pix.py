@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from shoes_generator.configs import DataConfig, ExperimentConfig, ModelConfig, TrainConfig, register_preset
+from shoes_generator.configs import SKETCH_SOURCES, DataConfig, ExperimentConfig, ModelConfig, TrainConfig, register_preset
 from shoes_generator.families.base import Family, register_family
 
 NORMS = ("instance", "batch")
@@ -55,7 +55,7 @@ def pix2pix_columns(model, examples) -> tuple[list, list[str]]:
 class Pix2PixFamily(Family):
     name = "pix2pix"
     model_config = Pix2PixModel
-    sources = ("pairs", "triplets", "fmnist_edges", "fmnist_sketches")
+    sources = ("pairs", "triplets", *SKETCH_SOURCES)
     translator = paired_translator = True
 
     def validate(self, config) -> None:
