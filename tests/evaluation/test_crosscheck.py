@@ -17,9 +17,10 @@ from shoes_generator.evaluation.classifier import (
 from tests.evaluation.test_evaluation import needs_fmnist
 
 
-def load_benchmark():
-    path = Path(__file__).parents[2] / "benchmarks" / "type_crosscheck.py"
-    spec = importlib.util.spec_from_file_location("type_crosscheck", path)
+def load_benchmark(name: str = "type_crosscheck"):
+    """``benchmarks/<name>.py`` as a module (the benchmarks are scripts, not a package)."""
+    path = Path(__file__).parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
