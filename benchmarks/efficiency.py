@@ -81,11 +81,10 @@ def matmul_peak(dtype: str, size: int, seconds: float = 2.0) -> float:
 
 
 def step_flops(timer: StepTimer) -> float:
-    """Floating-point operations of one traced step of `timer` (TensorFlow's profiler over its graph)."""
+    """Floating-point operations of one step of `timer` (TensorFlow's profiler over the graph it times)."""
     import tensorflow as tf
 
-    batch = next(timer.batches)
-    graph = tf.function(timer.model.train_step).get_concrete_function(batch).graph
+    graph = timer.step.get_concrete_function(next(timer.batches)).graph
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
     return float(tf.compat.v1.profiler.profile(graph, options=options).total_float_ops)

@@ -65,6 +65,7 @@ class DistributedFit:
         self.global_batch = int(global_batch)
         self.stopped = False  # Some worker asked to stop (a callback's stop_training or SIGTERM): all stopped.
         self.preempted = False  # That was SIGTERM.
+        self._step, self._agree = self._functions()  # Traced once, kept over calls (a resumed run's two `fit`s).
 
     def _functions(self):
         """The step (``iterator -> mean logs``) and the agreement (``local stop flags -> their sum over replicas``)."""
@@ -110,7 +111,7 @@ class DistributedFit:
         distributed = self.strategy.distribute_datasets_from_function(
             lambda context: replica_batches(dataset, context, self.global_batch)
         )
-        iterator, (step, agree) = iter(distributed), self._functions()
+        iterator = iter(distributed)
         history = keras.callbacks.History()
         verbose = 1 if verbose == "auto" else int(verbose)
         hooks = keras.callbacks.CallbackList(
@@ -126,9 +127,9 @@ class DistributedFit:
                 hooks.on_epoch_begin(epoch)
                 for batch in range(steps_per_epoch):
                     hooks.on_train_batch_begin(batch)
-                    logs = {key: float(value) for key, value in step(iterator).items()}
+                    logs = {key: float(value) for key, value in self._step(iterator).items()}
                     hooks.on_train_batch_end(batch, logs)  # May stop training (TimeLimit): agreed next.
-                    flags = agree(tf.constant([float(self.model.stop_training), float(sigterm.received)])).numpy()
+                    flags = self._agree(tf.constant([float(self.model.stop_training), float(sigterm.received)])).numpy()
                     self.preempted = bool(flags[1] > 0)
                     self.stopped = bool(flags.max() > 0)
                     if self.stopped:

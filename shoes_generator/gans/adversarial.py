@@ -63,8 +63,16 @@ def replica_share(draw, batch_size):
     replicas = context.num_replicas_in_sync if context is not None else 1
     if replicas == 1:
         return draw(batch_size)
-    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * batch_size
-    return draw(batch_size * replicas)[start : start + batch_size]
+    return replica_rows(draw(batch_size * replicas), batch_size)
+
+
+def replica_rows(values, batch_size):
+    """This replica's `batch_size` rows of `values`, computed over the global batch (the replicas' rows in replica order).
+
+    Call it in a replica context of several replicas (`replica_share`, `ImagePool.query` on the gathered batch).
+    """
+    start = tf.cast(tf.distribute.get_replica_context().replica_id_in_sync_group, tf.int32) * batch_size
+    return values[start : start + batch_size]
 
 
 class AdversarialModel(keras.Model):

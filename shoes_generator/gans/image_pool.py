@@ -13,6 +13,8 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
+from shoes_generator.gans.adversarial import replica_rows
+
 
 @keras.saving.register_keras_serializable(package="shoes_generator")
 class ImagePool(keras.layers.Layer):
@@ -66,9 +68,7 @@ class ImagePool(keras.layers.Layer):
         context = tf.distribute.get_replica_context()
         if context is None or context.num_replicas_in_sync == 1:
             return self._query(images)
-        batch = tf.shape(images)[0]
-        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * batch
-        return self._query(context.all_gather(images, axis=0))[start : start + batch]
+        return replica_rows(self._query(context.all_gather(images, axis=0)), tf.shape(images)[0])
 
     def _query(self, images):
         """`query` of one batch, in order."""
