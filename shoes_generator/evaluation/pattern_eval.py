@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from shoes_generator.evaluation.spade_eval import _run, png_bytes  # `_run`: a signature's images, 128 examples at a time.
+from shoes_generator.evaluation.spade_eval import png_bytes, signature_images
 
 PATTERNS = 12
 SEEDS = 4
@@ -80,12 +80,13 @@ def draw_types(model, exemplars: np.ndarray, types, seeds: int) -> tuple[np.ndar
         "category": np.asarray([t for _, t, _ in rows], object),
         "seed": np.asarray([s for _, _, s in rows], np.int64),
     }
-    return _run(model.signatures["serving_default"], inputs), np.asarray([p for p, _, _ in rows]), np.asarray([t for _, t, _ in rows])
+    images = signature_images(model.signatures["serving_default"], inputs)
+    return images, np.asarray([p for p, _, _ in rows]), np.asarray([t for _, t, _ in rows])
 
 
 def draw_sketched(model, exemplars: np.ndarray, sketches: np.ndarray) -> np.ndarray:
     """``with_sketch`` shoes: exemplar i's print in the shape of sketch i."""
-    return _run(model.signatures["with_sketch"], {
+    return signature_images(model.signatures["with_sketch"], {
         "pattern_bytes": np.asarray([png_bytes(e) for e in exemplars], object),
         "image_bytes": np.asarray([png_bytes(s) for s in sketches], object),
     })

@@ -56,7 +56,7 @@ def held_out_maps(config, count: int) -> dict[str, np.ndarray]:
     return {"images": images, "maps": maps}
 
 
-def _run(signature, inputs: dict[str, np.ndarray]) -> np.ndarray:
+def signature_images(signature, inputs: dict[str, np.ndarray]) -> np.ndarray:
     """`signature`'s ``images`` for `inputs`, `BATCH` examples at a time."""
     count = len(next(iter(inputs.values())))
     outputs = [
@@ -104,14 +104,16 @@ def evaluate_spade(saved_model: str | Path, config, count: int | None = 500, cac
     map_bytes = np.asarray([png_bytes(m) for m in maps], object)
     photo_bytes = np.asarray([png_bytes(image) for image in images], object)
     shoes = np.stack([
-        _run(model.signatures["serving_default"], {"label_map_bytes": map_bytes, "seed": np.full(n, seed, np.int64)})
+        signature_images(model.signatures["serving_default"], {"label_map_bytes": map_bytes, "seed": np.full(n, seed, np.int64)})
         for seed in range(seeds)
     ], axis=1)  # [N, seeds, S, S, 3]
     flat = shoes.reshape(-1, *shoes.shape[2:])
     classifier = ClassifierFeatures(config.data.image_size, cache_dir)
     features, types = classifier.judge(flat)
     features = features.reshape(n, seeds, -1)
-    own_style = _run(model.signatures["with_style"], {"label_map_bytes": map_bytes, "seed": np.zeros(n, np.int64), "style_bytes": photo_bytes})
+    own_style = signature_images(
+        model.signatures["with_style"], {"label_map_bytes": map_bytes, "seed": np.zeros(n, np.int64), "style_bytes": photo_bytes}
+    )
     report = {
         "model": str(saved_model),
         "family": config.model.family,
@@ -129,7 +131,7 @@ def evaluate_spade(saved_model: str | Path, config, count: int | None = 500, cac
         report["type_accuracy"] = round(float(np.mean(types.reshape(n, seeds) == held["category"][:, None])), 4)
         report["real_type_accuracy"] = round(float(np.mean(real_types == held["category"])), 4)
         donors = np.roll(np.arange(n), 1)  # Another held-out shoe's photo as the style image: its colour is known.
-        styled = _run(model.signatures["with_style"], {"label_map_bytes": map_bytes, "seed": np.zeros(n, np.int64),
+        styled = signature_images(model.signatures["with_style"], {"label_map_bytes": map_bytes, "seed": np.zeros(n, np.int64),
                                                       "style_bytes": photo_bytes[donors]})
         found = np.asarray(COLOR_NAMES)[classify_batch(styled)[0]]
         real_found = np.asarray(COLOR_NAMES)[classify_batch(images)[0]]

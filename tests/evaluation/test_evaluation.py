@@ -274,3 +274,19 @@ def test_shoes_eval_of_a_pattern_run_scores_held_out_prints_against_chance_and_t
     exemplars = held_out_prints(16, 12)["exemplar"]
     shoes, given, _ = draw_types(tf.saved_model.load(str(pattern_run / "saved_model")), exemplars, CATEGORY_NAMES, 4)
     assert report["pattern_top1"] == round(top1(shoes, given, exemplars), 4)
+
+
+@pytest.mark.slow
+@pytest.mark.fmnist
+@needs_fmnist
+def test_shoes_eval_of_a_spade_run_scores_held_out_maps(spade_run, classifier_cache, tmp_path):
+    """`shoes-eval -n 24` on a SPADE run: every figure of the held-out maps in range, its own-style L1 a distance."""
+    from training.evaluate import main as shoes_eval
+
+    out = tmp_path / "report.json"
+    assert shoes_eval([str(spade_run), "-n", "24", "--cache", str(classifier_cache), "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["family"] == "spade" and report["maps"] == 24
+    for key in ("silhouette_iou", "type_accuracy", "real_type_accuracy", "style_color_accuracy", "real_color_accuracy"):
+        assert 0.0 <= report[key] <= 1.0, (key, report[key])
+    assert report["style_l1"] > 0 and report["seed_spread"] >= 0
