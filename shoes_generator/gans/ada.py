@@ -12,6 +12,11 @@ it, but an approximate one (the inverse warp of the incoming gradient, not the a
 bilinear sampling; under a scaling its error against finite differences is as large as the
 gradient itself), while the gradient of a gather is exact. Colour transforms compose into one 4x4 matrix per image. Only
 core TF ops; randomness is stateless, from the `seed` passed to each call.
+
+Draws are per example of the global batch: under N replicas of a `tf.distribute` strategy (the same
+`seed` on each) every replica draws the parameters of the global batch's rows and keeps its own
+(`shoes_generator.gans.adversarial.replica_share`), so example j is augmented alike whatever the replica
+count; and ``r_t`` is summed over the replicas, so every replica moves `p` as one process does.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import Sequence
 
 import keras
 import tensorflow as tf
+
+from shoes_generator.gans.adversarial import cross_replica_sum, replica_share
 
 ADA_TRANSFORMS = (
     "xflip", "rotate90", "xint", "scale", "rotate", "aniso", "xfrac",
@@ -122,8 +129,9 @@ class AdaptiveAugment(keras.layers.Layer):
 
     The controller: the train step calls `accumulate(real_logits)` each step and
     ``maybe_update(step, batch_size)``; every `interval` steps ``r_t = mean(sign(real_logits))``
-    over the interval, ``p += sign(r_t - target) * batch_size * interval / speed_images``,
-    clipped to [0, 1]. `p`, `rt` and the accumulators are variables (`checkpoint_objects()`).
+    over the interval (and over all replicas), ``p += sign(r_t - target) * batch_size * interval /
+    speed_images`` (`batch_size`: the global batch), clipped to [0, 1]. `p`, `rt` and the accumulators
+    are variables (`checkpoint_objects()`).
 
     Args:
         target: the ``r_t`` to hold (0.6 in the paper).
@@ -190,7 +198,15 @@ class AdaptiveAugment(keras.layers.Layer):
     def augment(self, images, seed):
         """Augments ``[B, H, W, C]`` images (C = 1 or 3, values in [-1, 1]) with a stateless ``[2]`` int seed.
 
-        Returns the images in their own dtype; computes in float32.
+        Under N replicas the images are this replica's rows of a global batch, and it takes those rows
+        of the global batch's draws (the same `seed` on every replica).
+
+        Args:
+            images: float ``[B, H, W, C]``.
+            seed: int ``[2]``.
+
+        Returns:
+            The images in their own dtype (computed in float32).
         """
         images = tf.convert_to_tensor(images)
         if images.shape.rank != 4 or images.shape[-1] not in (1, 3):
@@ -282,11 +298,14 @@ class AdaptiveAugment(keras.layers.Layer):
 
     # ------------------------------------------------------------- controller
     def accumulate(self, real_logits) -> None:
-        """Adds ``sum(sign(real_logits))`` and their count to the running sums (summed across replicas)."""
+        """Adds ``sum(sign(real_logits))`` and their count to the running sums, summed across replicas (the global batch's).
+
+        Args:
+            real_logits: the discriminator's logits of this replica's real images.
+        """
         logits = tf.cast(real_logits, tf.float32)
         stats = tf.stack([tf.reduce_sum(tf.sign(logits)), tf.cast(tf.size(logits), tf.float32)])
-        if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
-            stats = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, stats)
+        stats = cross_replica_sum(tf.stop_gradient(stats))
         self.acc_sum.assign_add(stats[0])
         self.acc_count.assign_add(stats[1])
 
@@ -298,7 +317,7 @@ class AdaptiveAugment(keras.layers.Layer):
 
         Args:
             step: the training step (int or scalar tensor), counted after this step's update.
-            batch_size: real images per step (int or scalar tensor).
+            batch_size: real images per step over all replicas: the global batch (int or scalar tensor).
         """
         step = tf.cast(step, tf.int64)
         count = tf.convert_to_tensor(self.acc_count)
@@ -345,7 +364,14 @@ def _rotate_about_luma(theta):
 
 class _Draws:
     """Stateless per-image draws: transform `name` gets seeds folded from its index in ADA_TRANSFORMS,
-    so its draws do not depend on which other transforms are on."""
+    so its draws do not depend on which other transforms are on. Each draw is this replica's rows of the
+    global batch's (`replica_share`): one process draws its `batch` as before.
+
+    Args:
+        seed: int ``[2]``, the same on every replica.
+        batch: this replica's images.
+        p: the probability of each transform.
+    """
 
     def __init__(self, seed, batch, p):
         self.seed = seed
@@ -360,10 +386,12 @@ class _Draws:
         return tf.random.experimental.stateless_fold_in(base, count)
 
     def uniform(self, name):
-        return tf.random.stateless_uniform([self.batch], self._seed(name))
+        seed = self._seed(name)
+        return replica_share(lambda rows: tf.random.stateless_uniform([rows], seed), self.batch)
 
     def normal(self, name):
-        return tf.random.stateless_normal([self.batch], self._seed(name))
+        seed = self._seed(name)
+        return replica_share(lambda rows: tf.random.stateless_normal([rows], seed), self.batch)
 
     def gated(self, name, value, identity, p=None, both=None):
         """`value` where a Bernoulli(p) draw per image says so, else `identity` (also for `both`, same draw)."""

@@ -48,6 +48,26 @@ def apply_gradients(optimizer, tape: tf.GradientTape, loss, variables: list) -> 
     optimizer.apply_gradients(zip(gradients, variables))
 
 
+def replicas_in_sync() -> int:
+    """The replica count of the current replica context: 1 in one process (and in a cross-replica context)."""
+    context = tf.distribute.get_replica_context()
+    return context.num_replicas_in_sync if context is not None else 1
+
+
+def cross_replica_sum(value):
+    """`value` summed over the replicas of the current replica context (`value` itself with one replica).
+
+    Differentiable (the gradient of an all-sum is an all-sum). Under `MirroredStrategy` it must not run
+    inside a `tf.cond` branch (a synchronization point in control flow): call it on the branch's outputs.
+
+    Args:
+        value: a tensor (or nest of tensors), the same structure on every replica.
+    """
+    if replicas_in_sync() == 1:
+        return value
+    return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, value)
+
+
 def replica_share(draw, batch_size):
     """This replica's rows of a per-example random draw, the same for example j of a global batch whatever the replica count.
 
@@ -59,8 +79,7 @@ def replica_share(draw, batch_size):
         draw: ``rows -> [rows, ...]``, a seeded draw (e.g. ``lambda n: keras.random.normal([n, d], seed=...)``).
         batch_size: this replica's examples (a scalar tensor or int).
     """
-    context = tf.distribute.get_replica_context()
-    replicas = context.num_replicas_in_sync if context is not None else 1
+    replicas = replicas_in_sync()
     if replicas == 1:
         return draw(batch_size)
     return replica_rows(draw(batch_size * replicas), batch_size)

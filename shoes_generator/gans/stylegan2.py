@@ -10,7 +10,15 @@ the discriminator sees (real and generated; the generator's gradient goes throug
 
 Where it differs from stylegan2-ada-pytorch, on purpose: R1 and path length are added to the main
 steps' losses on their intervals (no separate regularization step, so no ``mb_ratio`` adjustment
-of Adam's rate and betas); the style-mixing crossover is drawn per image, not per batch.
+of Adam's rate and betas); the style-mixing crossover is drawn per image, not per batch; path length
+runs on every second example of the batch (its labels, fresh latents).
+
+Under a `tf.distribute` strategy of N replicas it trains as one process with the same global batch
+and data order: every per-example draw (latents, style-mixing layer and flag, the path-length ``y``,
+the synthesis noise, ADA's parameters) is per example of the global batch (each replica keeps its rows
+of the global draw, `replica_share`), and the statistics that move variables (ADA's ``r_t``, the
+path-length mean) are summed over the replicas. What stays per replica: the discriminator's minibatch
+standard deviation groups (as in stylegan2-ada's multi-GPU training).
 
 Batches are dicts ``{"image": float [B, H, W, C] in [-1, 1], <label>: int32 [B], ...}``.
 `call()` is inference with the EMA networks: ``{"z", <label>...}`` (or ``z``) -> images.
@@ -26,12 +34,19 @@ import numpy as np
 import tensorflow as tf
 
 from shoes_generator.gans.ada import AdaptiveAugment
-from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, scaled_loss
+from shoes_generator.gans.adversarial import (
+    AdversarialModel,
+    apply_gradients,
+    cross_replica_sum,
+    replica_share,
+    replicas_in_sync,
+    scaled_loss,
+)
 from shoes_generator.gans.ema import clone_for_ema, ema_update
 from shoes_generator.gans.inversion import invert_ws, nearest_centre
 
 PL_DECAY = 0.01  # The path-length mean's moving-average rate (the paper's).
-PL_BATCH_SHRINK = 2  # Path length on 1/2 of the batch (stylegan2-ada's pl_batch_shrink).
+PL_BATCH_SHRINK = 2  # Path length on every 2nd example of the batch (stylegan2-ada's pl_batch_shrink).
 
 
 def _f32(x):
@@ -257,7 +272,12 @@ class StyleGAN2(AdversarialModel):
         return data["image"], {name: data[name] for name in self.label_names}
 
     def _noise(self, batch_size):
-        return keras.random.normal([batch_size, self.latent_dim], seed=self.noise_seed)
+        """``[batch_size, latent_dim]`` latents, per example of the global batch.
+
+        Args:
+            batch_size: this replica's examples.
+        """
+        return replica_share(lambda rows: keras.random.normal([rows, self.latent_dim], seed=self.noise_seed), batch_size)
 
     def _draw_seed(self):
         """A fresh ``int32 [2]`` stateless seed from the noise RNG (for the augmentation)."""
@@ -269,8 +289,8 @@ class StyleGAN2(AdversarialModel):
         if self.style_mixing <= 0:
             return ws
         style_ws = broadcast_ws(_f32(self.mapping(self._mapping_inputs(self._noise(batch_size), labels), training=True)), self.num_ws)
-        layer = keras.random.randint([batch_size], 1, self.num_ws, dtype="int32", seed=self.noise_seed)
-        mixed = keras.random.uniform([batch_size], seed=self.noise_seed) < self.style_mixing
+        layer = replica_share(lambda rows: keras.random.randint([rows], 1, self.num_ws, dtype="int32", seed=self.noise_seed), batch_size)
+        mixed = replica_share(lambda rows: keras.random.uniform([rows], seed=self.noise_seed), batch_size) < self.style_mixing
         layer = tf.where(mixed, layer, self.num_ws)
         return crossover(ws, style_ws, layer)
 
@@ -294,33 +314,62 @@ class StyleGAN2(AdversarialModel):
         penalty = tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]))
         return penalty * (self.r1_gamma / 2.0) * self.r1_interval
 
-    def _path_length_penalty(self, labels, batch_size):
-        """``(|J_w^T y| - a)^2`` with random image-space ``y``, ``a`` the lengths' moving mean; times the interval.
+    def _path_lengths(self, labels, batch_size):
+        """``|J_w^T y|`` of every `PL_BATCH_SHRINK`-th example (rows 0, 2, ...): ``float32 [ceil(B / 2)]``, ``y`` random in image space.
 
-        On the first half of the batch (stylegan2-ada's ``pl_batch_shrink`` 2): the penalty's second
-        synthesis pass and double backward cost half as much.
+        Every second example (stylegan2-ada's ``pl_batch_shrink`` 2: the second synthesis pass and double
+        backward cost half as much), picked by stride, so the rows are the global batch's rows 0, 2, ...
+        whatever the replica count (when each replica's batch is even).
+
+        Args:
+            labels: label name -> ``int32 [B]``, this replica's.
+            batch_size: this replica's examples B.
         """
-        batch_size = tf.maximum(batch_size // PL_BATCH_SHRINK, 1)
-        labels = {name: values[:batch_size] for name, values in labels.items()}
+        batch_size = (batch_size + PL_BATCH_SHRINK - 1) // PL_BATCH_SHRINK
+        labels = {name: values[::PL_BATCH_SHRINK] for name, values in labels.items()}
         ws = self._training_ws(labels, batch_size)
         with tf.GradientTape() as inner:
             inner.watch(ws)
             images = _f32(self.synthesis({"w": ws}, training=True))
             size = tf.cast(tf.shape(images)[1] * tf.shape(images)[2], tf.float32)
-            y = keras.random.normal(tf.shape(images), seed=self.noise_seed) / tf.sqrt(size)
-            total = tf.reduce_sum(images * y)
+            shape = tf.shape(images)[1:]
+            y = replica_share(lambda rows: keras.random.normal(tf.concat([[rows], shape], 0), seed=self.noise_seed), batch_size)
+            total = tf.reduce_sum(images * (y / tf.sqrt(size)))
         grads = _f32(inner.gradient(total, ws))
-        lengths = tf.sqrt(tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=2), axis=1))
-        mean = self.pl_mean + PL_DECAY * (tf.reduce_mean(lengths) - self.pl_mean)
-        self.pl_mean.assign(tf.stop_gradient(mean))
-        return tf.reduce_mean(tf.square(lengths - mean)) * self.pl_weight * self.pl_interval  # As the reference: the mean is not detached.
+        return tf.sqrt(tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=2), axis=1))
 
-    def _lazily(self, interval: int, weight: float, penalty):
-        """``(penalty(), True)`` on steps divisible by `interval`, else ``(0, False)``; no graph at all when `weight` is 0."""
+    def _path_length_penalty(self, lengths):
+        """``mean (lengths - a)^2`` times the weight and interval, ``a`` the lengths' moving mean; moves `pl_mean`.
+
+        The mean moves by the mean of every replica's lengths (a cross-replica sum, outside any `tf.cond`),
+        as one process's over the global batch; empty `lengths` (a step without the penalty) give 0 and
+        leave `pl_mean` as it is.
+
+        Args:
+            lengths: `_path_lengths` of this replica, or ``[0]`` on a step without the penalty.
+        """
+        count = tf.cast(tf.size(lengths), tf.float32)
+        total, global_count = tf.unstack(cross_replica_sum(tf.stack([tf.reduce_sum(lengths), count])))
+        mean = self.pl_mean + PL_DECAY * (total / tf.maximum(global_count, 1.0) - self.pl_mean)
+        self.pl_mean.assign(tf.where(global_count > 0, tf.stop_gradient(mean), self.pl_mean))
+        penalty = tf.reduce_sum(tf.square(lengths - mean)) / tf.maximum(count, 1.0)  # As the reference: the mean is not detached.
+        return penalty * self.pl_weight * self.pl_interval
+
+    def _lazily(self, interval: int, weight: float, penalty, otherwise=None):
+        """``(penalty(), True)`` on steps divisible by `interval`, else ``(otherwise, False)``; no graph at all when
+        `weight` is 0 (then ``(0, False)``).
+
+        Args:
+            interval: steps between two runs of `penalty`.
+            weight: the penalty's weight (0: off).
+            penalty: ``() -> tensor``, built in a `tf.cond` branch (no cross-replica sums inside).
+            otherwise: what a step without it gives, shaped like `penalty()`'s result (default a scalar 0).
+        """
         if weight <= 0:
             return tf.constant(0.0), tf.constant(False)
+        otherwise = tf.constant(0.0) if otherwise is None else otherwise
         due = tf.equal(self.step % interval, 0)
-        return tf.cond(due, penalty, lambda: tf.constant(0.0)), due
+        return tf.cond(due, penalty, lambda: otherwise), due
 
     def train_step(self, data):
         real, labels = self._split(data)
@@ -339,7 +388,8 @@ class StyleGAN2(AdversarialModel):
         with tf.GradientTape() as tape:
             fake = self.synthesis({"w": self._training_ws(labels, batch_size)}, training=True)
             g_loss = tf.reduce_mean(tf.nn.softplus(-self._logits(fake, labels)))
-            pl, did_pl = self._lazily(self.pl_interval, self.pl_weight, lambda: self._path_length_penalty(labels, batch_size))
+            lengths, did_pl = self._lazily(self.pl_interval, self.pl_weight, lambda: self._path_lengths(labels, batch_size), tf.zeros([0]))
+            pl = self._path_length_penalty(lengths) if self.pl_weight > 0 else tf.constant(0.0)
             scaled = scaled_loss(self.g_optimizer, g_loss + pl)
         apply_gradients(self.g_optimizer, tape, scaled, self.generator_variables)
 
@@ -354,7 +404,7 @@ class StyleGAN2(AdversarialModel):
         logs.update(r1=self.trackers["r1"].result(), pl=self.trackers["pl"].result())
         if self.augment is not None:
             self.augment.accumulate(real_logits)
-            self.augment.maybe_update(self.step, batch_size)
+            self.augment.maybe_update(self.step, batch_size * replicas_in_sync())  # The global batch's images.
             logs.update(ada_p=tf.identity(self.augment.p), ada_rt=tf.identity(self.augment.rt))
         return logs
 

@@ -4,6 +4,11 @@ Every weight is stored float32 and read without autocasting; the layers cast to
 their compute dtype themselves, so styles and demodulation coefficients stay in
 float32 under mixed precision. Resampling uses the paper's ``[1, 3, 3, 1]`` FIR
 filter as depthwise convolutions (core ops only: exports to stock TF Serving).
+
+Training noise (`NoiseInjection`) is drawn per example of the global batch: under N replicas of a
+`tf.distribute` strategy each replica keeps its rows of the global batch's draw, so example j gets the
+same noise whatever the replica count. The minibatch standard deviation's groups stay within each
+replica's batch, as in stylegan2-ada's multi-GPU training.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import math
 import keras
 import numpy as np
 from keras import ops
+
+from shoes_generator.gans.adversarial import replica_share
 
 ACTIVATIONS = ("linear", "lrelu")
 _FIR = (0.125, 0.375, 0.375, 0.125)  # [1, 3, 3, 1] / 8: one axis of the separable filter.
@@ -313,7 +320,8 @@ class ToRGB(ModulatedConv2D):
 class NoiseInjection(keras.layers.Layer):
     """Adds per-pixel noise ``[B, H, W, 1]`` times a learned strength (init 0) to ``[B, H, W, C]``.
 
-    ``training=True``: fresh normal noise from the layer's own `SeedGenerator`. Otherwise
+    ``training=True``: fresh normal noise from the layer's own `SeedGenerator`, per example of the
+    global batch (`replica_share`: under N replicas, this replica's rows of the global draw). Otherwise
     (inference, ``training`` None or False): a fixed noise buffer (a non-trainable weight, saved
     with the model), so generation is deterministic. The generator's state is in
     ``layer.variables`` (not ``layer.weights``) and is a child of the layer for
@@ -338,7 +346,8 @@ class NoiseInjection(keras.layers.Layer):
     def call(self, x, training=None):
         if training:
             shape = ops.shape(x)
-            noise = keras.random.normal((shape[0], shape[1], shape[2], 1), dtype=self.compute_dtype, seed=self.seed_generator)
+            draw = lambda rows: keras.random.normal((rows, shape[1], shape[2], 1), dtype=self.compute_dtype, seed=self.seed_generator)  # noqa: E731
+            noise = replica_share(draw, shape[0])
         else:
             noise = ops.cast(self.noise_const, self.compute_dtype)[None]
         return x + noise * ops.cast(self.strength, self.compute_dtype)
@@ -466,7 +475,9 @@ class GroupedMinibatchStdDev(keras.layers.Layer):
 
     Samples ``n`` and ``n + B / G`` share a group (stylegan2-ada's layout). The group is
     ``G = min(group_size, B)``; when ``B`` is not divisible by it, the largest divisor of ``B``
-    below it (e.g. B=6, group_size 4: 3; a prime B: 1). Statistics in float32.
+    below it (e.g. B=6, group_size 4: 3; a prime B: 1). Statistics in float32. Under N replicas of a
+    `tf.distribute` strategy the groups are formed within each replica's batch (as stylegan2-ada does
+    per GPU), so the features differ from one process's over the global batch unless the group is 1.
 
     Args:
         group_size: samples per group (4 in the paper).

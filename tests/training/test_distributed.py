@@ -9,7 +9,9 @@ segmenter after 4 steps (Adam at 1e-3), 2e-4 after 16, 5e-6 for the conditional 
 float rounding (two half-batch gradient sums, synchronized BatchNorm's sum-of-squares moments) that
 Adam turns into updates of up to its learning rate; seen: 1e-5 (segmenter), 1.5e-4 (pix2pix). Each
 test also checks that the weights moved by 10 times `CLOSE`. What differs by design is left out and
-said where (bfloat16 rounding, mode seeking's pairs within each replica's batch).
+said where (bfloat16 rounding, mode seeking's pairs within each replica's batch, StyleGAN2's minibatch
+standard deviation groups within each replica's batch). StyleGAN2, with no normalization, agrees within
+5e-6 on every variable (seen: 3.6e-7).
 """
 
 import json
@@ -53,6 +55,10 @@ FAMILIES = {  # family -> a tiny preset on Fashion-MNIST (no folder to fake in a
 # The conditional GAN and pix2pix compared in float32 (bfloat16 rounding of two half batches differs at 1e-2), the
 # GAN without mode seeking: its penalty pairs rows i and half + i of each replica's batch, not one process's pairs.
 CGAN_EQUAL = ["train.precision=float32", "train.mode_seeking=0"]
+# StyleGAN2 with R1, path length and ADA (fixed p 0.5: the tiny run's r_t never lifts an adaptive p above 0) on
+# alternate steps of four; minibatch std groups of 1 (its groups of 4 stay within each replica's batch of 2, by design).
+STYLEGAN2_EQUAL = ["train.precision=float32", "model.mbstd_group=1", "model.r1_interval=2", "model.pl_weight=1",
+                   "model.pl_interval=2", "model.ada_p=0.5", "model.ada_interval=2"]
 
 
 def variables(checkpoint: Path) -> dict:
@@ -215,6 +221,78 @@ def test_two_logical_devices_train_the_conditional_gan_pix2pix_and_cyclegan_as_o
     for preset, (atol, close) in presets.items():
         one = train(override(get_preset(preset), CGAN_EQUAL), out=tmp_path / "one" / preset, verbose=0).run_dir
         assert_same_training(one / "checkpoints", run_dir(tmp_path / "two", preset) / "checkpoints", atol=atol, close=close)
+
+
+@pytest.mark.slow
+def test_two_logical_devices_train_stylegan2_as_one_process(tmp_path):
+    """MirroredStrategy over 2 logical CPU devices, 4 steps of the tiny StyleGAN2 (global batch 4): latents, style
+    mixing, path-length ``y`` and rows, synthesis noise and ADA's parameters are drawn per example of the global batch,
+    ADA's ``r_t`` and the path-length mean are summed over the replicas; every variable (weights, Adam slots, EMA
+    copies, RNG states, ``pl_mean``, ADA's ``p`` and ``r_t``) within 5e-6 of one process's (seen: 3.6e-7; before the
+    per-example draws: 0.14)."""
+    preset = FAMILIES["stylegan2"]
+    subprocess.run(helper(tmp_path / "two", [preset], STYLEGAN2_EQUAL, devices=2), env=worker_env(tmp_path), check=True, timeout=900)
+    one = train(override(get_preset(preset), STYLEGAN2_EQUAL), out=tmp_path / "one", verbose=0).run_dir
+    assert_same_training(one / "checkpoints", run_dir(tmp_path / "two", preset) / "checkpoints", atol=5e-6)
+    trained = variables(one / "checkpoints")
+    assert trained["pl_mean/.ATTRIBUTES/VARIABLE_VALUE"] > 0 and trained["ada_rt/.ATTRIBUTES/VARIABLE_VALUE"] != 0
+
+
+def test_ada_and_stylegan2_noise_draw_per_global_example_and_move_p_by_the_global_batch(tmp_path):
+    """Two replicas (logical CPU devices) each augmenting, noising and measuring half of a batch of 4 give one
+    process's images and noise, ``r_t`` and ``p``: ``r_t = 0.5`` over the batch (the replicas' own: 1 and 0), ``p``
+    moves by 4 images (0.5 - 0.04), not 2."""
+    result = subprocess.run([sys.executable, "-c", REPLICA_DRAWS], env=worker_env(tmp_path), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    two, one = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(two["p"], 0.46, atol=1e-6)
+    np.testing.assert_allclose(two["rt"], 0.5, atol=1e-6)
+    for key in ("images", "noise", "p", "rt"):
+        np.testing.assert_allclose(two[key], one[key], rtol=0, atol=1e-6, err_msg=key)
+    assert two["moved"] > 0.1 and np.max(np.abs(two["noise"])) > 0.1  # Augmented, noised.
+
+
+# One process and two replicas: AdaptiveAugment (p 0.5, every transform) and a NoiseInjection layer (strength 1) on a
+# batch of 4 (2 per replica), then one controller update from logits whose signs are (+, +, -, +).
+REPLICA_DRAWS = """
+import json
+import numpy as np
+from shoes_generator.distribute.strategy import make_strategy
+strategy = make_strategy(2)
+import keras
+import tensorflow as tf
+from shoes_generator.gans.ada import AdaptiveAugment
+from shoes_generator.gans.adversarial import replicas_in_sync
+from shoes_generator.models.stylegan2_layers import NoiseInjection
+
+images = np.random.default_rng(0).uniform(0.0, 1.0, (4, 8, 8, 3)).astype("float32")
+logits = np.array([[1.0], [2.0], [-1.0], [3.0]], "float32")
+
+def run(strategy, replicas):
+    with strategy.scope():
+        ada = AdaptiveAugment(interval=1, speed_images=100, initial_p=0.5)
+        noise = NoiseInjection(seed=3)
+        noise.build((None, 8, 8, 3))
+        noise.strength.assign(1.0)
+
+    def replica(batch):
+        augmented = ada(batch["images"], [7, 11])
+        noised = noise(tf.zeros_like(batch["images"]), training=True)
+        ada.accumulate(batch["logits"])
+        ada.maybe_update(1, tf.shape(batch["images"])[0] * replicas_in_sync())
+        return augmented, noised
+
+    share = lambda context: {"images": images[context.replica_id_in_sync_group * 4 // replicas:][: 4 // replicas],
+                             "logits": logits[context.replica_id_in_sync_group * 4 // replicas:][: 4 // replicas]}
+    batches = strategy.experimental_distribute_values_from_function(share)
+    augmented, noised = tf.function(lambda batch: strategy.run(replica, args=(batch,)))(batches)
+    rows = lambda value: np.concatenate([np.asarray(part) for part in strategy.experimental_local_results(value)]).tolist()
+    return {"images": rows(augmented), "noise": rows(noised), "p": float(ada.p.numpy()), "rt": float(ada.rt.numpy()),
+            "moved": float(np.max(np.abs(np.array(rows(augmented)) - images)))}
+
+print(json.dumps([run(strategy, 2), run(tf.distribute.OneDeviceStrategy("/cpu:0"), 1)]))
+"""
 
 
 @pytest.mark.slow
