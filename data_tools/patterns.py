@@ -17,7 +17,7 @@ from shoes_generator.data.names import (
 )
 
 MANIFEST_COLUMNS = ("path", "file", "pattern_id", "kind", "object", "category", "split", "held_out")
-FOLDERS = ("exemplar", "shoe", "sketch")
+FOLDERS = ("exemplar", "shoe", "sketch", "print")
 MIN_SIZE = 8
 
 
@@ -29,14 +29,16 @@ def register(subparsers) -> None:
         description=help_text(
             "Draw --count patterns (" + ", ".join(PATTERN_KINDS) + "), render each on a random object ("
             + ", ".join(OBJECT_KINDS) + ") on white and on a Fashion-MNIST shoe of --split with the shoe's "
-            "own shading, and write DST/exemplar/NNNNN.png, DST/shoe/NNNNN.png and DST/sketch/NNNNN.png "
-            "(the same file name in each folder; the sketch is the shoe's edge map, dark lines on white).",
+            "own shading, and write DST/exemplar/NNNNN.png, DST/shoe/NNNNN.png, DST/sketch/NNNNN.png and "
+            "DST/print/NNNNN.png (the same file name in each folder; the sketch is the shoe's edge map, dark "
+            "lines on white; the print is the full-frame pattern the shoe wears, before its shading, which "
+            "training with model.print_mapping=tiled aligns its L1 term with).",
             "--split train uses training patterns only; --split test uses the held-out ones: colourings "
             "holding a held-out colour pair (" + ", ".join("+".join(pair) for pair in HELD_OUT_COLOR_PAIRS) + "), the "
             "photographs " + " and ".join(HELD_OUT_TEXTURES) + f", and pattern ids from {HELD_OUT_ID_START:,} on "
             "(see shoes_generator.imaging.patterns).",
             f"DST/{MANIFEST_NAME} has the columns {','.join(MANIFEST_COLUMNS)} (path is the shoe's, relative "
-            "to DST; file the name shared by the three folders). The same --seed gives the same files.",
+            "to DST; file the name shared by the four folders). The same --seed gives the same files.",
         ),
         epilog="example: shoes-data patterns outputs/patterns_train --count 12000 --size 64 --split train --seed 0",
         formatter_class=argparse.RawDescriptionHelpFormatter,

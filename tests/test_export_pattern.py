@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import shutil
 
 import numpy as np
 import pytest
@@ -98,6 +99,7 @@ def test_an_unknown_type_is_invalid_argument_naming_the_valid_ones(run):
         ("data", {"labels": ()}, "data.labels"),
         ("model", {"style_dim": 0}, "style_dim"),
         ("model", {"sketch_probability": 2.0}, "sketch_probability"),
+        ("model", {"print_mapping": "painted"}, "print_mapping must be one of"),
         ("train", {"loss": "wgan_gp"}, "gradient penalty"),
     ],
 )
@@ -116,10 +118,12 @@ def test_the_folder_preset_trains_on_a_shoes_data_patterns_folder(tmp_path):
 
     folder = fake_patterns(tmp_path / "patterns", count=8, size=20)
     arrays = read_pattern_folder(folder, 16)
-    assert arrays["exemplar"].shape == (8, 16, 16, 3) and set(arrays["category"]) <= {"sandal", "sneaker", "ankle_boot"}
+    assert arrays["exemplar"].shape == arrays["print"].shape == (8, 16, 16, 3) and set(arrays["category"]) <= {"sandal", "sneaker", "ankle_boot"}
     config = override(get_preset("pattern_folder256_tiny"), [f"data.path={folder}", "train.precision=float32"])
     run_dir = train(config, out=tmp_path / "runs", verbose=0).run_dir
     assert (run_dir / "saved_model" / "saved_model.pb").is_file()
+    shutil.rmtree(folder / "print")  # A catalogue's own pairs have no print/: read without it.
+    assert "print" not in read_pattern_folder(folder, 16)
     (folder / "shoe" / "00003.png").unlink()
     with pytest.raises(FileNotFoundError, match="00003.png"):
         read_pattern_folder(folder, 16)

@@ -21,7 +21,15 @@ import numpy as np
 
 from shoes_generator.data.names import OBJECT_KINDS, PATTERN_KINDS, SPLITS
 from shoes_generator.imaging.colorize import upscale
-from shoes_generator.imaging.patterns import HELD_OUT_ID_START, object_mask, pattern_spec, render_on_object, render_on_shoes, render_pattern
+from shoes_generator.imaging.patterns import (
+    HELD_OUT_ID_START,
+    object_mask,
+    pattern_spec,
+    render_on_object,
+    render_pattern,
+    shade_prints,
+    shoe_shading,
+)
 
 EXEMPLAR_PHASE = 1  # the shoe wears phase 0 of its pattern (or the example's index, when patterns repeat)
 WHOLE_SPLIT_SKETCHES = 0.25  # sketch the whole split once (cached) when an example set uses more of it than this
@@ -64,7 +72,9 @@ def pattern_pairs(
 
     Returns a dict of arrays, N = `count`:
     ``"exemplar"`` uint8 [N, S, S, 3] (the pattern on a bag, box, blob, sleeve or ellipse on white),
-    ``"shoe"`` uint8 [N, S, S, 3] (the same pattern on the shoe), ``"sketch"`` uint8 [N, S, S, 3]
+    ``"shoe"`` uint8 [N, S, S, 3] (the same pattern on the shoe), ``"print"`` uint8 [N, S, S, 3] (the
+    full-frame print the shoe wears, before its shading), ``"shading"`` uint8 [N, S, S, 6] (the same shoe in
+    a black and in a white print, `imaging.patterns.shoe_shading`), ``"sketch"`` uint8 [N, S, S, 3]
     (the shoe's sketch, dark lines on white), ``"category"`` str [N], ``"pattern_id"`` int64 [N],
     ``"kind"`` str [N], ``"object"`` str [N].
 
@@ -110,9 +120,12 @@ def pattern_pairs(
     used, inverse = np.unique(shoe_index, return_inverse=True)
     sketches = _sketches(split, gray, used, search_dirs)[inverse]
     sketches = _resize_sketches(sketches, image_size)
+    dark, light = shoe_shading(gray[shoe_index], image_size, [seed, SPLITS.index(split)])
     return {
         "exemplar": exemplars[which],
-        "shoe": render_on_shoes(worn, gray[shoe_index], seed=[seed, SPLITS.index(split)]),
+        "shoe": shade_prints(worn, dark, light),
+        "print": np.round(np.clip(worn, 0, 1) * 255).astype(np.uint8),
+        "shading": np.round(np.concatenate([dark, light], -1) * 255).astype(np.uint8),
         "sketch": np.repeat(sketches[..., None], 3, -1),
         "category": np.asarray(categories)[shoe_index],
         "pattern_id": pattern_ids[which],

@@ -10,14 +10,17 @@ shoe's sketch for part of the typed examples (cVAE-GAN), so a served seed's nois
 shapes. Trained with a type-conditional hinge discriminator, an L1 term against the same print on the
 same shoe for sketched and encoded examples, TextureGAN's local texture loss as statistics of colour,
 contrast and neighbour differences inside the shoe, and a colour transfer of each drawn shoe toward
-the exemplar's colour moments. Its export (`shoes_generator.export.pattern`) serves ``serving_default`` (``pattern_bytes``,
+the exemplar's colour moments. With ``model.print_mapping="tiled"`` (the ``pattern_fmnist`` preset) the
+generator paints only the shoe's shape and shading, as the shoe in a black and in a white print, and the
+exemplar's own pixels (the largest square inside the object, repeated) are composed in: the print is
+mapped, not painted, so it keeps the exemplar's colours, scale and direction. Its export (`shoes_generator.export.pattern`) serves ``serving_default`` (``pattern_bytes``,
 ``category``, ``seed``), ``with_sketch`` (``pattern_bytes``, ``image_bytes``) and ``labels``.
 
 Data: ``fmnist_patterns`` makes the pairs in memory (`shoes_generator.data.patterns.pattern_pairs`:
 procedural prints and `skimage.data` textures on bags, boxes and blobs, and on the Fashion-MNIST
 shoes with their own shading); ``patterns`` reads a folder as `shoes-data patterns` writes it
-(``exemplar/``, ``shoe/``, ``sketch/`` PNGs of the same names and ``manifest.csv`` with ``file`` and
-``category``), which is also the layout for a catalogue's own pairs.
+(``exemplar/``, ``shoe/``, ``sketch/`` and ``print/`` PNGs of the same names and ``manifest.csv`` with
+``file`` and ``category``), which is also the layout for a catalogue's own pairs (``print/`` optional).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from shoes_generator.configs import DataConfig, ExperimentConfig, ModelConfig, T
 from shoes_generator.families.base import Family, register_family
 
 IMAGE_KEYS = ("exemplar", "image", "sketch")
+PRINT_MAPPINGS = ("learned", "tiled")  # Who puts the print on the shoe (`PatternModel.print_mapping`).
+JUDGES = ("image", "shading")  # What the discriminator sees (`PatternModel.judge`).
 
 
 @dataclasses.dataclass
@@ -53,6 +58,13 @@ class PatternModel(ModelConfig):
         colour_match: how far each drawn shoe's colour moments are moved to the exemplar object's, in the
             graph (training and serving): 1 sets each channel's mean and spread inside the shoe to the
             exemplar's (Reinhard's colour transfer), 0 leaves the generator's colours.
+        print_mapping: "learned": the generator paints the print from the style code; "tiled": it paints the
+            shoe's shape and shading only and the exemplar's own print (the largest square inside the object,
+            repeated) is composed in (`shoes_generator.gans.pattern`). Training data with the print each
+            shoe wears (``fmnist_patterns``, or a folder with ``print/``) lets the L1 term align it.
+        judge: "image": the discriminator judges the shoes in their prints; "shading" (tiled mapping and
+            ``fmnist_patterns`` data only, which know each shoe in a black and a white print): it judges the
+            generator's print-free output against those, so a loud print cannot hide a shoe's shape.
     """
 
     family: str = "pattern"
@@ -67,11 +79,14 @@ class PatternModel(ModelConfig):
     l1_weight: float = 20.0
     texture_weight: float = 10.0
     colour_match: float = 0.0
+    print_mapping: str = "learned"
+    judge: str = "image"
 
 
 def read_pattern_folder(path: str | Path, image_size: int, limit: int | None = None) -> dict[str, np.ndarray]:
-    """A `shoes-data patterns` folder as arrays: ``exemplar``, ``shoe``, ``sketch`` uint8 ``[N, S, S, 3]``
-    (fitted to the square as served images are: aspect kept, white padding) and ``category`` str ``[N]``.
+    """A `shoes-data patterns` folder as arrays: ``exemplar``, ``shoe``, ``sketch`` (and ``print`` when the folder
+    has ``print/``) uint8 ``[N, S, S, 3]`` (fitted to the square as served images are: aspect kept, white
+    padding) and ``category`` str ``[N]``.
 
     Raises:
         FileNotFoundError: no ``manifest.csv``, or a listed file is missing (it is named).
@@ -97,7 +112,8 @@ def read_pattern_folder(path: str | Path, image_size: int, limit: int | None = N
             raise FileNotFoundError(f"{str(file)!r} is listed in manifest.csv but missing")
         return to_uint8(fit_image(to_float(decode_image(tf.constant(file.read_bytes()), 3)), image_size)).numpy()
 
-    arrays = {key: np.stack([read(key, row["file"]) for row in rows]) for key in ("exemplar", "shoe", "sketch")}
+    folders = ("exemplar", "shoe", "sketch") + (("print",) if (root / "print").is_dir() else ())
+    arrays = {key: np.stack([read(key, row["file"]) for row in rows]) for key in folders}
     return {**arrays, "category": np.asarray([row["category"] for row in rows])}
 
 
@@ -141,6 +157,14 @@ class PatternFamily(Family):
         small = {name: value for name, value in sizes.items() if value < 1}
         if small:
             raise ValueError(f"The pattern networks' sizes must be >= 1. Received: {small}")
+        if model.print_mapping not in PRINT_MAPPINGS:
+            raise ValueError(f"model.print_mapping must be one of {PRINT_MAPPINGS}. Received: print_mapping={model.print_mapping!r}")
+        if model.judge not in JUDGES or (model.judge == "shading" and (model.print_mapping != "tiled" or data.source != "fmnist_patterns")):
+            raise ValueError(
+                f"model.judge must be one of {JUDGES}; 'shading' needs model.print_mapping='tiled' and data.source='fmnist_patterns' "
+                f"(the data that knows each shoe's shading). Received: judge={model.judge!r}, print_mapping={model.print_mapping!r}, "
+                f"source={data.source!r}"
+            )
         if config.train.loss == "wgan_gp" or config.train.d_steps != 1:
             raise ValueError(
                 "Pattern transfer takes one discriminator step of a loss without a gradient penalty. Received: "
@@ -155,7 +179,8 @@ class PatternFamily(Family):
             )
 
     def training_data(self, config):
-        """``{"exemplar", "image", "sketch", "category"}`` elements (images in [-1, 1]); flips move all three images."""
+        """``{"exemplar", "image", "sketch", "category"}`` elements, plus ``"print"`` where the data has the print
+        each shoe wears (images in [-1, 1]); flips move all the images."""
         import tensorflow as tf
 
         from shoes_generator.data.fmnist import CATEGORY_NAMES
@@ -167,11 +192,15 @@ class PatternFamily(Family):
         count = len(arrays["shoe"])
         check_one_batch(count, config.train.batch_size, config.data)
         names = CATEGORY_NAMES if config.data.source == "fmnist_patterns" else tuple(sorted(set(arrays["category"].tolist())))
-        elements = tf.data.Dataset.from_tensor_slices(
-            {"exemplar": arrays["exemplar"], "image": arrays["shoe"], "sketch": arrays["sketch"], "category": arrays["category"].astype(str)}
-        ).map(lambda e: {**{key: to_float(e[key]) for key in IMAGE_KEYS}, "category": e["category"]})
+        # Only the tiled mapping reads the worn print: the learned one keeps its batches (and its speed) as they were.
+        keys = IMAGE_KEYS + (("print",) if "print" in arrays and config.model.print_mapping == "tiled" else ())
+        keys += ("shading",) if config.model.judge == "shading" else ()
+        images = {key: arrays["shoe" if key == "image" else key] for key in keys}
+        elements = tf.data.Dataset.from_tensor_slices({**images, "category": arrays["category"].astype(str)}).map(
+            lambda e: {**{key: to_float(e[key]) for key in keys}, "category": e["category"]}
+        )
         options = pipeline_options(config.data, config.train.batch_size, config.train.seed)
-        return TrainingData(elements, count, options, Vocabularies({"category": names}), ("category",), IMAGE_KEYS)
+        return TrainingData(elements, count, options, Vocabularies({"category": names}), ("category",), keys)
 
     def build(self, config, vocabularies=None, steps_per_epoch=None):
         """A compiled `PatternGAN` (``train.g_lr`` for generator + encoder, ``train.d_lr`` for the discriminator)."""
@@ -184,12 +213,15 @@ class PatternFamily(Family):
         model, train, size = config.model, config.train, config.data.image_size
         dtype = None if train.precision == "float32" else train.precision
         categories = len(vocabularies.values("category")) if vocabularies is not None else 3
-        generator = build_pattern_generator(size, categories, model.latent_dim, model.style_dim, model.g_filters, model.embed_dim, dtype=dtype)
+        generator = build_pattern_generator(size, categories, model.latent_dim, model.style_dim, model.g_filters, model.embed_dim,
+                                            shading=model.print_mapping == "tiled", dtype=dtype)
         encoder = build_pattern_encoder(size, model.g_filters, model.style_dim, dtype=dtype)
-        discriminator = build_projection_discriminator({"category": categories}, size, base_filters=model.d_filters, dtype=dtype)
+        discriminator = build_projection_discriminator({"category": categories}, size, 6 if model.judge == "shading" else 3,
+                                                       base_filters=model.d_filters, dtype=dtype)
         shape_encoder = build_style_encoder(size, model.d_filters, model.latent_dim, name="shape_encoder", dtype=dtype)
         gan = PatternGAN(generator, discriminator, encoder, shape_encoder, model.sketch_probability, model.encoded_probability,
-                         model.kl_weight, model.l1_weight, model.texture_weight, model.colour_match, loss=train.loss, seed=train.seed)
+                         model.kl_weight, model.l1_weight, model.texture_weight, model.colour_match, model.print_mapping,
+                         model.judge, loss=train.loss, seed=train.seed)
         return compiled(gan, config, steps_per_epoch, "g_optimizer", "d_optimizer")
 
     def sample_callback(self, config, data, run_dir: Path):

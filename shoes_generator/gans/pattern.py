@@ -23,6 +23,16 @@ its type. One step:
 
 Every drawn shoe (in training and when served) then goes through `match_colours` at ``colour_match``:
 its colour moments inside the clearly drawn shoe are moved toward the exemplar object's.
+
+``print_mapping`` says who puts the print on the shoe. ``"learned"``: the generator paints it, steered
+by the style code alone. ``"tiled"``: the generator paints the shoe's shape and shading only (the shoe in
+a black and in a white print, `build_pattern_generator(shading=True)`), and `render_print` composes a
+print field into it: served, the exemplar's own pixels (`tiled_print`: the largest square inside the
+object, repeated); in training, the print the real shoe wears when the batch has it (key ``"print"``,
+so the L1 term compares the same print at the same place), else the tiled exemplar as served. With
+``judge="shading"`` the discriminator judges that print-free output against the real shoe's (batch key
+``"shading"``, six channels) instead of the printed shoes: it then learns shoe shapes as it would on plain
+shoes, where a loud print would hide them.
 """
 
 from __future__ import annotations
@@ -30,9 +40,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from shoes_generator.families.pattern import JUDGES, PRINT_MAPPINGS
 from shoes_generator.gans.adversarial import AdversarialModel, apply_gradients, replica_share, scaled_loss
 from shoes_generator.losses import gaussian_kl, get_loss
-from shoes_generator.models.pattern import masked_moments, object_mask
+from shoes_generator.models.pattern import masked_moments, object_mask, render_print, tiled_print
 
 SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))  # Right, down and the two diagonals.
 SHOE_THRESHOLD = 0.25  # In [-1, 1] units (about 32/255): how much darker than white a drawn pixel must be to be recoloured.
@@ -94,6 +105,10 @@ class PatternGAN(AdversarialModel):
         l1_weight: weight of the L1 distance to the real shoe (sketched examples).
         texture_weight: weight of the local texture loss.
         colour_match: how far `match_colours` moves each shoe's colour moments to the exemplar's (0: not at all).
+        print_mapping: ``"learned"`` (the generator paints the print) or ``"tiled"`` (it paints shading; the
+            exemplar's print is composed in, see the module docstring).
+        judge: what the discriminator sees: ``"image"`` (the shoes) or ``"shading"`` (``"tiled"`` only: the
+            generator's six channels against the batch's ``"shading"``).
         loss: the adversarial loss, a `shoes_generator.losses.LOSSES` name without a gradient penalty.
         seed: seed of the noise and the sketch draws (its state is checkpointed).
     """
@@ -113,11 +128,28 @@ class PatternGAN(AdversarialModel):
         l1_weight: float = 20.0,
         texture_weight: float = 10.0,
         colour_match: float = 0.0,
+        print_mapping: str = "learned",
+        judge: str = "image",
         loss: str = "hinge",
         seed: int = 0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if print_mapping not in PRINT_MAPPINGS:
+            raise ValueError(f"print_mapping must be one of {PRINT_MAPPINGS}. Received: print_mapping={print_mapping!r}")
+        channels = int(generator.output.shape[-1])
+        if channels != (6 if print_mapping == "tiled" else 3):
+            raise ValueError(
+                f"print_mapping={print_mapping!r} needs a generator of {6 if print_mapping == 'tiled' else 3} output channels "
+                f"(build_pattern_generator(shading={print_mapping == 'tiled'})). Received: {channels}"
+            )
+        judged = int(discriminator.input["image"].shape[-1])
+        if judge not in JUDGES or (judge == "shading" and print_mapping != "tiled") or judged != (6 if judge == "shading" else 3):
+            raise ValueError(
+                f"judge must be one of {JUDGES} ('shading' with print_mapping='tiled'), its discriminator taking 6 channels for "
+                f"'shading' and 3 for 'image'. Received: judge={judge!r}, print_mapping={print_mapping!r}, discriminator channels {judged}"
+            )
+        self.print_mapping, self.judge = print_mapping, judge
         self.loss_name, self.adversarial = loss, get_loss(loss)
         if not 0.0 <= colour_match <= 1.0:
             raise ValueError(f"colour_match must lie in [0, 1]. Received: colour_match={colour_match}")
@@ -147,6 +179,13 @@ class PatternGAN(AdversarialModel):
         return {"noise_seed": self.noise_seed.state}
 
     # ---------------------------------------------------------------- inference
+    def _finish(self, drawn, exemplars, prints=None) -> tf.Tensor:
+        """The generator's output as shoes: the print composed in (``"tiled"``: `prints`, else the exemplars'
+        `tiled_print`), then `match_colours`."""
+        if self.print_mapping == "tiled":
+            drawn = render_print(drawn, tiled_print(exemplars) if prints is None else prints)
+        return match_colours(drawn, exemplars, self.colour_match)
+
     def draw(self, pattern, z, category=None, sketch=None, training: bool = False) -> tf.Tensor:
         """Shoes ``[B, S, S, 3]`` in [-1, 1] in the print of `pattern`: shaped by `sketch` when given (the
         category is then "from the sketch"), else by `category` ids and noise `z`."""
@@ -159,7 +198,7 @@ class PatternGAN(AdversarialModel):
             category = tf.fill([size], self.num_categories)
         inputs = {"z": tf.convert_to_tensor(z, tf.float32), "category": tf.cast(category, tf.int32),
                   "style": self.encoder(pattern, training=training), "sketch": tf.convert_to_tensor(sketch, tf.float32)}
-        return match_colours(self.generator(inputs, training=training), pattern, self.colour_match)
+        return self._finish(self.generator(inputs, training=training), pattern)
 
     def call(self, inputs, training=False):
         """``{"exemplar", "z", "category"}`` or ``{"exemplar", "sketch"}`` -> shoes."""
@@ -183,7 +222,7 @@ class PatternGAN(AdversarialModel):
         return sketched, encoded, sketch, category, z
 
     def train_step(self, data):
-        batch = self._batch(data, ("exemplar", "image", "sketch", "category"))
+        batch = self._batch(data, ("exemplar", "image", "sketch", "category") + (("shading",) if self.judge == "shading" else ()))
         real, labels = batch["image"], tf.cast(batch["category"], tf.int32)
         sketched, encoded, sketch, category, noise = self._inputs(batch)
         eps = replica_share(lambda rows: keras.random.normal([rows, self.z_dim], seed=self.noise_seed), tf.shape(noise)[0])
@@ -192,17 +231,18 @@ class PatternGAN(AdversarialModel):
             style = self.encoder(batch["exemplar"], training=True)
             shape = self.shape_encoder(tf.cast(batch["sketch"], tf.float32), training=True)
             z = tf.where(encoded[:, None], shape["mu"] + tf.exp(0.5 * shape["logvar"]) * eps, noise)
-            fake = self.generator({"z": z, "category": category, "style": style, "sketch": sketch}, training=True)
-            fake = match_colours(fake, batch["exemplar"], self.colour_match)
+            drawn = self.generator({"z": z, "category": category, "style": style, "sketch": sketch}, training=True)
+            fake = self._finish(drawn, batch["exemplar"], batch.get("print"))
+            real_judged, fake_judged = (tf.cast(batch["shading"], tf.float32), drawn) if self.judge == "shading" else (real, fake)
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
-                    logits = self.discriminator({"image": tf.concat([real, tf.stop_gradient(fake)], 0),
+                    logits = self.discriminator({"image": tf.concat([real_judged, tf.stop_gradient(fake_judged)], 0),
                                                  "category": tf.concat([labels, labels], 0)}, training=True)
                     real_logits, fake_logits = tf.split(logits, 2)
                     d_loss = self.adversarial.discriminator(real_logits, fake_logits)
                     scaled = scaled_loss(self.d_optimizer, d_loss)
                 apply_gradients(self.d_optimizer, d_tape, scaled, self.discriminator_variables)
-            g_adversarial = self.adversarial.generator(self.discriminator({"image": fake, "category": labels}, training=True))
+            g_adversarial = self.adversarial.generator(self.discriminator({"image": fake_judged, "category": labels}, training=True))
             supervised = tf.logical_or(sketched, encoded)
             g_l1 = masked_mean(tf.reduce_mean(tf.abs(tf.cast(fake, tf.float32) - tf.cast(real, tf.float32)), axis=[1, 2, 3]), supervised)
             g_kl = masked_mean(gaussian_kl(shape["mu"], shape["logvar"]), encoded)
@@ -229,6 +269,8 @@ class PatternGAN(AdversarialModel):
             "l1_weight": self.l1_weight,
             "texture_weight": self.texture_weight,
             "colour_match": self.colour_match,
+            "print_mapping": self.print_mapping,
+            "judge": self.judge,
             "loss": self.loss_name,
             "seed": self.seed,
         }

@@ -649,13 +649,36 @@ def render_on_shoes(patterns: np.ndarray, gray: np.ndarray, seed: int | Sequence
     gray = np.asarray(gray)
     if patterns.ndim != 4 or patterns.shape[-1] != 3 or patterns.shape[1] != patterns.shape[2] or len(patterns) != len(gray):
         raise ValueError(f"Expected patterns [N, S, S, 3] and shoes [N, H, W]. Received: shapes {patterns.shape} and {gray.shape}")
-    size = patterns.shape[1]
+    return shade_prints(patterns, *shoe_shading(gray, patterns.shape[1], seed, margin))
+
+
+def shade_prints(patterns: np.ndarray, dark: np.ndarray, light: np.ndarray) -> np.ndarray:
+    """Prints inside shoes given as the shoe in a black and in a white print (`shoe_shading`): each pixel's
+    colour on the straight line between the two through the print's colour; ``uint8 [N, S, S, 3]``.
+
+    Args:
+        patterns: ``float32 [N, S, S, 3]`` in [0, 1].
+        dark: ``float32 [N, S, S, 3]``, the shoes in black (`REFERENCE_RGB`'s).
+        light: the same in white.
+    """
+    dark_ref, light_ref = (np.array(REFERENCE_RGB[name], np.float32) / 255.0 for name in ("black", "white"))
+    out = dark + (light - dark) / (light_ref - dark_ref) * (np.asarray(patterns, np.float32) - dark_ref)
+    return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)
+
+
+def shoe_shading(gray: np.ndarray, size: int, seed: int | Sequence[int] = 0, margin: float = PAD_MARGIN) -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST shoes tinted black and white as `render_on_shoes` shades its prints: two ``float32
+    [N, S, S, 3]`` in [0, 1] (the shoe in a black print, in a white one); any print lies on the line between.
+
+    Args:
+        gray: ``uint8 [N, 28, 28]`` light shoes on black.
+        size: S, the side in pixels.
+        seed: seed of the per-shoe shading variation.
+        margin: background left on each side.
+    """
     dark = colorize(gray, ["black"] * len(gray), size=size, seed=seed, margin=margin).astype(np.float32) / 255.0
     light = colorize(gray, ["white"] * len(gray), size=size, seed=seed, margin=margin).astype(np.float32) / 255.0
-    dark_ref, light_ref = (np.array(REFERENCE_RGB[name], np.float32) / 255.0 for name in ("black", "white"))
-    slope = (light - dark) / (light_ref - dark_ref)
-    out = dark + slope * (patterns - dark_ref)
-    return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)
+    return dark, light
 
 
 def render_on_shoe(pattern: np.ndarray, gray_shoe: np.ndarray, seed: int = 0) -> np.ndarray:

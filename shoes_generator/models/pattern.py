@@ -14,6 +14,10 @@ noise, or from a sketch.
   sketch's features of its resolution (U-Net skips) and applies two (3x3 conv, `AdaIN` with the
   style code, LeakyReLU) steps. A white (blank) sketch leaves the shape to ``z`` and the category;
   a drawn one fixes it, and then the category id `num_categories` ("from the sketch") is given.
+  With ``shading=True`` it paints no print: its six channels are the shoe rendered in a black and in a
+  white print (`render_print` composes any print into them, as `imaging.patterns.render_on_shoes` does).
+- `tiled_print`: the print field a shoe wears when it is mapped, not painted: the largest square that
+  fits inside the exemplar's object, repeated over the frame. A full-frame swatch gives almost itself.
 """
 
 from __future__ import annotations
@@ -21,10 +25,14 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from shoes_generator.imaging.colors import REFERENCE_RGB
 from shoes_generator.models.blocks import num_doublings
 
 EPSILON = 1e-5
 OBJECT_THRESHOLD = 0.06  # In [-1, 1] units (about 8/255): a pixel darker than white by more belongs to the object.
+# The colours `render_on_shoes` renders its two reference prints in (black and white, in [0, 1]).
+DARK_REFERENCE = tuple(channel / 255.0 for channel in REFERENCE_RGB["black"])
+LIGHT_REFERENCE = tuple(channel / 255.0 for channel in REFERENCE_RGB["white"])
 
 
 def object_mask(images, threshold: float = OBJECT_THRESHOLD) -> tf.Tensor:
@@ -44,6 +52,53 @@ def masked_moments(images, mask, epsilon: float = 1e-6) -> tuple[tf.Tensor, tf.T
     mean = tf.reduce_sum(images * mask, axis=[1, 2], keepdims=True) / count
     variance = tf.reduce_sum(tf.square(images - mean) * mask, axis=[1, 2], keepdims=True) / count
     return mean, tf.sqrt(variance + epsilon)
+
+
+def tiled_print(exemplars, threshold: float = OBJECT_THRESHOLD) -> tf.Tensor:
+    """The print of each exemplar object as a full frame: ``[B, S, S, 3]`` in [-1, 1] (float32).
+
+    The largest odd-sided square inside the object (`object_mask`; the frame's edge counts as outside) is
+    found by repeated 3x3 erosion (the pixel that survives most erosions is its centre, first in raster order
+    on ties) and repeated without mirroring (a mirror would turn a diagonal print the other way) from the
+    frame's top-left corner. Core TF ops only.
+
+    Args:
+        exemplars: ``[B, S, S, 3]`` in [-1, 1], objects on white (or full-frame swatches).
+        threshold: `object_mask`'s threshold.
+    """
+    exemplars = tf.cast(exemplars, tf.float32)
+    size = int(exemplars.shape[1])
+    survivor = object_mask(exemplars, threshold)
+    depth = tf.zeros_like(survivor)
+    for _ in range((size + 1) // 2):  # An erosion shrinks every object by one pixel a side: S / 2 empty any frame.
+        depth += survivor
+        survivor = -tf.nn.max_pool2d(-tf.pad(survivor, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 1, "VALID")
+    flat = tf.reshape(depth, [-1, size * size])
+    centre = tf.argmax(flat, axis=1, output_type=tf.int32)
+    half = tf.cast(tf.reduce_max(flat, axis=1), tf.int32) - 1
+    side = 2 * half + 1
+    offsets = tf.range(size)[None, :] % side[:, None]  # [B, S]
+    rows = centre[:, None] // size - half[:, None] + offsets
+    cols = centre[:, None] % size - half[:, None] + offsets
+    return tf.gather(tf.gather(exemplars, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+
+
+def render_print(shading, prints) -> tf.Tensor:
+    """A print composed into a shoe: ``[B, S, S, 3]`` in [-1, 1] (float32).
+
+    `shading`'s first three channels are the shoe in a black print and the last three in a white one;
+    each pixel's colour is the straight line between them through the print's colour (the white around
+    the shoe, equal in both, stays white), as `imaging.patterns.render_on_shoes` renders its data.
+
+    Args:
+        shading: ``[B, S, S, 6]`` in [-1, 1] (the generator's ``shading=True`` output).
+        prints: ``[B, S, S, 3]`` in [-1, 1], the print field (e.g. `tiled_print`).
+    """
+    shading, prints = (tf.cast(x, tf.float32) * 0.5 + 0.5 for x in (shading, prints))
+    dark, light = shading[..., :3], shading[..., 3:]
+    dark_reference, light_reference = tf.constant(DARK_REFERENCE), tf.constant(LIGHT_REFERENCE)
+    out = dark + (light - dark) / (light_reference - dark_reference) * (prints - dark_reference)
+    return tf.clip_by_value(out, 0.0, 1.0) * 2.0 - 1.0
 
 
 @keras.saving.register_keras_serializable(package="shoes_generator")
@@ -145,11 +200,12 @@ def build_pattern_generator(
     style_dim: int = 64,
     base_filters: int = 32,
     embed_dim: int = 16,
+    shading: bool = False,
     name: str = "pattern_generator",
     dtype=None,
 ) -> keras.Model:
     """``{"z": [B, z_dim], "category": int [B], "style": [B, style_dim], "sketch": [B, S, S, 3]}`` -> shoes
-    ``[B, S, S, 3]`` (float32, tanh); see the module docstring.
+    ``[B, S, S, 3]``, or with `shading` ``[B, S, S, 6]`` (float32, tanh); see the module docstring.
 
     Args:
         image_size: S, a power of two >= 8.
@@ -158,6 +214,7 @@ def build_pattern_generator(
         style_dim: the style code's size.
         base_filters: channels at full resolution (x8 at most).
         embed_dim: the category embedding's size.
+        shading: paint the shoe in a black and a white print (6 channels, for `render_print`) instead of in the style's print.
         name: model name.
         dtype: layer dtype policy; the image stays float32.
     """
@@ -197,6 +254,6 @@ def build_pattern_generator(
         h = keras.layers.UpSampling2D(2, name=f"up{resolution}", dtype=dtype)(h)
         if resolution in skips:
             h = keras.layers.Concatenate(name=f"join{resolution}", dtype=dtype)([h, skips[resolution]])
-    h = keras.layers.Conv2D(3, 3, padding="same", name="to_rgb", dtype=dtype)(h)
+    h = keras.layers.Conv2D(6 if shading else 3, 3, padding="same", name="to_rgb", dtype=dtype)(h)
     images = keras.layers.Activation("tanh", name="tanh", dtype="float32")(h)
     return keras.Model(inputs, images, name=name)

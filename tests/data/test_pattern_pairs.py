@@ -1,4 +1,5 @@
-"""`pattern_pairs`: exemplar / shoe / sketch triples, labels, the held-out side, determinism, the descriptor's oracle."""
+"""`pattern_pairs`: exemplar / shoe / sketch triples with the print and shading they were rendered from, labels, the
+held-out side, determinism, the descriptor's oracle."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,14 @@ import pytest
 from shoes_generator.data.fmnist import write_split
 from shoes_generator.data.names import CATEGORY_NAMES, OBJECT_KINDS, PATTERN_KINDS
 from shoes_generator.data.patterns import pattern_pairs
-from shoes_generator.imaging.patterns import HELD_OUT_ID_START, is_held_out_coloring, nearest_exemplar, pattern_spec, texture_descriptors
+from shoes_generator.imaging.patterns import (
+    HELD_OUT_ID_START,
+    is_held_out_coloring,
+    nearest_exemplar,
+    pattern_spec,
+    shade_prints,
+    texture_descriptors,
+)
 from tests.data.test_fmnist import real_fmnist_dirs
 from tests.harness import shoe_image
 
@@ -37,6 +45,18 @@ def test_arrays_labels_and_balance(fmnist_dir):
         assert (image[:, 0, 0] == 255).all() and (image.min(-1) < 200).mean() > 0.1  # an object on white
     # 12 shoes in the split (4 per type): each is drawn once before any repeats
     assert sorted(np.unique(pairs["category"][:12], return_counts=True)[1]) == [4, 4, 4]
+
+
+def test_the_shoe_is_its_print_on_the_line_between_its_black_and_white_renders(fmnist_dir):
+    pairs = pattern_pairs("train", 16, count=6, seed=1, search_dirs=[fmnist_dir])
+    assert pairs["print"].shape == (6, 16, 16, 3) and pairs["shading"].shape == (6, 16, 16, 6) and pairs["shading"].dtype == np.uint8
+    assert pairs["print"][:, 0, 0].min() < 250  # A full-frame print, not a shoe on white.
+    dark, light = (pairs["shading"][..., k : k + 3].astype(np.float32) / 255 for k in (0, 3))
+    assert (light.mean((1, 2, 3)) > dark.mean((1, 2, 3)) + 0.1).all() and (pairs["shading"][:, 0, 0] >= 250).all()
+    again = shade_prints(pairs["print"].astype(np.float32) / 255, dark, light).astype(int)
+    assert np.abs(again - pairs["shoe"]).max() <= 3  # The three were stored as uint8: a few levels apart at most.
+    other = shade_prints(pairs["print"][::-1].astype(np.float32) / 255, dark, light).astype(int)
+    assert np.abs(other - pairs["shoe"]).mean() > 5 * np.abs(again - pairs["shoe"]).mean()
 
 
 def test_the_test_split_wears_held_out_patterns_and_the_seed_decides(fmnist_dir):

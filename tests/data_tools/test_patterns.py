@@ -1,4 +1,4 @@
-"""`shoes-data patterns`: three folders of PNGs with shared names, manifest.csv, summary counts, clear errors."""
+"""`shoes-data patterns`: four folders of PNGs with shared names, manifest.csv, summary counts, clear errors."""
 
 import csv
 
@@ -24,9 +24,10 @@ def test_writes_the_triples_manifest_and_summary(cli, fmnist_dir, tmp_path):  # 
     for row in rows:
         assert row["path"] == f"shoe/{row['file']}" and row["split"] == "test" and row["held_out"] == "1"
         assert int(row["pattern_id"]) >= 1_000_000_000
-        for folder in ("exemplar", "shoe", "sketch"):
+        for folder in ("exemplar", "shoe", "sketch", "print"):
             with Image.open(dst / folder / row["file"]) as image:
                 assert image.size == (16, 16) and image.mode == "RGB"
+    assert summary["folders"] == ["exemplar", "shoe", "sketch", "print"]
     assert sum(summary["kinds"].values()) == sum(summary["objects"].values()) == 12
     assert summary["categories"] == {"sandal": 4, "sneaker": 4, "ankle_boot": 4}
     assert summary["kinds"] == {kind: sum(row["kind"] == kind for row in rows) for kind in summary["kinds"]}

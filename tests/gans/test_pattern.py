@@ -1,5 +1,6 @@
 """`PatternGAN` and its networks: the texture statistics, the object mask, an encoder that reads the print and not the
-object, what a step updates, sketched examples, and that it learns a tiny set."""
+object, what a step updates, sketched examples, that it learns a tiny set, and the tiled print mapping (the largest
+square inside the object repeated, composed into the generator's black- and white-print renders)."""
 
 import numpy as np
 import pytest
@@ -7,16 +8,19 @@ import tensorflow as tf
 
 from shoes_generator.gans.pattern import PatternGAN, masked_moments, match_colours, texture_statistics
 from shoes_generator.models.conditional import build_projection_discriminator
-from shoes_generator.models.pattern import build_pattern_encoder, build_pattern_generator, object_mask
+from shoes_generator.imaging.patterns import render_on_shoes
+from shoes_generator.models.pattern import DARK_REFERENCE, LIGHT_REFERENCE, build_pattern_encoder, build_pattern_generator, object_mask, render_print, tiled_print
 from shoes_generator.models.spade import build_style_encoder
 
 SIZE, CATEGORIES = 16, 3
 
 
-def tiny_gan(**options) -> PatternGAN:
-    generator = build_pattern_generator(SIZE, CATEGORIES, z_dim=4, style_dim=8, base_filters=4, embed_dim=4)
+def tiny_gan(shading=None, judged_channels=None, **options) -> PatternGAN:
+    shading = options.get("print_mapping") == "tiled" if shading is None else shading
+    generator = build_pattern_generator(SIZE, CATEGORIES, z_dim=4, style_dim=8, base_filters=4, embed_dim=4, shading=shading)
     encoder = build_pattern_encoder(SIZE, base_filters=4, style_dim=8)
-    discriminator = build_projection_discriminator({"category": CATEGORIES}, SIZE, base_filters=4)
+    channels = judged_channels or (6 if options.get("judge") == "shading" else 3)
+    discriminator = build_projection_discriminator({"category": CATEGORIES}, SIZE, channels, base_filters=4)
     shape_encoder = build_style_encoder(SIZE, base_filters=4, z_dim=4, name="shape_encoder")
     gan = PatternGAN(generator, discriminator, encoder, shape_encoder, **options)
     gan.compile(tf.keras.optimizers.Adam(2e-3, beta_1=0.5), tf.keras.optimizers.Adam(2e-3, beta_1=0.5))
@@ -152,3 +156,100 @@ def test_bad_settings_are_refused_with_what_was_received():
         tiny_gan(texture_weight=-1.0)
     with pytest.raises(ValueError, match="Unknown GAN loss"):
         tiny_gan(loss="nope")
+
+
+# --------------------------------------------------------------------------------------- the tiled print
+
+
+def test_the_tiled_print_repeats_the_largest_square_inside_the_object():
+    rng = np.random.default_rng(0)
+    print_ = rng.uniform(-1.0, 0.8, (SIZE, SIZE, 3)).astype(np.float32)
+    exemplar = np.ones((SIZE, SIZE, 3), np.float32)
+    exemplar[3:10, 5:15] = print_[3:10, 5:15]  # A 7 x 10 box: its largest odd square is 7 x 7, first at column 5.
+    tiled = tiled_print(exemplar[None]).numpy()[0]
+    square = print_[3:10, 5:12]
+    want = np.tile(square, (3, 3, 1))[:SIZE, :SIZE]
+    np.testing.assert_allclose(tiled, want, atol=1e-6)
+
+
+def test_a_full_frame_swatch_tiles_into_almost_itself_and_a_print_keeps_its_direction():
+    swatch = np.random.default_rng(1).uniform(-1.0, 0.5, (1, SIZE, SIZE, 3)).astype(np.float32)
+    tiled = tiled_print(swatch).numpy()[0]
+    np.testing.assert_allclose(tiled[: SIZE - 1, : SIZE - 1], swatch[0, : SIZE - 1, : SIZE - 1], atol=1e-6)  # A 15 x 15 square from the corner.
+    diagonal = np.where((np.arange(SIZE)[:, None] + np.arange(SIZE)[None]) % 4 < 2, -1.0, 0.4).astype(np.float32)
+    blob = np.ones((1, SIZE, SIZE, 3), np.float32)
+    blob[0, 2:14, 2:14] = diagonal[2:14, 2:14, None]
+    out = tiled_print(blob).numpy()[0, ..., 0]
+    inside = slice(0, 10)  # Within one repeat (an 11 x 11 square): the stripes still run the same diagonal way.
+    np.testing.assert_array_equal(out[inside, inside][1:, :-1], out[inside, inside][:-1, 1:])
+
+
+def test_the_print_composed_into_black_and_white_renders_is_the_rendered_shoe():
+    rng = np.random.default_rng(2)
+    gray = np.zeros((2, 28, 28), np.uint8)
+    gray[:, 12:22, 3:25] = rng.integers(90, 255, (2, 10, 22))
+    prints = rng.uniform(0, 1, (2, SIZE, SIZE, 3)).astype(np.float32)
+    references = [np.broadcast_to(np.asarray(c, np.float32), prints.shape) for c in (DARK_REFERENCE, LIGHT_REFERENCE)]
+    dark, light = (render_on_shoes(r, gray) for r in references)
+    shading = np.concatenate([dark, light], -1).astype(np.float32) / 127.5 - 1.0
+    got = (render_print(shading, prints * 2 - 1).numpy() + 1) * 127.5
+    # The renders are uint8 (half a level each): the straight line through them is off by a few levels at most.
+    np.testing.assert_allclose(got, render_on_shoes(prints, gray), atol=3.0)
+    assert np.abs(got - render_on_shoes(prints[::-1], gray)).mean() > 20  # Another print gives another shoe.
+
+
+def test_tiled_mapping_composes_the_worn_print_in_training_and_the_exemplars_when_served():
+    gan = tiny_gan(print_mapping="tiled")
+    batch = tiny_batch(count=4)
+    shading = tf.random.uniform([4, SIZE, SIZE, 6], -1.0, 1.0, seed=3)
+    worn = tf.constant(np.stack([stripes([[1, 1, -1], [-1, 1, 1]])] * 4))
+    np.testing.assert_allclose(gan._finish(shading, batch["exemplar"], worn), render_print(shading, worn), atol=1e-6)
+    served = gan._finish(shading, batch["exemplar"])
+    np.testing.assert_allclose(served, render_print(shading, tiled_print(batch["exemplar"])), atol=1e-6)
+    drawn = gan.draw(batch["exemplar"], tf.zeros([4, 4]), batch["category"])
+    assert drawn.shape == (4, SIZE, SIZE, 3) and float(tf.reduce_min(drawn)) >= -1.0 and float(tf.reduce_max(drawn)) <= 1.0
+    logs = gan.train_step({**batch, "print": worn})
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    logs = gan.train_step(batch)  # Without the worn print (a folder without print/): the tiled exemplar stands in.
+    assert all(np.isfinite(float(v)) for v in logs.values())
+
+
+def test_the_shading_judge_sees_the_generators_print_free_output_against_the_real_shoes_shading():
+    gan = tiny_gan(print_mapping="tiled", judge="shading")
+    batch = tiny_batch(count=4)
+    seen = []
+    judge = gan.discriminator
+
+    class Spy(tf.keras.Model):  # The same discriminator (its variables too), noting what it is shown.
+        def __init__(self):
+            super().__init__()
+            self.inner = judge
+
+        def call(self, inputs, training=False):
+            seen.append(inputs["image"])
+            return self.inner(inputs, training=training)
+
+    gan.discriminator = Spy()
+    shading = tf.concat([batch["image"] * 0.2 - 0.6, batch["image"]], -1)  # Any six channels: only who is judged matters.
+    logs = gan.train_step({**batch, "shading": shading})
+    gan.discriminator = judge
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    real_and_fake, fake = seen
+    assert real_and_fake.shape == (8, SIZE, SIZE, 6) and fake.shape == (4, SIZE, SIZE, 6)
+    np.testing.assert_allclose(real_and_fake[:4], shading, atol=1e-6)
+    np.testing.assert_allclose(real_and_fake[4:], fake, atol=1e-6)  # The generator's own six channels, not a printed shoe.
+    with pytest.raises(ValueError, match=r"Missing: \['shading'\]"):
+        gan.train_step(batch)
+
+
+def test_the_mapping_and_the_generators_channels_must_agree():
+    with pytest.raises(ValueError, match="print_mapping must be one of"):
+        tiny_gan(print_mapping="painted")
+    with pytest.raises(ValueError, match="needs a generator of 6 output channels.*Received: 3"):
+        tiny_gan(shading=False, print_mapping="tiled")
+    with pytest.raises(ValueError, match="needs a generator of 3 output channels.*Received: 6"):
+        tiny_gan(shading=True)
+    with pytest.raises(ValueError, match="judge must be one of.*judge='shading', print_mapping='learned'"):
+        tiny_gan(judge="shading")
+    with pytest.raises(ValueError, match="discriminator channels 3"):
+        tiny_gan(print_mapping="tiled", judge="shading", judged_channels=3)
