@@ -7,7 +7,7 @@ Prints one JSON object: the run's `evaluate_pattern` report (pattern top-1 among
 exemplars, with a sketch too, the descriptor's oracle, type accuracy on silhouettes and on grey levels). The figure
 shows 8 held-out prints, each on an object that is not a shoe, and one real texture photograph of
 `skimage.data` that training never used (the `chelsea` fur, `HELD_OUT_TEXTURES`) on a bag: exemplar
-| a sandal, a sneaker, an ankle boot in that print (``serving_default``, seed 0) | a held-out sketch
+| a sandal, a sneaker, an ankle boot in that print (``serving_default``, row i's seed i) | a held-out sketch
 | the sketched shoe in that print (``with_sketch``).
 """
 

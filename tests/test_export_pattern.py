@@ -100,6 +100,8 @@ def test_an_unknown_type_is_invalid_argument_naming_the_valid_ones(run):
         ("model", {"style_dim": 0}, "style_dim"),
         ("model", {"sketch_probability": 2.0}, "sketch_probability"),
         ("model", {"print_mapping": "painted"}, "print_mapping must be one of"),
+        ("model", {"print_mapping": "learned"}, "'shading' needs model.print_mapping='tiled'"),
+        ("data", {"source": "patterns"}, "Received: judge='shading', print_mapping='tiled', source='patterns'"),
         ("train", {"loss": "wgan_gp"}, "gradient penalty"),
     ],
 )

@@ -8,8 +8,8 @@ colourings and textures), each on an object that is not a shoe, are sent as PNG 
   object; the share of shoes whose nearest exemplar is the one they were given (chance 1/12);
   ``sketch_pattern_top1`` the same for ``with_sketch`` (held-out sketches); ``oracle_top1`` for the
   real print rendered on ten held-out shoes each, the ceiling the descriptor allows;
-- ``type_accuracy``: the project classifier's type of each ``serving_default`` shoe against the requested
-  type, read on its silhouette (the foreground filled with one grey: the shape alone, as the issue's
+- ``type_accuracy`` (and ``type_accuracy_per_type``): the project classifier's type of each ``serving_default``
+  shoe against the requested type, read on its silhouette (the foreground filled with one grey: the shape alone, as the issue's
   "classifier on grey levels" means it); ``grey_type_accuracy`` read on its grey levels. The print
   itself fools a classifier trained on plain shoes: the real held-out shoes in their prints score
   ``real_grey_type_accuracy`` on grey levels (about 0.79) but ``real_type_accuracy`` on their
@@ -72,8 +72,13 @@ def silhouettes(images: np.ndarray) -> np.ndarray:
 
 
 def draw_types(model, exemplars: np.ndarray, types, seeds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``serving_default`` shoes of every exemplar x type x seed: ``(images, exemplar index, type)``."""
-    rows = [(p, t, s) for p in range(len(exemplars)) for t in types for s in range(seeds)]
+    """``serving_default`` shoes of every exemplar x type x `seeds` seeds: ``(images, exemplar index, type)``.
+
+    Exemplar p's seeds are ``p * seeds`` to ``p * seeds + seeds - 1``: every print draws other shapes, so a
+    type's accuracy is read on ``len(exemplars) * seeds`` shapes, not on `seeds` shapes repeated per print
+    (a typed shoe's shape barely depends on its print).
+    """
+    rows = [(p, t, p * seeds + s) for p in range(len(exemplars)) for t in types for s in range(seeds)]
     encoded = [png_bytes(e) for e in exemplars]
     inputs = {
         "pattern_bytes": np.asarray([encoded[p] for p, _, _ in rows], object),
@@ -115,6 +120,8 @@ def evaluate_pattern(saved_model: str | Path, config, cache_dir=None, patterns: 
     def type_accuracy(images, wanted, render) -> float:
         return round(float(np.mean(classifier.judge(render(images))[1] == wanted)), 4)
 
+    silhouette_types = classifier.judge(silhouettes(shoes))[1]
+
     index = np.arange(patterns)
     return {
         "model": str(saved_model),
@@ -127,7 +134,8 @@ def evaluate_pattern(saved_model: str | Path, config, cache_dir=None, patterns: 
         "oracle_top1": round(top1(held["all_shoe"], held["all_print"], exemplars), 4),
         "oracle_shoes": int(len(held["all_shoe"])),
         "chance": round(1.0 / patterns, 4),
-        "type_accuracy": type_accuracy(shoes, types, silhouettes),
+        "type_accuracy": round(float(np.mean(silhouette_types == types)), 4),
+        "type_accuracy_per_type": {name: round(float(np.mean(silhouette_types[types == name] == name)), 4) for name in CATEGORY_NAMES},
         "real_type_accuracy": type_accuracy(held["all_shoe"], held["all_category"], silhouettes),
         "grey_type_accuracy": type_accuracy(shoes, types, grey),
         "real_grey_type_accuracy": type_accuracy(held["all_shoe"], held["all_category"], grey),

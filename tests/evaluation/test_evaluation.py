@@ -271,6 +271,8 @@ def test_shoes_eval_of_a_pattern_run_scores_held_out_prints_against_chance_and_t
     assert report["chance"] == pytest.approx(1 / 12, abs=1e-4) and report["oracle_top1"] > 3 * report["chance"]
     for key in ("pattern_top1", "sketch_pattern_top1", "type_accuracy", "grey_type_accuracy", "real_type_accuracy"):
         assert 0.0 <= report[key] <= 1.0, key
+    per_type = report["type_accuracy_per_type"]
+    assert set(per_type) == set(CATEGORY_NAMES) and report["type_accuracy"] == pytest.approx(np.mean(list(per_type.values())), abs=1e-3)
     exemplars = held_out_prints(16, 12)["exemplar"]
     shoes, given, _ = draw_types(tf.saved_model.load(str(pattern_run / "saved_model")), exemplars, CATEGORY_NAMES, 4)
     assert report["pattern_top1"] == round(top1(shoes, given, exemplars), 4)
