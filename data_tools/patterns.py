@@ -1,4 +1,4 @@
-"""`shoes-data patterns DST`: pattern transfer triples (exemplar object, patterned shoe, sketch) plus manifest.csv."""
+"""`shoes-data patterns DST`: pattern transfer examples (exemplar object, patterned shoe, sketch, worn print) plus manifest.csv."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     """Adds the `patterns` command."""
     parser = subparsers.add_parser(
         "patterns",
-        help="write pattern transfer triples (a pattern on an object, on a Fashion-MNIST shoe, the shoe's sketch) plus manifest.csv",
+        help="write pattern transfer examples (a pattern on an object, on a Fashion-MNIST shoe, the shoe's sketch, the worn print) plus manifest.csv",
         description=help_text(
             "Draw --count patterns (" + ", ".join(PATTERN_KINDS) + "), render each on a random object ("
             + ", ".join(OBJECT_KINDS) + ") on white and on a Fashion-MNIST shoe of --split with the shoe's "
@@ -44,7 +44,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("dst", metavar="DST", help="destination folder (created)")
-    parser.add_argument("--count", type=positive_int, default=1000, help="how many triples (default 1000)")
+    parser.add_argument("--count", type=positive_int, default=1000, help="how many examples (default 1000)")
     parser.add_argument("--size", type=positive_int, default=64, help=f"image side in pixels, >= {MIN_SIZE} (default 64)")
     parser.add_argument("--split", choices=SPLITS, default="train", help="train: training patterns; test: held-out ones (default train)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shoes, patterns, objects and shading (default 0)")
@@ -54,7 +54,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    """Makes and writes the triples and the manifest; returns the summary."""
+    """Makes and writes the examples and the manifest; returns the summary."""
     from shoes_generator.data.patterns import pattern_pairs  # reads Fashion-MNIST (TensorFlow): imported to run only
     from shoes_generator.imaging.io import save_png
 

@@ -77,6 +77,12 @@ def draw_types(model, exemplars: np.ndarray, types, seeds: int) -> tuple[np.ndar
     Exemplar p's seeds are ``p * seeds`` to ``p * seeds + seeds - 1``: every print draws other shapes, so a
     type's accuracy is read on ``len(exemplars) * seeds`` shapes, not on `seeds` shapes repeated per print
     (a typed shoe's shape barely depends on its print).
+
+    Args:
+        model: the loaded SavedModel.
+        exemplars: ``uint8 [P, S, S, 3]`` exemplar objects (sent as PNG).
+        types: the type names asked for.
+        seeds: seeds per exemplar and type.
     """
     rows = [(p, t, p * seeds + s) for p in range(len(exemplars)) for t in types for s in range(seeds)]
     encoded = [png_bytes(e) for e in exemplars]

@@ -181,7 +181,13 @@ class PatternGAN(AdversarialModel):
     # ---------------------------------------------------------------- inference
     def _finish(self, drawn, exemplars, prints=None) -> tf.Tensor:
         """The generator's output as shoes: the print composed in (``"tiled"``: `prints`, else the exemplars'
-        `tiled_print`), then `match_colours`."""
+        `tiled_print`), then `match_colours`.
+
+        Args:
+            drawn: the generator's output (3 channels, or 6 for ``"tiled"``).
+            exemplars: ``[B, S, S, 3]`` the exemplar objects.
+            prints: ``[B, S, S, 3]`` the print fields to compose (``"tiled"``), or None for the exemplars' own.
+        """
         if self.print_mapping == "tiled":
             drawn = render_print(drawn, tiled_print(exemplars) if prints is None else prints)
         return match_colours(drawn, exemplars, self.colour_match)

@@ -30,6 +30,9 @@ from shoes_generator.models.blocks import num_doublings
 
 EPSILON = 1e-5
 OBJECT_THRESHOLD = 0.06  # In [-1, 1] units (about 8/255): a pixel darker than white by more belongs to the object.
+# Pixels of the object's border `tiled_print`'s square keeps clear of. 1 skips the ring the edge shading darkens, but
+# scored lower on the preset's run (fidelity 0.875, type 0.715 against 0.889, 0.722 with 0): the served default is 0.
+PRINT_RIM = 0
 # The colours `render_on_shoes` renders its two reference prints in (black and white, in [0, 1]).
 DARK_REFERENCE = tuple(channel / 255.0 for channel in REFERENCE_RGB["black"])
 LIGHT_REFERENCE = tuple(channel / 255.0 for channel in REFERENCE_RGB["white"])
@@ -54,17 +57,19 @@ def masked_moments(images, mask, epsilon: float = 1e-6) -> tuple[tf.Tensor, tf.T
     return mean, tf.sqrt(variance + epsilon)
 
 
-def tiled_print(exemplars, threshold: float = OBJECT_THRESHOLD) -> tf.Tensor:
+def tiled_print(exemplars, threshold: float = OBJECT_THRESHOLD, rim: int = PRINT_RIM) -> tf.Tensor:
     """The print of each exemplar object as a full frame: ``[B, S, S, 3]`` in [-1, 1] (float32).
 
     The largest odd-sided square inside the object (`object_mask`; the frame's edge counts as outside) is
-    found by repeated 3x3 erosion (the pixel that survives most erosions is its centre, first in raster order
-    on ties) and repeated without mirroring (a mirror would turn a diagonal print the other way) from the
-    frame's top-left corner. Core TF ops only.
+    found by repeated 3x3 erosion: the pixel that survives most erosions is its centre (the first in raster
+    order on ties). The square leaves out the object's outer `rim` pixels (darkened by the object's edge
+    shading) where it can, and is repeated without mirroring (a mirror would turn a diagonal print the
+    other way) from the frame's top-left corner. Core TF ops only.
 
     Args:
         exemplars: ``[B, S, S, 3]`` in [-1, 1], objects on white (or full-frame swatches).
         threshold: `object_mask`'s threshold.
+        rim: pixels of the object's border the square keeps clear of (a thin object keeps its centre pixel).
     """
     exemplars = tf.cast(exemplars, tf.float32)
     size = int(exemplars.shape[1])
@@ -73,9 +78,9 @@ def tiled_print(exemplars, threshold: float = OBJECT_THRESHOLD) -> tf.Tensor:
     for _ in range((size + 1) // 2):  # An erosion shrinks every object by one pixel a side: S / 2 empty any frame.
         depth += survivor
         survivor = -tf.nn.max_pool2d(-tf.pad(survivor, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 1, "VALID")
-    flat = tf.reshape(depth, [-1, size * size])
-    centre = tf.argmax(flat, axis=1, output_type=tf.int32)
-    half = tf.cast(tf.reduce_max(flat, axis=1), tf.int32) - 1
+    flat = tf.cast(tf.reshape(depth, [-1, size * size]), tf.int32)
+    centre = tf.argmax(flat * size * size - tf.range(size * size), axis=1, output_type=tf.int32)  # Ties: the first.
+    half = tf.maximum(tf.reduce_max(flat, axis=1) - 1 - rim, 0)
     side = 2 * half + 1
     offsets = tf.range(size)[None, :] % side[:, None]  # [B, S]
     rows = centre[:, None] // size - half[:, None] + offsets

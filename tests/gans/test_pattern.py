@@ -165,23 +165,29 @@ def test_the_tiled_print_repeats_the_largest_square_inside_the_object():
     rng = np.random.default_rng(0)
     print_ = rng.uniform(-1.0, 0.8, (SIZE, SIZE, 3)).astype(np.float32)
     exemplar = np.ones((SIZE, SIZE, 3), np.float32)
-    exemplar[3:10, 5:15] = print_[3:10, 5:15]  # A 7 x 10 box: its largest odd square is 7 x 7, first at column 5.
-    tiled = tiled_print(exemplar[None]).numpy()[0]
-    square = print_[3:10, 5:12]
-    want = np.tile(square, (3, 3, 1))[:SIZE, :SIZE]
-    np.testing.assert_allclose(tiled, want, atol=1e-6)
+    exemplar[3:10, 5:15] = print_[3:10, 5:15]  # A 7 x 10 box: its largest odd square is 7 x 7, first at column 5...
+    tiled = tiled_print(exemplar[None], rim=0).numpy()[0]
+    np.testing.assert_allclose(tiled, np.tile(print_[3:10, 5:12], (3, 3, 1))[:SIZE, :SIZE], atol=1e-6)
+    inner = tiled_print(exemplar[None], rim=1).numpy()[0]  # ...and clear of the box's outer ring, 5 x 5 about the same centre.
+    np.testing.assert_allclose(inner, np.tile(print_[4:9, 6:11], (4, 4, 1))[:SIZE, :SIZE], atol=1e-6)
+    thin = np.ones((1, SIZE, SIZE, 3), np.float32)
+    thin[0, 6, 2:12] = -0.5  # One pixel high: its first pixel, repeated, whatever the rim.
+    np.testing.assert_allclose(tiled_print(thin, rim=1).numpy(), np.full((1, SIZE, SIZE, 3), -0.5), atol=1e-6)
 
 
 def test_a_full_frame_swatch_tiles_into_almost_itself_and_a_print_keeps_its_direction():
     swatch = np.random.default_rng(1).uniform(-1.0, 0.5, (1, SIZE, SIZE, 3)).astype(np.float32)
-    tiled = tiled_print(swatch).numpy()[0]
+    tiled = tiled_print(swatch, rim=0).numpy()[0]
     np.testing.assert_allclose(tiled[: SIZE - 1, : SIZE - 1], swatch[0, : SIZE - 1, : SIZE - 1], atol=1e-6)  # A 15 x 15 square from the corner.
     diagonal = np.where((np.arange(SIZE)[:, None] + np.arange(SIZE)[None]) % 4 < 2, -1.0, 0.4).astype(np.float32)
     blob = np.ones((1, SIZE, SIZE, 3), np.float32)
     blob[0, 2:14, 2:14] = diagonal[2:14, 2:14, None]
-    out = tiled_print(blob).numpy()[0, ..., 0]
-    inside = slice(0, 10)  # Within one repeat (an 11 x 11 square): the stripes still run the same diagonal way.
-    np.testing.assert_array_equal(out[inside, inside][1:, :-1], out[inside, inside][:-1, 1:])
+    out = tiled_print(blob, rim=0).numpy()[0, ..., 0]
+    # An 11 x 11 square (a period of 4 would line up across the seam; 11 does not): within each repeat the stripes
+    # run the same diagonal way, and the repeat below starts where the square's top row starts, not mirrored.
+    np.testing.assert_array_equal(out[:10, :10][1:, :-1], out[:10, :10][:-1, 1:])
+    np.testing.assert_array_equal(out[11:13], out[0:2])
+    np.testing.assert_array_equal(out[11:16, 11:16][1:, :-1], out[11:16, 11:16][:-1, 1:])
 
 
 def test_the_print_composed_into_black_and_white_renders_is_the_rendered_shoe():
@@ -198,7 +204,9 @@ def test_the_print_composed_into_black_and_white_renders_is_the_rendered_shoe():
     assert np.abs(got - render_on_shoes(prints[::-1], gray)).mean() > 20  # Another print gives another shoe.
 
 
-def test_tiled_mapping_composes_the_worn_print_in_training_and_the_exemplars_when_served():
+def test_tiled_mapping_composes_the_worn_print_in_training_and_the_exemplars_when_served(monkeypatch):
+    import shoes_generator.gans.pattern as pattern_gan
+
     gan = tiny_gan(print_mapping="tiled")
     batch = tiny_batch(count=4)
     shading = tf.random.uniform([4, SIZE, SIZE, 6], -1.0, 1.0, seed=3)
@@ -208,10 +216,14 @@ def test_tiled_mapping_composes_the_worn_print_in_training_and_the_exemplars_whe
     np.testing.assert_allclose(served, render_print(shading, tiled_print(batch["exemplar"])), atol=1e-6)
     drawn = gan.draw(batch["exemplar"], tf.zeros([4, 4]), batch["category"])
     assert drawn.shape == (4, SIZE, SIZE, 3) and float(tf.reduce_min(drawn)) >= -1.0 and float(tf.reduce_max(drawn)) <= 1.0
+    composed = []
+    monkeypatch.setattr(pattern_gan, "render_print", lambda shading, prints: composed.append(prints) or render_print(shading, prints))
     logs = gan.train_step({**batch, "print": worn})
     assert all(np.isfinite(float(v)) for v in logs.values())
+    np.testing.assert_array_equal(composed[-1], worn)  # The step composed the print the real shoes wear.
     logs = gan.train_step(batch)  # Without the worn print (a folder without print/): the tiled exemplar stands in.
     assert all(np.isfinite(float(v)) for v in logs.values())
+    np.testing.assert_allclose(composed[-1], tiled_print(batch["exemplar"]), atol=1e-6)
 
 
 def test_the_shading_judge_sees_the_generators_print_free_output_against_the_real_shoes_shading():

@@ -74,7 +74,7 @@ def run_pod_script(manifest, tmp_path: Path, index: int, **env) -> tuple[dict, l
     return json.loads(lines[0]), lines[1:]
 
 
-def test_each_pod_builds_its_tf_config_from_its_index_and_resumes_the_presets_latest_run(manifest, tmp_path):
+def test_each_pod_builds_its_tf_config_from_its_index_and_resumes_the_presets_latest_checkpointed_run(manifest, tmp_path):
     env = env_of(manifest)
     workers = int(env["NUM_WORKERS"])
     expected = [f"{env['JOB_NAME']}-{i}.{env['WORKER_SERVICE']}:{env['WORKER_PORT']}" for i in range(workers)]
@@ -86,7 +86,9 @@ def test_each_pod_builds_its_tf_config_from_its_index_and_resumes_the_presets_la
     _, arguments = run_pod_script(manifest, tmp_path, 0, NUM_WORKERS="3", DATA="/data/zappos")
     assert arguments == ["--config", env["PRESET"], "--data", "/data/zappos", "--out", str(tmp_path / "runs"), "--quiet"]
     for name in (f"00001-{env['PRESET']}", f"00002-{env['PRESET']}", "00003-another_preset"):
-        (tmp_path / "runs" / name).mkdir(parents=True)
+        (tmp_path / "runs" / name / "checkpoints").mkdir(parents=True)
+        (tmp_path / "runs" / name / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-500"\n')
+    (tmp_path / "runs" / f"00004-{env['PRESET']}").mkdir()  # The chief's fresh run, not checkpointed yet: never resumed.
     tf_config, arguments = run_pod_script(manifest, tmp_path, 1, NUM_WORKERS="3")
     assert len(tf_config["cluster"]["worker"]) == 3  # After a restart with another worker count.
     assert arguments == ["--resume", str(tmp_path / "runs" / f"00002-{env['PRESET']}"), "--quiet"]
