@@ -151,6 +151,9 @@ COLOR_COUNTS = MappingProxyType(  # kind -> (fewest, most) colours
 )
 REALISTIC_SHARE = 0.6
 MIN_COLOR_DISTANCE = 18.0  # CIE Lab distance between any two colours of one pattern
+# The colours `shoe_shading` tints a shoe in (its black and white prints, in [0, 1]): every print lies on the line between.
+DARK_REFERENCE = tuple(channel / 255.0 for channel in REFERENCE_RGB["black"])
+LIGHT_REFERENCE = tuple(channel / 255.0 for channel in REFERENCE_RGB["white"])
 PAD_MARGIN = 2 / 32  # Fashion-MNIST's framing: the 28 px shoe inside a 32 px frame (`fmnist.FRAME_SIZE`)
 DESCRIPTOR_BLOCKS = MappingProxyType({"lab_moments": 6, "hue": 8, "orientation": 2, "frequency": 3})
 DESCRIPTOR_WEIGHTS = MappingProxyType({"lab_moments": 1.0, "hue": 1.0, "orientation": 0.5, "frequency": 0.5})
@@ -661,7 +664,7 @@ def shade_prints(patterns: np.ndarray, dark: np.ndarray, light: np.ndarray) -> n
         dark: ``float32 [N, S, S, 3]``, the shoes in black (`REFERENCE_RGB`'s).
         light: the same in white.
     """
-    dark_ref, light_ref = (np.array(REFERENCE_RGB[name], np.float32) / 255.0 for name in ("black", "white"))
+    dark_ref, light_ref = np.asarray(DARK_REFERENCE, np.float32), np.asarray(LIGHT_REFERENCE, np.float32)
     out = dark + (light - dark) / (light_ref - dark_ref) * (np.asarray(patterns, np.float32) - dark_ref)
     return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)
 

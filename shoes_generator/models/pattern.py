@@ -25,7 +25,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from shoes_generator.imaging.colors import REFERENCE_RGB
+from shoes_generator.imaging.patterns import DARK_REFERENCE, LIGHT_REFERENCE
 from shoes_generator.models.blocks import num_doublings
 
 EPSILON = 1e-5
@@ -33,9 +33,6 @@ OBJECT_THRESHOLD = 0.06  # In [-1, 1] units (about 8/255): a pixel darker than w
 # Pixels of the object's border `tiled_print`'s square keeps clear of. 1 skips the ring the edge shading darkens, but
 # scored lower on the preset's run (fidelity 0.875, type 0.715 against 0.889, 0.722 with 0): the served default is 0.
 PRINT_RIM = 0
-# The colours `render_on_shoes` renders its two reference prints in (black and white, in [0, 1]).
-DARK_REFERENCE = tuple(channel / 255.0 for channel in REFERENCE_RGB["black"])
-LIGHT_REFERENCE = tuple(channel / 255.0 for channel in REFERENCE_RGB["white"])
 
 
 def object_mask(images, threshold: float = OBJECT_THRESHOLD) -> tf.Tensor:

@@ -8,8 +8,8 @@ import tensorflow as tf
 
 from shoes_generator.gans.pattern import PatternGAN, masked_moments, match_colours, texture_statistics
 from shoes_generator.models.conditional import build_projection_discriminator
-from shoes_generator.imaging.patterns import render_on_shoes
-from shoes_generator.models.pattern import DARK_REFERENCE, LIGHT_REFERENCE, build_pattern_encoder, build_pattern_generator, object_mask, render_print, tiled_print
+from shoes_generator.imaging.patterns import DARK_REFERENCE, LIGHT_REFERENCE, render_on_shoes
+from shoes_generator.models.pattern import build_pattern_encoder, build_pattern_generator, object_mask, render_print, tiled_print
 from shoes_generator.models.spade import build_style_encoder
 
 SIZE, CATEGORIES = 16, 3
