@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from shoes_generator.models.blocks import InstanceNormalization
 from shoes_generator.models.patchgan import build_patchgan_discriminator, patch_map_size, receptive_field
 from shoes_generator.models.unet import UNET_DEPTHS, build_unet_generator
 
@@ -76,7 +77,7 @@ def test_unet_dropout_is_active_in_training_only():
 
 def test_instance_norm_output_does_not_depend_on_the_rest_of_the_batch():
     generator = build_unet_generator(16, base_filters=4)  # norm="instance"
-    assert any(isinstance(layer, keras.layers.GroupNormalization) for layer in generator.layers)
+    assert any(isinstance(layer, InstanceNormalization) for layer in generator.layers)
     x = images(2, 16)
     together = generator(x, training=False)
     alone = generator(x[:1], training=False)
@@ -126,3 +127,36 @@ def test_patchgan_inputs_shapes_and_validation():
         build_patchgan_discriminator(32, norm="spectral")
     with pytest.raises(ValueError, match="Received: n_layers=0"):
         build_patchgan_discriminator(32, n_layers=0)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fused_instance_norm_equals_group_norm_per_channel_in_values_gradients_and_weight_names(batch):
+    rng = np.random.default_rng(batch)
+    x = tf.constant(rng.normal(2.0, 3.0, (batch, 8, 6, 5)).astype("float32"))
+    fused = InstanceNormalization(name="norm")
+    grouped = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, name="norm")
+    weights = [rng.normal(1.0, 0.3, 5).astype("float32"), rng.normal(0.0, 0.3, 5).astype("float32")]
+    for layer in (fused, grouped):
+        layer.build(x.shape)
+        layer.set_weights(weights)
+    assert [v.path for v in fused.weights] == [v.path for v in grouped.weights] == ["norm/gamma", "norm/beta"]
+    results = []
+    for layer in (fused, grouped):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x)
+            loss = tf.reduce_sum(out * tf.sin(x))  # Not a plain sum: its gradient through a norm is not zero.
+        results.append([out, *tape.gradient(loss, [x, *layer.trainable_variables])])
+    for mine, reference in zip(*results):
+        np.testing.assert_allclose(mine, reference, atol=2e-5)
+    assert float(tf.reduce_max(tf.abs(results[0][1]))) > 0.1
+
+
+def test_fused_instance_norm_reads_float32_weights_under_mixed_precision_and_round_trips_its_config():
+    layer = InstanceNormalization(epsilon=1e-3, center=False, dtype="mixed_bfloat16", name="n")
+    out = layer(tf.random.normal([2, 4, 4, 3], seed=1))
+    assert out.dtype == tf.bfloat16 and layer.gamma.dtype == "float32" and layer.beta is None
+    again = InstanceNormalization.from_config(layer.get_config())
+    assert (again.epsilon, again.center, again.scale) == (1e-3, False, True)
+    with pytest.raises(ValueError, match=r"NHWC.*Received: shape \(2, 3\)"):
+        InstanceNormalization().build((2, 3))

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from shoes_generator.models.blocks import InstanceNormalization
 from shoes_generator.models.resnet_generator import ReflectionPadding2D, build_resnet_generator, with_alpha, without_alpha
 
 # pytorch-CycleGAN-and-pix2pix prints "Total number of parameters: 11378179" for
@@ -34,7 +35,7 @@ def test_layout_names_and_float32_output():
     shapes = {layer.name: layer.output.shape[1:] for layer in generator.layers}
     assert shapes["in_pad"] == (22, 22, 1) and shapes["down2_relu"] == (4, 4, 16)
     assert shapes["block2_add"] == (4, 4, 16) and shapes["up2_relu"] == (16, 16, 4)
-    assert isinstance(generator.get_layer("block1_1_norm"), keras.layers.GroupNormalization)
+    assert isinstance(generator.get_layer("block1_1_norm"), InstanceNormalization)
     output = generator(images(channels=1), training=False)
     assert output.dtype == "float32" and np.all(np.abs(output) <= 1)
     batch_norm = build_resnet_generator(16, base_filters=4, n_blocks=1, norm="batch")

@@ -273,3 +273,15 @@ def test_synthesis_savedmodel_round_trip(tmp_path):
     reloaded = tf.saved_model.load(str(tmp_path / "synthesis"))
     w = normal(3, num_ws(8), 8)
     np.testing.assert_allclose(reloaded.serve(tf.constant(w))["image"], model({"w": w}, training=False), rtol=1e-5, atol=1e-5)
+
+
+def test_fir_resampling_in_bfloat16_is_filtered_in_float32_and_keeps_its_dtype():
+    x = normal(2, 6, 6, 3)
+    for resample in (upsample_2x, downsample_2x):
+        exact = np.asarray(resample(tf.constant(x)))
+        with tf.GradientTape() as tape:
+            low = tf.constant(x, tf.bfloat16)
+            tape.watch(low)
+            out = resample(low)
+        assert out.dtype == tf.bfloat16 and tape.gradient(out, low).dtype == tf.bfloat16
+        np.testing.assert_allclose(np.asarray(tf.cast(out, tf.float32)), exact, atol=0.05)
