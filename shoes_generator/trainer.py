@@ -181,14 +181,16 @@ def _train(config, worker, data, steps_per_epoch, out, resume, verbose, extra_ca
     fit_options = {"callbacks": callbacks, "verbose": verbose if worker.is_chief else 0, "shuffle": False}
     fit_function = model.fit if worker.strategy is None else DistributedFit(worker.strategy, model, config.train.batch_size)
     stopped = lambda: (limit is not None and limit.expired) or getattr(fit_function, "stopped", False)
+    # Under a strategy, a factory of each worker's rows of every global batch (decoded and augmented there alone).
+    stream = data.stream if worker.strategy is None else (lambda start: lambda rows: data.stream(start, rows))
     epoch, offset = divmod(step, steps_per_epoch)
     if offset:  # Finish the epoch the killed run was in, from the batch it stopped at.
-        fit = fit_function(data.stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, **fit_options)
+        fit = fit_function(stream(step), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=steps_per_epoch - offset, **fit_options)
         history.append(fit.history)
         epoch += 1
     if epoch < config.train.epochs and not stopped():
         fit = fit_function(
-            data.stream(epoch * steps_per_epoch),
+            stream(epoch * steps_per_epoch),
             initial_epoch=epoch,
             epochs=config.train.epochs,
             steps_per_epoch=steps_per_epoch,

@@ -16,12 +16,12 @@ import logging
 import os
 import re
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import tensorflow as tf
 
 from shoes_generator.data.manifest import read_manifest
-from shoes_generator.data.pipeline import PipelineOptions, batch_pipeline, file_dataset
+from shoes_generator.data.pipeline import PipelineOptions, batch_pipeline, file_records, map_decoded
 from shoes_generator.data.skips import SkipReport, screen_images
 from shoes_generator.imaging.io import list_images
 
@@ -337,8 +337,8 @@ def ready(table) -> None:
     table.report.report()
 
 
-def table_elements(table: ImageTable, options: PipelineOptions, columns: Sequence[str] | None = None) -> tf.data.Dataset:
-    """Unbatched ``{"image", **labels}`` dicts of `table` (decoded in parallel, not shuffled).
+def table_records(table: ImageTable, options: PipelineOptions, columns: Sequence[str] | None = None) -> tuple[tf.data.Dataset, Callable]:
+    """Undecoded ``{"path", **labels}`` records of `table` (in order) and the graph function decoding one.
 
     Args:
         table: the images; its skipped files are reported once.
@@ -347,7 +347,18 @@ def table_elements(table: ImageTable, options: PipelineOptions, columns: Sequenc
     """
     ready(table)
     names = table.label_names if columns is None else columns
-    return file_dataset(table.paths, {name: table.column(name) for name in names}, options)
+    return file_records(table.paths, {name: table.column(name) for name in names}, options)
+
+
+def table_elements(table: ImageTable, options: PipelineOptions, columns: Sequence[str] | None = None) -> tf.data.Dataset:
+    """Unbatched ``{"image", **labels}`` dicts of `table` (decoded in parallel, not shuffled).
+
+    Args:
+        table: the images; its skipped files are reported once.
+        options: decoding and fitting options.
+        columns: the label columns to include; all when None.
+    """
+    return map_decoded(*table_records(table, options, columns), options)
 
 
 def folder_dataset(table: ImageTable, options: PipelineOptions, columns: Sequence[str] | None = None) -> tf.data.Dataset:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import tensorflow as tf
 
@@ -131,8 +131,8 @@ def decode_pair(data: tf.Tensor, options: PipelineOptions, direction: str = "Ato
     return {key: fit_image(half, options.image_size, options.fit, options.pad_value) for key, half in zip(PAIR_KEYS, halves)}
 
 
-def pair_elements(table: PairTable, options: PipelineOptions, direction: str = "AtoB") -> tf.data.Dataset:
-    """Unbatched ``{"input", "target"}`` dicts of `table`, in order.
+def pair_records(table: PairTable, options: PipelineOptions, direction: str = "AtoB") -> tuple[tf.data.Dataset, Callable]:
+    """The ``A|B`` file paths of `table` (in order) and the graph function decoding one to ``{"input", "target"}``.
 
     Args:
         table: the ``A|B`` files.
@@ -141,8 +141,18 @@ def pair_elements(table: PairTable, options: PipelineOptions, direction: str = "
     """
     check_direction(direction)
     ready(table)
-    paths = tf.data.Dataset.from_tensor_slices(list(table.paths))
-    return map_decoded(paths, lambda path: decode_pair(tf.io.read_file(path), options, direction), options)
+    return tf.data.Dataset.from_tensor_slices(list(table.paths)), lambda path: decode_pair(tf.io.read_file(path), options, direction)
+
+
+def pair_elements(table: PairTable, options: PipelineOptions, direction: str = "AtoB") -> tf.data.Dataset:
+    """Unbatched ``{"input", "target"}`` dicts of `table`, in order.
+
+    Args:
+        table: the ``A|B`` files.
+        options: decoding and fitting options.
+        direction: "AtoB" or "BtoA".
+    """
+    return map_decoded(*pair_records(table, options, direction), options)
 
 
 def pair_dataset(source: PairTable | str | os.PathLike, options: PipelineOptions, direction: str = "AtoB") -> tf.data.Dataset:
@@ -228,8 +238,8 @@ def decode_images(encoded: Mapping[str, tf.Tensor], options: PipelineOptions, ma
     }
 
 
-def triplet_elements(table: TripletTable, options: PipelineOptions) -> tf.data.Dataset:
-    """Unbatched ``{"input", "mask", "target"}`` dicts of `table`, in order.
+def triplet_records(table: TripletTable, options: PipelineOptions) -> tuple[tf.data.Dataset, Callable]:
+    """``{"input", "mask", "target"}`` file paths of `table` (in order) and the graph function decoding one.
 
     Args:
         table: the matched files.
@@ -237,7 +247,17 @@ def triplet_elements(table: TripletTable, options: PipelineOptions) -> tf.data.D
     """
     ready(table)
     files = tf.data.Dataset.from_tensor_slices({key: list(table.files[key]) for key in TRIPLET_KEYS})
-    return map_decoded(files, lambda example: decode_images({key: tf.io.read_file(path) for key, path in example.items()}, options), options)
+    return files, lambda example: decode_images({key: tf.io.read_file(path) for key, path in example.items()}, options)
+
+
+def triplet_elements(table: TripletTable, options: PipelineOptions) -> tf.data.Dataset:
+    """Unbatched ``{"input", "mask", "target"}`` dicts of `table`, in order.
+
+    Args:
+        table: the matched files.
+        options: decoding and fitting options.
+    """
+    return map_decoded(*triplet_records(table, options), options)
 
 
 def triplet_dataset(source: TripletTable | str | os.PathLike, options: PipelineOptions) -> tf.data.Dataset:

@@ -8,14 +8,16 @@ as they travel to the served models. Batches are dicts of the same keys.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import numbers
-from typing import Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import tensorflow as tf
 
 from shoes_generator.data.names import FIT_MODES  # noqa: F401  (TensorFlow-free; named here too)
 
 AUTOTUNE = tf.data.AUTOTUNE
+logger = logging.getLogger("shoes_generator.data")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,6 +251,8 @@ def epoch_stream(
     options: PipelineOptions,
     start_step: int = 0,
     image_keys: Sequence[str] = ("image",),
+    rows: tuple[int, int] | None = None,
+    decode: Callable[[Any], dict] | None = None,
 ) -> tf.data.Dataset:
     """Endless batches, epoch after epoch, starting at global step `start_step`.
 
@@ -265,46 +269,144 @@ def epoch_stream(
     ``[options.seed, i * batch_size + j]``, so flips and crops change from
     epoch to epoch. Skipped batches are shuffled but not augmented.
 
+    With `rows` (a worker's share), rows ``[first, first + count)`` of every
+    global batch are kept right after batching, before decoding and
+    augmentation; a kept row keeps its seed (``j`` is its row in the global
+    batch), so the workers' rows together are the one-process batch. With
+    `decode`, `elements` are undecoded records (file paths, serialized
+    examples): shuffling does not look at values, so they are shuffled and
+    batched as the decoded elements would be, and only the kept rows are
+    decoded (see `_row_decoder`). With ``options.cache`` they are decoded
+    first instead, once, and cached.
+
     Args:
-        elements: unbatched, fitted dicts (one epoch, in a fixed order).
+        elements: unbatched, fitted dicts (one epoch, in a fixed order); the
+            undecoded records when `decode` is given.
         options: batch size, shuffling, caching, augmentation and `seed`
             (required: a deterministic stream needs one).
         start_step: batches already consumed (they are produced and dropped).
         image_keys: keys augmented together (same crop and flip).
+        rows: ``(first, count)``, the rows of every global batch to yield;
+            None for all of them.
+        decode: graph function of one record -> its fitted dict; None when
+            `elements` are decoded already.
     """
     if options.seed is None:
         raise ValueError("epoch_stream needs options.seed to be an int. Received: seed=None")
     if isinstance(start_step, bool) or not isinstance(start_step, numbers.Integral) or start_step < 0:
         raise ValueError(f"start_step must be a non-negative int. Received: start_step={start_step!r}")
+    first, count = batch_rows(rows, options.batch_size)
     dataset = elements
+    if decode is not None and options.cache:
+        dataset, decode = map_decoded(dataset, decode, options), None
     if options.cache:
         dataset = dataset.cache("" if options.cache is True else str(options.cache))
     if options.shuffle:
         dataset = dataset.shuffle(shuffle_buffer(options), seed=options.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(options.batch_size, drop_remainder=True).repeat()
     dataset = dataset.enumerate().skip(start_step)
+    if decode is not None:
+        dataset = dataset.map(_row_decoder(decode, first, count, options), num_parallel_calls=options.num_parallel_calls, deterministic=True)
+    elif count < options.batch_size:
+        dataset = dataset.map(lambda index, batch: (index, tf.nest.map_structure(lambda rows: rows[first : first + count], batch)))
     if options.flip or options.jitter:
         dataset = dataset.map(
-            _batch_augmenter(options, image_keys), num_parallel_calls=options.num_parallel_calls, deterministic=True
+            _batch_augmenter(options, image_keys, first, count), num_parallel_calls=options.num_parallel_calls, deterministic=True
         )
     else:
         dataset = dataset.map(lambda index, batch: batch)
     return dataset.prefetch(AUTOTUNE)
 
 
-def _batch_augmenter(options: PipelineOptions, image_keys: Sequence[str]):
+def batch_rows(rows: tuple[int, int] | None, batch_size: int) -> tuple[int, int]:
+    """`rows` as ``(first, count)`` checked to lie inside a batch of `batch_size`; all rows when None.
+
+    Args:
+        rows: ``(first, count)`` or None.
+        batch_size: rows of a global batch.
+    """
+    if rows is None:
+        return 0, batch_size
+    first, count = (int(value) for value in rows)
+    if first < 0 or count < 1 or first + count > batch_size:
+        raise ValueError(f"rows must be (first, count) inside a batch of {batch_size}. Received: rows={rows!r}")
+    return first, count
+
+
+def _row_decoder(decode: Callable[[Any], dict], first: int, count: int, options: PipelineOptions):
+    """``(i, records of global batch i) -> (i, rows [first, first + count) decoded)``, always `count` rows.
+
+    The kept rows are decoded in parallel; a row that fails (a file that became
+    unreadable after the listing) is dropped with TensorFlow's warning and its
+    place taken by one of the global batch's other rows (decoded only then, one
+    by one, the rows after the kept ones first), with a warning naming the
+    count, so every replica's batch stays full and the other rows keep their
+    place (and augmentation seed). A global batch with fewer than `count`
+    decodable rows stops the stream with an error.
+
+    Args:
+        decode: graph function of one record -> its fitted dict.
+        first: the first kept row of every global batch.
+        count: the kept rows.
+        options: `num_parallel_calls` and `batch_size`.
+    """
+    batch_size = options.batch_size
+    spare_rows = [*range(first + count, batch_size), *range(first + count)]
+
+    def _decoded(records, rows, slots, parallel):
+        """The `rows` of `records` decoded with their slot in the output (-1: a spare); failures dropped."""
+        picked = tf.nest.map_structure(lambda column: tf.gather(column, rows), records)
+        return tf.data.Dataset.from_tensor_slices((picked, slots)).map(
+            lambda record, slot: (decode(record), slot), num_parallel_calls=parallel, deterministic=None if parallel is None else True
+        ).ignore_errors(log_warning=True)
+
+    def _decode(index, records):
+        kept = _decoded(records, list(range(first, first + count)), list(range(count)), options.num_parallel_calls)
+        spares = _decoded(records, spare_rows, [-1] * len(spare_rows), None)
+        batch, slots = kept.concatenate(spares).take(count).batch(count).get_single_element()
+        slots = tf.ensure_shape(slots, [count])
+        free = tf.cast(tf.where(tf.reduce_all(tf.not_equal(tf.range(count)[:, None], slots[None, :]), axis=1))[:, 0], tf.int32)
+        order = tf.argsort(tf.concat([slots[: count - tf.size(free)], free], axis=0))  # Spares take the free slots.
+        warned = tf.cond(
+            tf.size(free) > 0, lambda: tf.py_function(_warn_filled, [index, tf.size(free), count], tf.int32), lambda: tf.constant(0)
+        )
+        with tf.control_dependencies([warned]):
+            return index, tf.nest.map_structure(lambda rows: tf.gather(rows, order), batch)
+
+    return _decode
+
+
+def _warn_filled(index: tf.Tensor, missing: tf.Tensor, count: int) -> int:
+    """Logs that `missing` of the `count` rows of global batch `index` failed to decode (py_function body).
+
+    Args:
+        index: the global batch's index.
+        missing: the rows that failed.
+        count: the rows this worker decodes per batch.
+    """
+    logger.warning(
+        "%d of the %d row(s) of global batch %d failed to decode; filled with other rows of the batch.",
+        int(missing), int(count), int(index),
+    )
+    return 0
+
+
+def _batch_augmenter(options: PipelineOptions, image_keys: Sequence[str], first: int = 0, count: int | None = None):
     """``(batch index i, batch) -> batch`` with image ``j`` augmented by seed ``[options.seed, i * batch_size + j]``.
 
     Args:
         options: `flip`, `jitter`, `seed` and the (static) `batch_size`.
         image_keys: keys augmented together (same crop and flip).
+        first: the global row ``j`` of the batch's first row (a worker's share starts there).
+        count: rows of the batch; `batch_size` when None.
     """
     batch_size = options.batch_size
+    count = batch_size if count is None else count
 
     def _augment(index, batch):
         batch = dict(batch)
-        positions = tf.cast(index, tf.int64) * batch_size + tf.range(batch_size, dtype=tf.int64)
-        seeds = tf.stack([tf.fill([batch_size], tf.constant(options.seed, tf.int64)), positions], axis=1)
+        positions = tf.cast(index, tf.int64) * batch_size + first + tf.range(count, dtype=tf.int64)
+        seeds = tf.stack([tf.fill([count], tf.constant(options.seed, tf.int64)), positions], axis=1)
         images = [batch[key] for key in image_keys]
         signature = [tf.TensorSpec(image.shape[1:], image.dtype) for image in images]
         outputs = tf.map_fn(
@@ -352,6 +454,35 @@ def map_decoded(dataset: tf.data.Dataset, decode, options: PipelineOptions) -> t
     return dataset.ignore_errors(log_warning=True)
 
 
+def file_records(
+    paths: Sequence[str],
+    labels: dict[str, Sequence[str]] | None,
+    options: PipelineOptions,
+) -> tuple[tf.data.Dataset, Callable[[dict], dict]]:
+    """Undecoded ``{"path", **labels}`` records of image files and the graph function that decodes one.
+
+    Args:
+        paths: image files.
+        labels: string label columns aligned with `paths`.
+        options: decoding and fitting options.
+
+    Returns:
+        The records, in order, and ``record -> {"image", **labels}``.
+    """
+    columns = {"path": list(map(str, paths))}
+    for name, values in (labels or {}).items():
+        if len(values) != len(paths):
+            raise ValueError(f"Label column {name!r} has {len(values)} values for {len(paths)} files.")
+        columns[name] = [str(value) for value in values]
+
+    def _load(example):
+        example = dict(example)
+        example["image"] = load_image_file(example.pop("path"), options)
+        return example
+
+    return tf.data.Dataset.from_tensor_slices(columns), _load
+
+
 def file_dataset(
     paths: Sequence[str],
     labels: dict[str, Sequence[str]] | None,
@@ -367,16 +498,4 @@ def file_dataset(
         labels: string label columns aligned with `paths`.
         options: decoding and fitting options.
     """
-    columns = {"path": list(map(str, paths))}
-    for name, values in (labels or {}).items():
-        if len(values) != len(paths):
-            raise ValueError(f"Label column {name!r} has {len(values)} values for {len(paths)} files.")
-        columns[name] = [str(value) for value in values]
-    dataset = tf.data.Dataset.from_tensor_slices(columns)
-
-    def _load(example):
-        example = dict(example)
-        example["image"] = load_image_file(example.pop("path"), options)
-        return example
-
-    return map_decoded(dataset, _load, options)
+    return map_decoded(*file_records(paths, labels, options), options)

@@ -261,7 +261,8 @@ def read_info(source: str | os.PathLike) -> tuple[ShardInfo, list[str]]:
     return info, files
 
 
-def _elements(info: ShardInfo, files: list[str], options: PipelineOptions, direction: str) -> tf.data.Dataset:
+def _serialized(info: ShardInfo, files: list[str], options: PipelineOptions, direction: str) -> tuple[tf.data.Dataset, Callable]:
+    """The serialized examples of the shards (interleaved) and the graph function parsing and decoding one."""
     if not info.examples:
         raise EmptySelectionError(f"The TFRecord shards {files[:3]} hold no example.")
     features = {key: tf.io.FixedLenFeature([], tf.string) for key in info.image_keys}
@@ -284,7 +285,21 @@ def _elements(info: ShardInfo, files: list[str], options: PipelineOptions, direc
             return {**decode_pair(encoded["ab"], options, direction), **example}
         return {**decode_images(encoded, options, info.mask_keys), **example}
 
-    return map_decoded(dataset, _decode, options)
+    return dataset, _decode
+
+
+def tfrecord_records(source: str | os.PathLike, options: PipelineOptions, direction: str = "AtoB") -> tuple[tf.data.Dataset, Callable]:
+    """The serialized examples of shards (not shuffled within shards) and the graph function decoding one.
+
+    Decoded, an example is an element of `tfrecord_elements`.
+
+    Args:
+        source: a shard folder or glob pattern.
+        options: decoding and fitting options (`shuffle` shuffles the shard order).
+        direction: for pairs, "AtoB" or "BtoA".
+    """
+    info, files = read_info(source)
+    return _serialized(info, files, options, direction)
 
 
 def tfrecord_elements(source: str | os.PathLike, options: PipelineOptions, direction: str = "AtoB") -> tf.data.Dataset:
@@ -295,8 +310,7 @@ def tfrecord_elements(source: str | os.PathLike, options: PipelineOptions, direc
         options: decoding and fitting options (`shuffle` shuffles the shard order).
         direction: for pairs, "AtoB" or "BtoA".
     """
-    info, files = read_info(source)
-    return _elements(info, files, options, direction)
+    return map_decoded(*tfrecord_records(source, options, direction), options)
 
 
 def tfrecord_dataset(source: str | os.PathLike, options: PipelineOptions, direction: str = "AtoB") -> tf.data.Dataset:
@@ -312,5 +326,5 @@ def tfrecord_dataset(source: str | os.PathLike, options: PipelineOptions, direct
         direction: for pairs, "AtoB" or "BtoA".
     """
     info, files = read_info(source)
-    elements = _elements(info, files, options, direction)
+    elements = map_decoded(*_serialized(info, files, options, direction), options)
     return batch_pipeline(elements, options, info.element_image_keys, num_examples=info.examples)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any, Callable
 
 import tensorflow as tf
 
 from shoes_generator.configs import SKETCH_SOURCES, DataConfig
 from shoes_generator.data.manifest import MANIFEST_NAME
-from shoes_generator.data.pipeline import PipelineOptions, epoch_stream
+from shoes_generator.data.pipeline import PipelineOptions, epoch_stream, map_decoded
 from shoes_generator.labels import Vocabularies
 
 
@@ -18,29 +19,39 @@ class TrainingData:
     """The examples of a run and how they become batches.
 
     Attributes:
-        elements: unbatched ``{"image", <label>...}`` dicts in a fixed order
-            (``{"input", "target"[, "mask"]}`` for pix2pix, ``{"a", "b"}`` for CycleGAN,
-            ``{"image", "mask"}`` for segmentation).
+        records: unbatched dicts in a fixed order: the elements themselves, or
+            (with `decode`) their undecoded records (file paths, serialized
+            examples), decoded in `stream` after each worker kept its rows.
         num_examples: how many elements one epoch holds.
         options: batching, shuffling and augmentation options (seeded).
         vocabularies: label vocabularies (None for unlabelled data).
         labels: the conditioning labels, encoded to int32 ids in `stream`.
         image_keys: the image entries of an element (augmented together).
+        decode: graph function of one record -> its element; None when
+            `records` are the elements.
     """
 
-    elements: tf.data.Dataset
+    records: tf.data.Dataset
     num_examples: int
     options: PipelineOptions
     vocabularies: Vocabularies | None
     labels: tuple[str, ...]
     image_keys: tuple[str, ...] = ("image",)
+    decode: Callable[[Any], dict] | None = None
+
+    @property
+    def elements(self) -> tf.data.Dataset:
+        """Unbatched ``{"image", <label>...}`` dicts in a fixed order, decoded
+        (``{"input", "target"[, "mask"]}`` for pix2pix, ``{"a", "b"}`` for CycleGAN,
+        ``{"image", "mask"}`` for segmentation); records that fail to decode are dropped."""
+        return self.records if self.decode is None else map_decoded(self.records, self.decode, self.options)
 
     @property
     def steps_per_epoch(self) -> int:
         """Full batches in one epoch."""
         return self.num_examples // self.options.batch_size
 
-    def stream(self, start_step: int = 0) -> tf.data.Dataset:
+    def stream(self, start_step: int = 0, rows: tuple[int, int] | None = None) -> tf.data.Dataset:
         """Endless batches from global step `start_step` on, labels as int ids.
 
         The stream depends only on the seed, so a resumed run sees exactly the
@@ -48,10 +59,17 @@ class TrainingData:
 
         Args:
             start_step: batches already consumed by earlier (killed) runs.
+            rows: ``(first, count)``: only these rows of every global batch (a
+                worker's share), decoded (uncached records) and augmented
+                alone; None for whole batches.
         """
         keep = [*self.image_keys, *self.labels]
-        elements = self.elements.map(lambda example: {key: example[key] for key in keep})
-        stream = epoch_stream(elements, self.options, start_step, self.image_keys)
+        select = lambda example: {key: example[key] for key in keep}
+        if self.decode is None:
+            records, decode = self.records.map(select), None
+        else:
+            records, decode = self.records, lambda record: select(self.decode(record))
+        stream = epoch_stream(records, self.options, start_step, self.image_keys, rows, decode)
         if self.vocabularies is not None and self.labels:
             stream = stream.map(self.vocabularies.encoder())
         return stream
@@ -119,19 +137,19 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
         # No augmentation here: `epoch_stream` augments (flipping twice would undo flips).
         one_by_one = unshuffled.replace(batch_size=1, drop_remainder=False, cache=False, flip=False, jitter=False)
         batches = fmnist.fmnist_shoes(split, one_by_one, colored=colored, seed=config.seed, limit=config.limit)
-        elements, count = batches.unbatch(), int(batches.cardinality())
+        elements, decode, count = batches.unbatch(), None, int(batches.cardinality())
         vocabularies = fmnist.vocabularies(colored)
     elif config.source == "tfrecords":
-        from shoes_generator.data.tfrecords import read_info, tfrecord_elements
+        from shoes_generator.data.tfrecords import read_info, tfrecord_records
 
         info, _ = read_info(config.path)
-        elements, count = tfrecord_elements(config.path, unshuffled), sum(s["examples"] for s in info.shards)
+        (elements, decode), count = tfrecord_records(config.path, unshuffled), sum(s["examples"] for s in info.shards)
         vocabularies = info.vocabularies
     else:
-        from shoes_generator.data.folders import table_elements
+        from shoes_generator.data.folders import table_records
 
         table = _file_table(config)
-        elements, count = table_elements(table, unshuffled, columns=config.labels), len(table)
+        (elements, decode), count = table_records(table, unshuffled, columns=config.labels), len(table)
         vocabularies = {name: table.vocabulary(name) for name in config.labels}
     unknown = sorted(set(config.labels) - set(vocabularies))
     if unknown:
@@ -140,7 +158,7 @@ def training_data(config: DataConfig, batch_size: int, seed: int, split: str = "
         elements, count = elements.take(config.limit), min(count, config.limit)
     check_one_batch(count, batch_size, config)
     used = {name: vocabularies[name] for name in config.labels}
-    return TrainingData(elements, count, options, Vocabularies(used) if used else None, tuple(config.labels))
+    return TrainingData(elements, count, options, Vocabularies(used) if used else None, tuple(config.labels), decode=decode)
 
 
 def check_one_batch(count: int, batch_size: int, config: DataConfig) -> None:
@@ -164,23 +182,23 @@ def _paired_data(config: DataConfig, options: PipelineOptions, split: str) -> Tr
             from shoes_generator.data.fmnist_sketches import styled_pair_elements
 
             elements, count = styled_pair_elements(split, unshuffled, config.limit, config.seed)
-        keys = ("input", "target")
+        keys, decode = ("input", "target"), None
         if config.direction == "BtoA":
             elements = elements.map(lambda e: {**e, "input": e["target"], "target": e["input"]})
     elif config.source == "pairs":
-        from shoes_generator.data.paired import PAIR_KEYS, pair_elements, pair_table
+        from shoes_generator.data.paired import PAIR_KEYS, pair_records, pair_table
 
         table = pair_table(config.path)
-        elements, count, keys = pair_elements(table, unshuffled, config.direction), len(table), PAIR_KEYS
+        (elements, decode), count, keys = pair_records(table, unshuffled, config.direction), len(table), PAIR_KEYS
     else:
-        from shoes_generator.data.paired import TRIPLET_KEYS, triplet_elements, triplet_table
+        from shoes_generator.data.paired import TRIPLET_KEYS, triplet_records, triplet_table
 
         table = triplet_table(config.path)
-        elements, count, keys = triplet_elements(table, unshuffled), len(table), TRIPLET_KEYS
+        (elements, decode), count, keys = triplet_records(table, unshuffled), len(table), TRIPLET_KEYS
     if config.limit:
         elements, count = elements.take(config.limit), min(count, config.limit)
     check_one_batch(count, options.batch_size, config)
-    return TrainingData(elements, count, options, None, (), tuple(keys))
+    return TrainingData(elements, count, options, None, (), tuple(keys), decode)
 
 
 def _segmentation_data(config: DataConfig, options: PipelineOptions, split: str) -> TrainingData:
@@ -200,8 +218,9 @@ def _segmentation_data(config: DataConfig, options: PipelineOptions, split: str)
     return TrainingData(elements, len(images), options, None, (), ("image", "mask"))
 
 
-def _domain_elements(config: DataConfig, expression: str, options: PipelineOptions, split: str) -> tuple[tf.data.Dataset, int]:
-    """One CycleGAN domain (a label filter such as "category=sneaker") as unbatched ``{"image"}`` dicts."""
+def _domain_records(config: DataConfig, expression: str, options: PipelineOptions, split: str) -> tuple[tf.data.Dataset, Callable, int]:
+    """One CycleGAN domain (a label filter such as "category=sneaker"): its records, the graph function turning
+    one into its image, and its size (Fashion-MNIST's records are the decoded ``{"image"}`` dicts)."""
     from shoes_generator.data.unpaired import fmnist_domain, parse_filter, select_domain
 
     if config.source in ("fmnist", "fmnist_color"):
@@ -210,14 +229,15 @@ def _domain_elements(config: DataConfig, expression: str, options: PipelineOptio
         if set(conditions) - {"category", ""}:
             raise ValueError(f"Fashion-MNIST domains filter by category only. Received: {expression!r}")
         shoes = fmnist_domain(categories, options, split, colored=config.source == "fmnist_color", limit=config.limit)
-        return shoes.map(lambda shoe: {"image": shoe["image"]}), int(shoes.cardinality())
-    from shoes_generator.data.folders import table_elements
+        return shoes.map(lambda shoe: shoe["image"]), None, int(shoes.cardinality())
+    from shoes_generator.data.folders import table_records
 
     table = _file_table(config)
     if config.limit and config.limit < len(table):  # As for Fashion-MNIST: the limit cuts the data before the filter.
         table = table.subset(list(range(config.limit)))
     table = select_domain(table, expression)
-    return table_elements(table, options, columns=()), len(table)
+    records, decode = table_records(table, options, columns=())
+    return records, lambda record: decode(record)["image"], len(table)
 
 
 def _unpaired_data(config: DataConfig, options: PipelineOptions, split: str) -> TrainingData:
@@ -225,12 +245,16 @@ def _unpaired_data(config: DataConfig, options: PipelineOptions, split: str) -> 
 
     Domain B is put in a fixed seeded order first, so A and B images meet in other
     pairings than their file order; `epoch_stream` then reshuffles the pairs each epoch.
+    Folder domains pair their undecoded records (decoded after each worker kept its rows).
     """
     unshuffled = options.replace(shuffle=False, flip=False, jitter=False)
-    (a, size_a), (b, size_b) = (_domain_elements(config, side, unshuffled, split) for side in (config.domain_a, config.domain_b))
+    (a, decode_a, size_a), (b, decode_b, size_b) = (
+        _domain_records(config, side, unshuffled, split) for side in (config.domain_a, config.domain_b)
+    )
     for side, size in ((config.domain_a, size_a), (config.domain_b, size_b)):
         check_one_batch(size, options.batch_size, dataclasses.replace(config, source=f"{config.source} [{side}]"))
     b = b.shuffle(size_b, seed=options.seed + 1, reshuffle_each_iteration=False)
     count = max(size_a, size_b)
-    pairs = tf.data.Dataset.zip(a.repeat(), b.repeat()).take(count).map(lambda x, y: {"a": x["image"], "b": y["image"]})
-    return TrainingData(pairs, count, options, None, (), ("a", "b"))
+    pairs = tf.data.Dataset.zip(a.repeat(), b.repeat()).take(count).map(lambda x, y: {"a": x, "b": y})
+    decode = None if decode_a is None else lambda pair: {"a": decode_a(pair["a"]), "b": decode_b(pair["b"])}
+    return TrainingData(pairs, count, options, None, (), ("a", "b"), decode)

@@ -6,6 +6,10 @@ losses scale each replica's share to the global batch). The run's Keras callback
 `fit` drives them, on every worker (the non-chief ones write to their scratch folder): checkpoints
 need every worker, since saving reads mirrored state collectively.
 
+Data: the trainer passes a stream factory (``rows -> TrainingData.stream(step, rows)``), so each
+worker decodes and augments only its own rows of every global batch (`replica_batches`); a plain
+stream of global batches is accepted too (each worker then builds whole batches and keeps its rows).
+
 One step per `tf.function` call, not XLA-compiled: ``train.steps_per_execution`` and ``train.jit_compile``
 apply to one-process runs only (for now).
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import Callable
 
 import keras
 import tensorflow as tf
@@ -89,12 +94,15 @@ class DistributedFit:
 
         return step, agree
 
-    def __call__(self, dataset: tf.data.Dataset, initial_epoch: int = 0, epochs: int = 1, steps_per_epoch: int = 1,
-                 callbacks=(), verbose="auto", shuffle=False, **unused) -> keras.callbacks.History:
+    def __call__(self, dataset: tf.data.Dataset | Callable[[tuple[int, int]], tf.data.Dataset], initial_epoch: int = 0,
+                 epochs: int = 1, steps_per_epoch: int = 1, callbacks=(), verbose="auto", shuffle=False,
+                 **unused) -> keras.callbacks.History:
         """Trains epochs ``initial_epoch`` to ``epochs - 1`` of `steps_per_epoch` steps on `dataset`.
 
         Args:
-            dataset: endless global batches, the same stream on every worker.
+            dataset: a factory ``rows -> dataset`` of endless batches holding rows ``(first, count)`` of every
+                global batch (this worker's share, see `replica_batches`), or endless global batches, the
+                same stream on every worker.
             initial_epoch: the first epoch's index.
             epochs: the index after the last epoch.
             steps_per_epoch: steps of each epoch.

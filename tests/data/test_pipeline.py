@@ -262,3 +262,72 @@ def test_decode_image_keeps_opaque_images():
     jpeg = _encoded(rgb, "RGB", "JPEG")
     np.testing.assert_array_equal(decode_image(jpeg, 3).numpy(), tf.io.decode_jpeg(jpeg, channels=3).numpy())
     assert decode_image(jpeg, 1).shape == (6, 5, 1)
+
+
+# --- epoch_stream: a worker's rows (issue 19) --------------------------------------------------
+
+AUGMENTED = STREAM.replace(jitter=True)
+
+
+def _numbered_records(count, size=8):
+    """`_numbers`' examples as records ``{"index"}`` and the graph function decoding one (indices in `broken` fail)."""
+    table = tf.constant(np.stack([example["image"] for example in _numbers(count, size).as_numpy_iterator()]))
+
+    def decode(record, broken=()):
+        for index in broken:
+            tf.debugging.assert_none_equal(record["index"], tf.constant(index, tf.int64))
+        return {"image": tf.gather(table, record["index"]), "id": tf.strings.as_string(record["index"])}
+
+    return tf.data.Dataset.from_tensor_slices({"index": np.arange(count, dtype=np.int64)}), decode
+
+
+def _rows(rows, start_step=1, count=4, options=AUGMENTED, **lazy):
+    """`count` batches of `epoch_stream` over 10 numbered examples holding `rows` (decoded after the cut with `lazy`)."""
+    elements = lazy.pop("records", _numbers(10))
+    return list(epoch_stream(elements, options, start_step, rows=rows, **lazy).take(count).as_numpy_iterator())
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_the_workers_rows_together_are_the_one_process_batch_augmentation_included(lazy):
+    records, decode = _numbered_records(10)
+    source = {"records": records, "decode": decode} if lazy else {}
+    whole = _rows(None)  # Batches 1 to 4 of 2 per epoch: across two epoch boundaries.
+    shares = [_rows((0, 1), **source), _rows((1, 2), **source), _rows((3, 1), **source)]
+    for step, batch in enumerate(whole):
+        for key in ("id", "image"):
+            np.testing.assert_array_equal(np.concatenate([share[step][key] for share in shares]), batch[key])
+    assert len({tuple(_flipped(batch)) for batch in whole}) > 1
+    with pytest.raises(ValueError, match=r"inside a batch of 4. Received: rows=\(3, 2\)"):
+        epoch_stream(_numbers(10), STREAM, rows=(3, 2))
+
+
+def test_lazy_records_are_decoded_for_the_kept_rows_only():
+    records, decode = _numbered_records(8)
+    decoded = []
+
+    def spy(record):
+        seen = tf.py_function(lambda index: decoded.append(int(index)) or 0, [record["index"]], tf.int32)
+        with tf.control_dependencies([seen]):
+            return decode(record)
+
+    options = AUGMENTED.replace(shuffle=False)
+    batches = _rows((2, 2), 0, 3, options, records=records, decode=spy)  # Unshuffled: rows 2, 3 of 0-3 and 4-7.
+    assert [[int(i) for i in batch["id"]] for batch in batches] == [[2, 3], [6, 7], [2, 3]]
+    assert decoded and set(decoded) <= {2, 3, 6, 7}  # Prefetched batches included: rows 0, 1 never decoded.
+
+
+@pytest.mark.parametrize("rows, filled", [(None, [0, 0, 2, 3]), ((0, 2), [0, 2])])
+def test_a_row_failing_to_decode_is_filled_in_place_and_warned(caplog, rows, filled):
+    records, decode = _numbered_records(10)
+    options = AUGMENTED.replace(shuffle=False)
+    expected = _rows(None, 0, 2, options)
+    with caplog.at_level("WARNING", logger="shoes_generator.data"):
+        first, second = _rows(rows, 0, 2, options, records=records, decode=lambda record: decode(record, broken=(1,)))
+    # Row 1 failed: a spare takes its place (the rows after the worker's first, else its own decodable rows).
+    assert [int(i) for i in first["id"]] == filled
+    for row in range(len(filled)):  # Every row keeps its place and seed.
+        if row != 1:
+            np.testing.assert_array_equal(first["image"][row], expected[0]["image"][row])
+    np.testing.assert_array_equal(second["image"], expected[1]["image"][: len(filled)])
+    assert f"1 of the {len(filled)} row(s) of global batch 0 failed to decode" in caplog.text
+    assert "global batch 1 " not in caplog.text

@@ -1,11 +1,15 @@
 """`training_data`: a `DataConfig` -> vocabularies, epoch size and the resumable stream of encoded batches."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from shoes_generator.configs import DataConfig
 from shoes_generator.data import fmnist
+from shoes_generator.data.pipeline import epoch_stream
 from shoes_generator.data.training_data import training_data
+from tests.harness import write_corrupt
 
 
 def real_fmnist_dirs():
@@ -74,3 +78,81 @@ def test_too_few_examples_for_one_batch(zappos_tree):
     config = DataConfig(source="folder", path=str(zappos_tree.parent), image_size=16, labels=("category",))
     with pytest.raises(ValueError, match=r"holds 8 example\(s\), less than one batch of 16"):
         training_data(config, batch_size=16, seed=0)
+
+
+# --- a worker's rows, decoded after the cut (issue 19) -----------------------------------------
+
+
+def _folder_data(zappos_tree, cache):
+    config = DataConfig(source="folder", path=str(zappos_tree.parent), image_size=16, labels=("category",), flip=True,
+                        jitter=True, cache=cache)
+    return training_data(config, batch_size=4, seed=0)
+
+
+def _joined(shares):
+    """The per-step batches of several workers' rows, concatenated in row order."""
+    return [{key: np.concatenate([share[step][key] for share in shares]) for key in shares[0][0]} for step in range(len(shares[0]))]
+
+
+def test_uncached_files_decoded_after_the_cut_give_the_cached_batches(zappos_tree):
+    cached, lazy = _folder_data(zappos_tree, True), _folder_data(zappos_tree, False)
+    whole = _batches(cached.stream(1), 4)  # Steps 1 to 4 of 2 per epoch: across two epoch boundaries.
+    # Shuffling does not look at values: the paths shuffle as the decoded images do.
+    _assert_same(_batches(lazy.stream(1), 4), whole)
+    for data in (cached, lazy):
+        _assert_same(_joined([_batches(data.stream(1, rows), 4) for rows in ((0, 1), (1, 3))]), whole)
+    # Whoever reads the elements (samples, metrics, shoes-eval) gets them decoded.
+    _assert_same(list(lazy.elements.as_numpy_iterator()), list(cached.elements.as_numpy_iterator()))
+
+
+def _position(data, path):
+    """(global batch, row) of `path` in the first epoch of `data`'s stream."""
+    plain = data.options.replace(flip=False, jitter=False)
+    for step, batch in enumerate(_batches(epoch_stream(data.records, plain), data.steps_per_epoch)):
+        rows = [value.decode() for value in batch["path"]]
+        if str(path) in rows:
+            return step, rows.index(str(path))
+    raise AssertionError(f"{path} is not in the first epoch")
+
+
+def test_a_file_unreadable_at_step_time_keeps_the_batch_full_is_warned_and_concerns_its_worker_alone(zappos_tree, caplog):
+    data = _folder_data(zappos_tree, False)
+    victim = zappos_tree / "Sandals" / "Flat" / "Teva" / "300.1.jpg"
+    step, row = _position(data, victim)
+    write_corrupt(victim)  # After the listing: only decoding finds it.
+    mine, other = ((0, 2), (2, 2)) if row < 2 else ((2, 2), (0, 2))
+    with caplog.at_level("WARNING", logger="shoes_generator.data"):
+        assert all(batch["image"].shape == (2, 16, 16, 3) for batch in _batches(data.stream(0, other), 2))
+    assert f"global batch {step} failed" not in caplog.text  # Not among its rows: never decoded there.
+    with caplog.at_level("WARNING", logger="shoes_generator.data"):
+        batches = _batches(data.stream(0), 2)  # One process: one epoch.
+        assert all(batch["image"].shape == (2, 16, 16, 3) for batch in _batches(data.stream(0, mine), 2))
+    assert all(batch["image"].shape == (4, 16, 16, 3) for batch in batches)
+    assert f"1 of the 4 row(s) of global batch {step} failed" in caplog.text
+    assert f"1 of the 2 row(s) of global batch {step} failed" in caplog.text
+
+
+def _file_source(kind, request, tmp_path) -> DataConfig:
+    """A tiny augmented `DataConfig` of each other file-backed source."""
+    augmented = {"image_size": 16, "flip": True, "jitter": True}
+    if kind in ("pairs", "triplets"):
+        fixture = {"pairs": "ab_pairs", "triplets": "triplets"}[kind]
+        return DataConfig(source=kind, path=str(request.getfixturevalue(fixture)), **augmented)
+    zappos = request.getfixturevalue("zappos_tree")
+    if kind == "unpaired":
+        return DataConfig(source="folder", path=str(zappos), domain_a="category=Shoes", domain_b="category=Boots", **augmented)
+    from shoes_generator.data.folders import zappos_table
+    from shoes_generator.data.tfrecords import write_tfrecords
+
+    write_tfrecords(zappos_table(zappos), tmp_path / "tfr", shards=2)
+    return DataConfig(source="tfrecords", path=str(tmp_path / "tfr"), labels=("brand",), **augmented)
+
+
+@pytest.mark.parametrize("kind", ["pairs", "triplets", "tfrecords", "unpaired"])
+def test_every_file_source_decodes_after_the_cut_when_uncached(kind, request, tmp_path):
+    config = _file_source(kind, request, tmp_path)
+    cached, lazy = (training_data(dataclasses.replace(config, cache=cache), batch_size=2, seed=0) for cache in (True, False))
+    assert lazy.decode is not None
+    whole = _batches(cached.stream(1), 3)
+    _assert_same(_batches(lazy.stream(1), 3), whole)
+    _assert_same(_joined([_batches(lazy.stream(1, rows), 3) for rows in ((0, 1), (1, 1))]), whole)

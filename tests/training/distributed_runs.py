@@ -57,7 +57,9 @@ def one_step(config, strategy) -> dict:
     data = config.family.training_data(config)
     with worker.scope():
         model = worker.prepare(build_model(config, data.vocabularies, data.steps_per_epoch))
-    history = DistributedFit(strategy, model, config.train.batch_size)(data.stream(0), epochs=1, steps_per_epoch=1, verbose=0)
+    history = DistributedFit(strategy, model, config.train.batch_size)(
+        lambda rows: data.stream(0, rows), epochs=1, steps_per_epoch=1, verbose=0
+    )
     return {"step": int(model.step.numpy()), "logs": {key: values[-1] for key, values in history.history.items()}}
 
 

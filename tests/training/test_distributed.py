@@ -110,6 +110,11 @@ def test_each_replica_gets_its_rows_of_every_global_batch():
     batches = [batch["image"].numpy()[:, 0].tolist() for batch in replica_batches(stream, context, 8)]
     # Worker 1 of 2 holds replicas 2 and 3: rows 4-5 and 6-7 of each global batch of 8, one replica after the other.
     assert batches == [[4, 5], [6, 7], [12, 13], [14, 15], [20, 21], [22, 23]]
+    # A stream factory builds only the worker's rows (decoded and augmented there alone), the same per-replica batches.
+    asked = []
+    factory = lambda rows: asked.append(rows) or stream.map(lambda batch: {"image": batch["image"][rows[0] : sum(rows)]})
+    assert [batch["image"].numpy()[:, 0].tolist() for batch in replica_batches(factory, context, 8)] == batches
+    assert asked == [(4, 4)]
 
 
 def test_one_process_draws_its_noise_as_before_and_a_batch_must_split_over_the_replicas():
