@@ -13,8 +13,16 @@ For every preset measured (default: each family's reference preset at its own pr
 - the fraction of the matmul peak of the same precision (float32; bfloat16 for mixed_bfloat16; float16
   for mixed_float16), the peak measured in the same run: a ``--matmul`` square matmul in a loop.
 
+With ``--compare-unfused`` each preset's step is also built as it was before the fused ops (Keras's own
+Adam instead of `shoes_generator.optimizers.FusedAdam`, ``GroupNormalization(groups=-1)`` instead of
+`shoes_generator.models.blocks.InstanceNormalization`, StyleGAN2's FIR filters in bfloat16 instead of
+float32) and the two are timed in alternating rounds of one run: ``unfused_images_per_s`` and ``speedup``.
+``--intra-op-threads`` / ``--inter-op-threads`` set TensorFlow's thread pools (compare settings by
+running the script once per setting).
+
 Usage:
     python benchmarks/efficiency.py                         # every family's reference preset
+    python benchmarks/efficiency.py --compare-unfused       # ... and each step before the fused ops
     python benchmarks/efficiency.py --presets pix2pix_fmnist_edges --set data.image_size=256 --set train.batch_size=1
     python benchmarks/efficiency.py --smoke                 # tiny presets, 2 steps: checks the script
 Prints JSON; ``-o FILE`` also writes it.
@@ -23,6 +31,7 @@ Prints JSON; ``-o FILE`` also writes it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -49,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the median counts (default 3)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
     parser.add_argument("--matmul", type=int, default=2048, help="side of the square matmul of the peak (default 2048)")
+    parser.add_argument("--compare-unfused", action="store_true",
+                        help="also time each step with Keras's Adam, GroupNormalization and bfloat16 FIR filters")
+    parser.add_argument("--intra-op-threads", type=int, default=0, help="TensorFlow's intra-op threads (default 0: its own)")
+    parser.add_argument("--inter-op-threads", type=int, default=0, help="TensorFlow's inter-op threads (default 0: its own)")
     parser.add_argument("--smoke", action="store_true", help="tiny presets, 2 steps, 1 round, a 256 matmul: checks the script")
     parser.add_argument("-o", "--out", help="also write the JSON to this file")
     return parser
@@ -90,15 +103,48 @@ def step_flops(timer: StepTimer) -> float:
     return float(tf.compat.v1.profiler.profile(graph, options=options).total_float_ops)
 
 
+@contextlib.contextmanager
+def unfused_ops():
+    """Models built (and steps traced) inside use the ops before the fused ones: Keras's Adam,
+    ``GroupNormalization(groups=-1)`` for instance norm, StyleGAN2's FIR filters in their input's dtype."""
+    import keras
+
+    from shoes_generator import builders
+    from shoes_generator.models import blocks, stylegan2_layers
+
+    def group_norm(epsilon, center, scale, **kwargs):
+        return keras.layers.GroupNormalization(groups=-1, epsilon=epsilon, center=center, scale=scale, **kwargs)
+
+    saved = builders.FusedAdam, blocks.InstanceNormalization, dict(stylegan2_layers.FIR_COMPUTE_DTYPES)
+    builders.FusedAdam, blocks.InstanceNormalization = keras.optimizers.Adam, group_norm
+    stylegan2_layers.FIR_COMPUTE_DTYPES.clear()
+    try:
+        yield
+    finally:
+        builders.FusedAdam, blocks.InstanceNormalization = saved[:2]
+        stylegan2_layers.FIR_COMPUTE_DTYPES.update(saved[2])
+
+
 def measure(preset: str, args, peaks: dict) -> dict:
-    """images/s, FLOPs per image and the fraction of the same precision's peak of `preset`'s step."""
+    """images/s, FLOPs per image and the fraction of the same precision's peak of `preset`'s step
+    (with ``--compare-unfused``, also the unfused step's images/s, timed in alternating rounds)."""
     from shoes_generator.configs import get_preset, override
 
     config = get_preset(f"{preset}_tiny" if args.smoke else preset)
     config = override(config, [*args.overrides, f"data.limit={4 * override(config, args.overrides).train.batch_size}"])
     timer = StepTimer(config)
     timer.run(args.warmup)
-    speed = statistics.median(timer.run(args.steps) for _ in range(args.rounds))
+    unfused = None
+    if args.compare_unfused:
+        with unfused_ops():
+            unfused = StepTimer(config)
+            unfused.run(args.warmup)
+    rounds = {"fused": [], "unfused": []}
+    for _ in range(args.rounds):
+        rounds["fused"].append(timer.run(args.steps))
+        if unfused is not None:
+            rounds["unfused"].append(unfused.run(args.steps))
+    speed = statistics.median(rounds["fused"])
     gflop = step_flops(timer) / config.train.batch_size / 1e9
     dtype = PEAK_DTYPE[config.train.precision]
     if dtype not in peaks:
@@ -108,6 +154,10 @@ def measure(preset: str, args, peaks: dict) -> dict:
         "preset": config.name, "precision": config.train.precision, "image_size": config.data.image_size,
         "batch_size": config.train.batch_size, "images_per_s": round(speed, 3), "gflop_per_image": round(gflop, 4),
         "gflop_per_s": round(achieved, 2), "peak_dtype": dtype, "fraction_of_peak": round(achieved / peaks[dtype], 4),
+        **({} if unfused is None else {
+            "unfused_images_per_s": round(statistics.median(rounds["unfused"]), 3),
+            "speedup": round(speed / statistics.median(rounds["unfused"]), 3),
+        }),
     }
 
 
@@ -121,12 +171,17 @@ def main(argv=None) -> int:
                      f"{args.matmul}, {args.warmup}")
     import tensorflow as tf
 
+    if args.intra_op_threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
+    if args.inter_op_threads:
+        tf.config.threading.set_inter_op_parallelism_threads(args.inter_op_threads)
     peaks = {}
     results = [measure(preset, args, peaks) for preset in args.presets]
     report = {
         "machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "tensorflow": tf.__version__,
         "smoke": args.smoke, "matmul": args.matmul, "peak_gflop_per_s": peaks,
-        "settings": {"steps": args.steps, "rounds": args.rounds, "warmup": args.warmup, "overrides": args.overrides},
+        "settings": {"steps": args.steps, "rounds": args.rounds, "warmup": args.warmup, "overrides": args.overrides,
+                     "intra_op_threads": args.intra_op_threads, "inter_op_threads": args.inter_op_threads},
         "method": "FLOPs of the traced train_step graph (tf.compat.v1.profiler float_operation; tf.cond/while bodies "
                   "not counted) / batch size; fraction = images/s x FLOPs per image / matmul peak of the same dtype",
         "results": results,

@@ -8,6 +8,7 @@ import keras
 
 from shoes_generator.configs import ExperimentConfig
 from shoes_generator.labels import Vocabularies
+from shoes_generator.optimizers import FusedAdam
 
 
 @contextlib.contextmanager
@@ -32,12 +33,12 @@ def _learning_rate(config: ExperimentConfig, rate: float, steps_per_epoch: int |
 
 
 def compiled(model: keras.Model, config: ExperimentConfig, steps_per_epoch: int | None, *optimizers: str) -> keras.Model:
-    """`model` compiled with one Adam per name in `optimizers` (the first at ``train.g_lr``, a second at
+    """`model` compiled with one Adam (`FusedAdam`) per name in `optimizers` (the first at ``train.g_lr``, a second at
     ``train.d_lr``; both with the ``decay_epochs`` schedule), its optimizers built (ready to restore a checkpoint)."""
     train = config.train
     rates = (train.g_lr, train.d_lr)
     adams = {
-        name: keras.optimizers.Adam(_learning_rate(config, rate, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2)
+        name: FusedAdam(_learning_rate(config, rate, steps_per_epoch), beta_1=train.beta_1, beta_2=train.beta_2)
         for name, rate in zip(optimizers, rates)
     }
     model.compile(**adams, jit_compile=train.jit_compile, steps_per_execution=train.steps_per_execution)

@@ -23,6 +23,7 @@ from shoes_generator.gans.adversarial import replica_share
 
 ACTIVATIONS = ("linear", "lrelu")
 _FIR = (0.125, 0.375, 0.375, 0.125)  # [1, 3, 3, 1] / 8: one axis of the separable filter.
+FIR_COMPUTE_DTYPES = {"bfloat16": "float32"}  # Input dtype -> the dtype the FIR filters run in (see `_fir`).
 
 
 def _check_activation(activation: str) -> str:
@@ -66,7 +67,7 @@ def _fir(x, pad: int, strides: int = 1, phases: bool = False):
         strides: 2 to keep every second pixel.
         phases: the four polyphase kernels of 2x upsampling (``C * 4`` outputs).
     """
-    dtype = "float32" if x.dtype == "bfloat16" else x.dtype
+    dtype = FIR_COMPUTE_DTYPES.get(keras.backend.standardize_dtype(x.dtype), x.dtype)
     kernel = _fir_kernel(int(x.shape[-1]), dtype, phases=phases)
     filtered = ops.depthwise_conv(_pad_hw(ops.cast(x, dtype), pad), kernel, strides=strides, padding="valid")
     return ops.cast(filtered, x.dtype)
