@@ -47,6 +47,17 @@ def test_fused_adam_restores_an_adam_checkpoint_and_falls_back_for_amsgrad(tmp_p
     np.testing.assert_allclose(_train(again, steps=3)[0][0], _train(keras.optimizers.Adam(3e-4, beta_1=0.5, amsgrad=True), steps=3)[0][0], atol=1e-6)
 
 
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_each_variable_is_updated_by_one_resource_apply_adam_kernel_unless_amsgrad(amsgrad):
+    optimizer = FusedAdam(1e-2, amsgrad=amsgrad)
+    variables = [keras.Variable(np.ones(shape, "float32")) for shape in [(3, 4), (5,)]]
+    optimizer.build(variables)
+    apply = tf.function(lambda grads: optimizer.apply_gradients(zip(grads, variables)))
+    graph = apply.get_concrete_function([tf.TensorSpec(v.shape, tf.float32) for v in variables]).graph
+    kernels = [op for op in graph.get_operations() if op.type == "ResourceApplyAdam"]
+    assert len(kernels) == (0 if amsgrad else 2)
+
+
 def test_fused_adam_works_inside_a_loss_scale_optimizer():
     fused = _train(keras.optimizers.LossScaleOptimizer(FusedAdam(1e-2)), steps=3)[0]
     reference = _train(keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(1e-2)), steps=3)[0]

@@ -371,7 +371,8 @@ def _row_decoder(decode: Callable[[Any], dict], first: int, count: int, options:
             tf.size(free) > 0, lambda: tf.py_function(_warn_filled, [index, tf.size(free), count], tf.int32), lambda: tf.constant(0)
         )
         with tf.control_dependencies([warned]):
-            return index, tf.nest.map_structure(lambda rows: tf.gather(rows, order), batch)
+            # Static `count` rows again (the argsort leaves the size unknown): the step traces fixed batch shapes.
+            return index, tf.nest.map_structure(lambda rows: tf.ensure_shape(tf.gather(rows, order), [count, *rows.shape[1:]]), batch)
 
     return _decode
 

@@ -262,7 +262,14 @@ def read_info(source: str | os.PathLike) -> tuple[ShardInfo, list[str]]:
 
 
 def _serialized(info: ShardInfo, files: list[str], options: PipelineOptions, direction: str) -> tuple[tf.data.Dataset, Callable]:
-    """The serialized examples of the shards (interleaved) and the graph function parsing and decoding one."""
+    """The serialized examples of the shards (interleaved) and the graph function parsing and decoding one.
+
+    Args:
+        info: the shards' description (image, mask and label keys; the kind).
+        files: the shard files.
+        options: decoding and fitting options (`shuffle` shuffles the shard order).
+        direction: for pairs, "AtoB" or "BtoA".
+    """
     if not info.examples:
         raise EmptySelectionError(f"The TFRecord shards {files[:3]} hold no example.")
     features = {key: tf.io.FixedLenFeature([], tf.string) for key in info.image_keys}

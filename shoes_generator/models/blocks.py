@@ -102,8 +102,9 @@ class InstanceNormalization(keras.layers.Layer):
     cheap and a kernel per example is not, and batches of unknown size (a served model) use float32
     moments.
     Statistics are float32 whatever the compute dtype, and `gamma` / `beta` are read in float32
-    (not autocast) under mixed precision. Its variables are named as GroupNormalization's, so
-    checkpoints of either load into the other.
+    (not autocast) under mixed precision. Its variables are named as GroupNormalization's, so the
+    runs' TensorFlow checkpoints (`tf.train.Checkpoint`) of either load into the other; Keras's
+    ``.weights.h5`` files name layers by class and do not.
 
     Args:
         epsilon: added to the variance.
@@ -138,7 +139,13 @@ class InstanceNormalization(keras.layers.Layer):
         return tf.concat(normalized, axis=0) if batch > 1 else normalized[0]
 
     def _by_moments(self, x, gamma, beta):
-        """The same normalization from float32 moments (small maps, or a batch size unknown when traced)."""
+        """The same normalization from float32 moments (small maps, or a batch size unknown when traced).
+
+        Args:
+            x: ``[B, H, W, C]`` in the compute dtype.
+            gamma: float32 ``[C]`` scale.
+            beta: float32 ``[C]`` offset.
+        """
         x32 = tf.cast(x, tf.float32)
         mean, variance = tf.nn.moments(x32, axes=[1, 2], keepdims=True)
         scale = tf.math.rsqrt(variance + self.epsilon) * gamma

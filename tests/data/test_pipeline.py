@@ -331,3 +331,11 @@ def test_a_row_failing_to_decode_is_filled_in_place_and_warned(caplog, rows, fil
     np.testing.assert_array_equal(second["image"], expected[1]["image"][: len(filled)])
     assert f"1 of the {len(filled)} row(s) of global batch 0 failed to decode" in caplog.text
     assert "global batch 1 " not in caplog.text
+
+
+@pytest.mark.parametrize("rows, batch", [(None, 4), ((1, 2), 2)])
+def test_lazy_decoding_keeps_the_batch_size_static_without_augmentation(rows, batch):
+    """Keras traces the step from the stream's spec: an unknown batch size would cost fixed shapes (and fused kernels)."""
+    records, decode = _numbered_records(10)
+    spec = epoch_stream(records, STREAM.replace(flip=False, jitter=False), rows=rows, decode=decode).element_spec
+    assert spec["image"].shape == (batch, 8, 8, 3) and spec["id"].shape == (batch,)

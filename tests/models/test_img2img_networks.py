@@ -162,6 +162,29 @@ def test_instance_norm_equals_group_norm_per_channel_in_values_gradients_and_wei
     assert float(tf.reduce_max(tf.abs(fused_run(x)[1]))) > 0.1
 
 
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_the_fused_path_under_mixed_precision_matches_float32_to_the_compute_dtypes_rounding(policy):
+    x = tf.random.normal([2, 64, 64, 16], mean=1.0, stddev=2.0, seed=3)
+    exact, mixed = InstanceNormalization(), InstanceNormalization(dtype=policy)
+    exact.build(x.shape)
+    mixed.build(x.shape)
+
+    @tf.function
+    def run(layer, x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            out = layer(x)
+            loss = tf.reduce_sum(tf.cast(out, tf.float32) * tf.sin(x))
+        return out, tape.gradient(loss, x)
+
+    (out, grad), (mixed_out, mixed_grad) = run(exact, x), run(mixed, x)
+    assert mixed_out.dtype == keras.mixed_precision.Policy(policy).compute_dtype
+    graph = run.get_concrete_function(mixed, x).graph
+    assert any(op.type.startswith("FusedBatchNorm") for op in graph.get_operations())
+    np.testing.assert_allclose(tf.cast(mixed_out, tf.float32), out, atol=0.05 if policy == "mixed_bfloat16" else 5e-3)
+    np.testing.assert_allclose(mixed_grad, grad, atol=0.05 if policy == "mixed_bfloat16" else 5e-3)
+
+
 def test_fused_instance_norm_reads_float32_weights_under_mixed_precision_and_round_trips_its_config():
     layer = InstanceNormalization(epsilon=1e-3, center=False, dtype="mixed_bfloat16", name="n")
     out = layer(tf.random.normal([2, 4, 4, 3], seed=1))
