@@ -367,6 +367,8 @@ def _row_decoder(decode: Callable[[Any], dict], first: int, count: int, options:
         slots = tf.ensure_shape(slots, [count])
         free = tf.cast(tf.where(tf.reduce_all(tf.not_equal(tf.range(count)[:, None], slots[None, :]), axis=1))[:, 0], tf.int32)
         order = tf.argsort(tf.concat([slots[: count - tf.size(free)], free], axis=0))  # Spares take the free slots.
+        # A py_function for the Python log: this runs in the training input pipeline only, never in an export
+        # (every family's export is checked free of PyFunc ops, which TF Serving cannot run).
         warned = tf.cond(
             tf.size(free) > 0, lambda: tf.py_function(_warn_filled, [index, tf.size(free), count], tf.int32), lambda: tf.constant(0)
         )

@@ -58,9 +58,9 @@ def _fir(x, pad: int, strides: int = 1, phases: bool = False):
     """The depthwise convolution of `x`, padded by `pad` zeros, with the FIR kernel (`_fir_kernel`).
 
     bfloat16 inputs are filtered in float32 and cast back: oneDNN's bfloat16 depthwise convolution
-    runs its backward pass about 10x slower than float32's on CPU (measured on one core: 164 ms against
-    17 ms of a 32-image `stylegan2_fmnist_color` step), and the filter is a tiny part of the step's FLOPs. The cast happens on
-    every device (two element-wise passes, cheap on a GPU too).
+    runs its backward pass about 10x slower than float32's on CPU (measured on one core: 164 ms
+    against 17 ms of a 32-image `stylegan2_fmnist_color` step), and the filter is a tiny part of the
+    step's FLOPs. The cast happens on every device (two element-wise passes, cheap on a GPU too).
 
     Args:
         x: ``[B, H, W, C]``.

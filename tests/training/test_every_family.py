@@ -1,6 +1,6 @@
 """Every family walked as a user walks it: a run stopped mid-epoch resumes (`shoes-train --resume`) to the state
 of the uninterrupted run, learning-rate schedules included, from a config.json written before families had own
-model sections too, and `shoes-export` publishes what it trained."""
+model sections too, and `shoes-export` publishes what it trained, servable by a stock TF Serving."""
 
 import json
 from pathlib import Path
@@ -15,6 +15,7 @@ from shoes_generator.callbacks import global_step
 from shoes_generator.configs import PRESETS, get_preset, override
 from shoes_generator.trainer import train
 from tests import harness
+from tests.test_export import assert_servable_by_stock_tf_serving
 from tests.training.test_resume import final_variables
 from training.train import main as shoes_train
 
@@ -103,5 +104,6 @@ def test_a_stopped_run_resumes_to_the_straight_runs_state_and_shoes_export_publi
     assert published["version"] == 1 and published["step"] == 4
     ours, theirs = run / "saved_model", tmp_path / "models" / "m" / "1"
     assert set(tf.saved_model.load(str(theirs)).signatures) == set(tf.saved_model.load(str(ours)).signatures)
+    assert_servable_by_stock_tf_serving(theirs)  # Core ops only: nothing of the input pipeline (its py_function) leaks in.
     expected, actual = saved_arrays(ours), saved_arrays(theirs)  # EMA BatchNorm statistics included (a seeded refresh).
     assert len(expected) > 4 and actual == expected
